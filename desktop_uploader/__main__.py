@@ -1,0 +1,3 @@
+from desktop_uploader.cli import main
+
+raise SystemExit(main())

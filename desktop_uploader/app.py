@@ -1,0 +1,128 @@
+"""Composition root: settings, journal, credentials, local store and engine, wired once.
+
+Domain code receives what it needs from here; nothing looks things up globally.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from collections.abc import Callable
+from functools import cached_property
+
+from desktop_uploader.config import Settings, load_settings, save_settings
+from desktop_uploader.credentials import CredentialStore
+from desktop_uploader.errors import CredentialsError
+from desktop_uploader.paths import AppPaths
+
+log = logging.getLogger("desktop_uploader")
+
+
+def setup_logging(paths: AppPaths, level: int = logging.INFO) -> None:
+    """Log to a rotating file in the data folder (rejections and failures included)."""
+    logs = paths.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handler = logging.handlers.RotatingFileHandler(
+        logs / "desktop-uploader.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("desktop_uploader")
+    if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+class App:
+    """Everything one process needs, built lazily from ``paths``."""
+
+    def __init__(
+        self, paths: AppPaths | None = None, notice: Callable[[str], None] | None = None
+    ) -> None:
+        self.paths = (paths or AppPaths.from_env()).ensure()
+        self.notice = notice or (lambda msg: log.warning("%s", msg))
+        self._engine = None
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings(self.paths.config_file)
+
+    def save_settings(self) -> None:
+        save_settings(self.settings, self.paths.config_file)
+
+    @cached_property
+    def credentials(self) -> CredentialStore:
+        return CredentialStore(notice=self.notice)
+
+    @cached_property
+    def journal(self):
+        from desktop_uploader.journal import Journal
+
+        return Journal(self.paths.journal_file)
+
+    @cached_property
+    def local_store(self):
+        from desktop_uploader.localstore import LocalStore
+
+        return LocalStore(self.paths, self.settings.local_store, self.credentials)
+
+    def target(self, profile: str | None = None, start_local: bool = True):
+        """Resolve a destination to an endpoint, bucket, public URL and keys."""
+        from desktop_uploader.pipeline.upload import Target
+
+        dest = self.settings.destination(profile)
+        if dest.is_local:
+            status = self.local_store.status()
+            if not status.running and start_local:
+                self.notice("Starting the local store (desktop-uploader local-store start) ...")
+                status = self.local_store.start()
+            if not status.running:
+                from desktop_uploader.errors import LocalStoreError
+
+                raise LocalStoreError(
+                    "The local store is not running. Start it with "
+                    "`desktop-uploader local-store start`."
+                )
+            return Target(
+                dest,
+                status.s3_endpoint,
+                status.bucket,
+                dest.public_base_url or status.public_base_url or "",
+                self.local_store.keys(),
+            )
+        keys = self.credentials.get(dest.name)
+        if keys is None:
+            raise CredentialsError(
+                f"No access keys are stored for destination '{dest.name}'. Add them in Settings, "
+                "or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for this run."
+            )
+        base = dest.public_base_url or _default_public_base(dest)
+        return Target(dest, dest.endpoint, dest.bucket, base, keys)
+
+    def uploader(self, profile: str | None = None):
+        from desktop_uploader.pipeline.upload import Uploader
+
+        return Uploader(self.target(profile), self.journal)
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            from desktop_uploader.engine import Engine
+
+            self._engine = Engine(
+                self.journal, self.paths.spool_dir, self.settings.limits, self.uploader
+            )
+        return self._engine
+
+    def close(self) -> None:
+        """Shut down in order: engine (finishes running jobs), then the journal."""
+        if self._engine is not None:
+            self._engine.shutdown(wait=True)
+            self._engine = None
+        if "journal" in self.__dict__:
+            self.journal.close()
+
+
+def _default_public_base(dest) -> str:
+    if dest.endpoint:
+        return f"{dest.endpoint.rstrip('/')}/{dest.bucket}"
+    return f"https://{dest.bucket}.s3.{dest.region}.amazonaws.com"

@@ -1,0 +1,264 @@
+"""Command line: ``desktop-uploader upload|history|doctor|local-store``.
+
+Imports are lazy so the CLI starts fast and never loads Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+
+from desktop_uploader import __version__
+from desktop_uploader.errors import UploaderError
+
+EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="desktop-uploader",
+        description="Make images safe and small on this machine, then publish them to "
+        "S3-compatible storage behind a CDN.",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    up = sub.add_parser("upload", help="validate, process and upload files or folders")
+    up.add_argument("paths", nargs="+", metavar="PATH")
+    up.add_argument("--profile", help="destination name (default: the default destination)")
+    up.add_argument("--preset", help="processing preset (default: 'default')")
+    up.add_argument("--json", action="store_true", help="one JSON object per input on stdout")
+
+    hi = sub.add_parser("history", help="list finished uploads")
+    hi.add_argument("--search", metavar="TEXT", help="match name, path, destination, status, URL")
+    hi.add_argument("--limit", type=int, default=50)
+    hi.add_argument("--json", action="store_true", help="one JSON object per entry")
+
+    dr = sub.add_parser("doctor", help="check a destination end to end")
+    dr.add_argument("--profile")
+    dr.add_argument("--json", action="store_true")
+
+    ls = sub.add_parser("local-store", help="the embedded SeaweedFS store")
+    ls.add_argument(
+        "action",
+        choices=["start", "stop", "status", "_keeper"],
+        metavar="ACTION",
+        help="start | stop | status",
+    )
+    ls.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "local-store" and args.action == "_keeper":
+        from desktop_uploader import storekeeper
+
+        return storekeeper.main()
+    if args.command is None:
+        build_parser().print_help()
+        return EXIT_OK
+    from desktop_uploader.app import App, setup_logging
+
+    app = App(notice=lambda msg: print(f"note: {msg}", file=sys.stderr))
+    setup_logging(app.paths)
+    try:
+        return {
+            "upload": cmd_upload,
+            "history": cmd_history,
+            "doctor": cmd_doctor,
+            "local-store": cmd_local_store,
+        }[args.command](app, args)
+    except UploaderError as e:
+        print(f"error: {e.title}: {e.message}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        app.close()
+
+
+# -- upload ------------------------------------------------------------------------------
+def cmd_upload(app, args) -> int:
+    from desktop_uploader.pipeline.intake import expand_paths
+
+    preset = app.settings.preset(args.preset)
+    dest = app.settings.destination(args.profile)
+    files = expand_paths(args.paths)
+    if not files:
+        print("error: no files found in the given paths", file=sys.stderr)
+        return EXIT_REJECTED
+    engine = app.engine
+    reporter = _Reporter(json_lines=args.json, total=len(files))
+    unsubscribe = engine.subscribe(reporter.on_event)
+    try:
+        with reporter:
+            jobs = [engine.submit(f, dest.name, preset) for f in files]
+            results = [j.future.result() for j in jobs]
+    finally:
+        unsubscribe()
+    statuses = {r.status for r in results}
+    if not args.json:
+        done = sum(r.status in ("done", "duplicate") for r in results)
+        print(f"{done} of {len(results)} uploaded", file=sys.stderr)
+    if "failed" in statuses:
+        return EXIT_FAILED
+    if "rejected" in statuses:
+        return EXIT_REJECTED
+    return EXIT_OK
+
+
+class _Reporter:
+    """Prints results as they finish: JSON lines, or a line per file plus rich progress."""
+
+    def __init__(self, json_lines: bool, total: int) -> None:
+        self.json_lines = json_lines
+        self.total = total
+        self._lock = threading.Lock()
+        self._progress = None
+        self._task = None
+        self._bytes: dict[int, tuple[int, int]] = {}
+
+    def __enter__(self):
+        if not self.json_lines and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("uploading", total=self.total)
+        return self
+
+    def __exit__(self, *exc):
+        if self._progress:
+            self._progress.stop()
+
+    def on_event(self, event) -> None:
+        result = event.data.get("result")
+        if result is None:
+            return
+        with self._lock:
+            if self.json_lines:
+                sys.stdout.write(json.dumps(result.to_json()) + "\n")
+                sys.stdout.flush()
+                return
+            if result.status in ("done", "duplicate"):
+                tag = "" if result.status == "done" else "  (already uploaded)"
+                line = f"{result.url}{tag}"
+            else:
+                line = f"{result.status}: {result.source}: {result.reason} [{result.code}]"
+            if self._progress:
+                self._progress.console.print(line, markup=False, soft_wrap=True)
+                self._progress.advance(self._task)
+            else:
+                out = sys.stdout if result.status in ("done", "duplicate") else sys.stderr
+                print(line, file=out, flush=True)
+
+
+# -- history -----------------------------------------------------------------------------
+def cmd_history(app, args) -> int:
+    rows = app.journal.history(search=args.search, limit=args.limit)
+    if args.json:
+        for r in rows:
+            print(
+                json.dumps(
+                    {
+                        k: r[k]
+                        for k in (
+                            "job_id",
+                            "source",
+                            "display_name",
+                            "status",
+                            "code",
+                            "reason",
+                            "url",
+                            "thumbnail_url",
+                            "key",
+                            "sha256",
+                            "bytes",
+                            "width",
+                            "height",
+                            "profile",
+                            "preset",
+                            "had_gps",
+                            "created_at",
+                            "finished_at",
+                        )
+                        if k in r
+                    }
+                    | {"job_id": r["id"], "had_gps": bool(r["had_gps"])}
+                )
+            )
+        return EXIT_OK
+    if not rows:
+        print("No uploads yet." if not args.search else f"Nothing matches '{args.search}'.")
+        return EXIT_OK
+    from datetime import datetime
+
+    for r in rows:
+        when = datetime.fromtimestamp(r["finished_at"] or r["created_at"]).strftime(
+            "%Y-%m-%d %H:%M"
+        )
+        what = r["url"] if r["status"] in ("done", "duplicate") else f"[{r['code']}] {r['reason']}"
+        print(f"{when}  {r['status']:<9}  {r['display_name']}  {what}")
+    return EXIT_OK
+
+
+# -- doctor ------------------------------------------------------------------------------
+def cmd_doctor(app, args) -> int:
+    from desktop_uploader.doctor import run_doctor
+
+    findings = run_doctor(app, args.profile)
+    if args.json:
+        for f in findings:
+            print(json.dumps(f.as_dict()))
+    else:
+        for f in findings:
+            print(f"{'ok ' if f.ok else 'BAD'}  {f.check:<12} {f.message}")
+    ok = all(f.ok for f in findings)
+    if not args.json:
+        print("All checks passed." if ok else "Some checks failed (see above).")
+    return EXIT_OK if ok else EXIT_REJECTED
+
+
+# -- local store -------------------------------------------------------------------------
+def cmd_local_store(app, args) -> int:
+    store = app.local_store
+    if args.action == "start":
+        was = store.status().running
+        status = store.start()
+        if args.json:
+            print(json.dumps(status.as_dict()))
+        else:
+            verb = "already running" if was else "started"
+            print(
+                f"Local store {verb}: S3 {status.s3_endpoint}, public links "
+                f"{status.public_base_url}/… (pid {status.pid})"
+            )
+        return EXIT_OK
+    if args.action == "stop":
+        stopped = store.stop()
+        if args.json:
+            print(json.dumps({"stopped": stopped}))
+        else:
+            print("Local store stopped." if stopped else "Local store was not running.")
+        return EXIT_OK
+    status = store.status()
+    if args.json:
+        print(json.dumps(status.as_dict()))
+    elif status.running:
+        print(
+            f"running  pid {status.pid}  S3 {status.s3_endpoint}  public {status.public_base_url}"
+        )
+    else:
+        print("stopped")
+    return EXIT_OK

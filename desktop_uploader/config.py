@@ -1,0 +1,159 @@
+"""Typed settings, stored as TOML under the app's config folder.
+
+One ``Settings`` object holds destinations (profiles), processing presets and validation limits.
+Unknown keys are ignored on load so older apps can read newer files; writes are atomic. Secrets are
+never part of settings: they live in the keyring (see ``credentials``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from desktop_uploader.errors import ConfigError
+from desktop_uploader.paths import atomic_write
+
+SCHEMA_VERSION = 1
+LOCAL_PROFILE = "local"
+PROVIDERS = ("local", "seaweedfs", "aws", "r2", "b2", "gcs", "minio", "wasabi", "other")
+
+
+@dataclass
+class Destination:
+    """Where images go: an S3-compatible bucket and the public (CDN) address in front of it."""
+
+    name: str
+    endpoint: str | None = None
+    region: str = "us-east-1"
+    bucket: str = ""
+    prefix: str = "i"
+    addressing_style: str = "path"  # path | virtual | auto
+    public_base_url: str = ""
+    provider: str = "other"
+
+    @property
+    def is_local(self) -> bool:
+        return self.provider == "local"
+
+
+@dataclass
+class Preset:
+    """How an image is processed before upload."""
+
+    name: str
+    max_size: int = 2048  # longest side in pixels; never upscaled
+    quality: int = 80
+    method: int = 4  # libwebp effort 0..6
+    thumbnail_size: int = 256
+
+    def fingerprint(self) -> str:
+        """Identifies the output this preset makes, so a re-run can recognise finished work."""
+        return f"webp:{self.max_size}:{self.quality}:{self.method}:{self.thumbnail_size}"
+
+
+@dataclass
+class Limits:
+    """What the validate stage accepts."""
+
+    max_bytes: int = 200 * 1024 * 1024
+    max_pixels: int = 150_000_000
+    max_frames: int = 1000
+
+
+@dataclass
+class LocalStoreSettings:
+    """The embedded SeaweedFS store. Port 0 means: pick a free one (then remembered)."""
+
+    bucket: str = "images"
+    s3_port: int = 0
+    volume_size_limit_mb: int = 256
+
+
+@dataclass
+class Settings:
+    schema_version: int = SCHEMA_VERSION
+    default_profile: str = LOCAL_PROFILE
+    destinations: dict[str, Destination] = field(default_factory=dict)
+    presets: dict[str, Preset] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
+    local_store: LocalStoreSettings = field(default_factory=LocalStoreSettings)
+
+    def __post_init__(self) -> None:
+        self.presets.setdefault("default", Preset("default"))
+        self.destinations.setdefault(
+            LOCAL_PROFILE,
+            Destination(LOCAL_PROFILE, provider="local", bucket=self.local_store.bucket),
+        )
+
+    def destination(self, name: str | None) -> Destination:
+        name = name or self.default_profile
+        try:
+            return self.destinations[name]
+        except KeyError:
+            known = ", ".join(sorted(self.destinations)) or "none"
+            raise ConfigError(
+                f"There is no destination called '{name}'. Known destinations: {known}."
+            ) from None
+
+    def preset(self, name: str | None) -> Preset:
+        name = name or "default"
+        try:
+            return self.presets[name]
+        except KeyError:
+            known = ", ".join(sorted(self.presets))
+            raise ConfigError(
+                f"There is no preset called '{name}'. Known presets: {known}."
+            ) from None
+
+
+def _build(cls: type, data: dict[str, Any], **extra: Any) -> Any:
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names}, **extra)
+
+
+def load_settings(path: Path) -> Settings:
+    """Read settings from ``path``; a missing file gives the defaults."""
+    if not path.exists():
+        return Settings()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(
+            f"The settings file {path} is not valid TOML ({e}). Fix or remove it."
+        ) from e
+    try:
+        return Settings(
+            schema_version=int(raw.get("schema_version", SCHEMA_VERSION)),
+            default_profile=str(raw.get("default_profile", LOCAL_PROFILE)),
+            destinations={
+                k: _build(Destination, {kk: vv for kk, vv in v.items() if kk != "name"}, name=k)
+                for k, v in raw.get("destinations", {}).items()
+            },
+            presets={
+                k: _build(Preset, {kk: vv for kk, vv in v.items() if kk != "name"}, name=k)
+                for k, v in raw.get("presets", {}).items()
+            },
+            limits=_build(Limits, raw.get("limits", {})),
+            local_store=_build(LocalStoreSettings, raw.get("local_store", {})),
+        )
+    except (TypeError, ValueError, AttributeError) as e:
+        raise ConfigError(f"The settings file {path} has a value of the wrong type ({e}).") from e
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    return value
+
+
+def save_settings(settings: Settings, path: Path) -> None:
+    """Write settings atomically (TOML has no null, so unset values are omitted)."""
+    import tomli_w
+
+    data = _drop_none(asdict(settings))
+    for section in ("destinations", "presets"):
+        for entry in data[section].values():
+            entry.pop("name", None)
+    atomic_write(path, tomli_w.dumps(data).encode("utf-8"))

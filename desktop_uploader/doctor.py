@@ -1,0 +1,118 @@
+"""``doctor``: check a destination end to end and say in plain words what is wrong."""
+
+from __future__ import annotations
+
+import secrets
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from desktop_uploader.errors import StorageError, UploaderError
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    ok: bool
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"check": self.check, "ok": self.ok, "message": self.message}
+
+
+def run_doctor(app, profile: str | None = None) -> list[Finding]:
+    """Credentials → endpoint → bucket → write → public read-back → clean-up; stops at the first
+    failure that makes later checks meaningless."""
+    from desktop_uploader.pipeline.upload import CACHE_CONTROL, translate
+
+    findings: list[Finding] = []
+    try:
+        dest = app.settings.destination(profile)
+        findings.append(
+            Finding("destination", True, f"Destination '{dest.name}' ({dest.provider}).")
+        )
+        target = app.target(dest.name)
+        findings.append(
+            Finding("credentials", True, f"Access key {target.keys.access_key_id[:4]}… found.")
+        )
+        uploader = app.uploader(dest.name)
+    except UploaderError as e:
+        findings.append(Finding("credentials", False, e.message))
+        return findings
+
+    client = uploader.client
+    where = target.endpoint or "AWS S3"
+    try:
+        client.head_bucket(Bucket=target.bucket)
+        findings.append(
+            Finding("endpoint", True, f"{where} answers; bucket '{target.bucket}' exists.")
+        )
+    except Exception as e:
+        err = translate(e, target.bucket)
+        if err.code == "request_refused" and "403" in err.message:
+            err = StorageError(
+                "The storage service refused the keys for this bucket (403). Check the access key "
+                "and secret, and that they may use this bucket.",
+                code="bad_credentials",
+            )
+        findings.append(Finding("endpoint", False, err.message))
+        return findings
+
+    key = f"{dest.prefix.strip('/')}/.doctor/{secrets.token_hex(8)}.txt".lstrip("/")
+    body = b"desktop-uploader doctor probe\n"
+    try:
+        client.put_object(
+            Bucket=target.bucket,
+            Key=key,
+            Body=body,
+            ContentType="text/plain",
+            CacheControl=CACHE_CONTROL,
+        )
+        findings.append(Finding("write", True, "Writing a test object works."))
+    except Exception as e:
+        findings.append(Finding("write", False, translate(e, target.bucket).message))
+        return findings
+
+    from desktop_uploader.pipeline.deliver import public_url
+
+    url = public_url(target.public_base_url, key)
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            got = resp.read()
+        if got == body:
+            findings.append(
+                Finding("public_read", True, f"Public links work ({target.public_base_url}).")
+            )
+        else:
+            findings.append(
+                Finding("public_read", False, f"{url} answered, but with different bytes.")
+            )
+    except urllib.error.HTTPError as e:
+        findings.append(
+            Finding(
+                "public_read",
+                False,
+                f"The public URL answered {e.code}: links will not open for others. Make the "
+                "bucket (or its prefix) publicly readable, or set the destination's public/CDN "
+                f"base URL correctly (now {target.public_base_url}).",
+            )
+        )
+    except OSError as e:
+        findings.append(
+            Finding(
+                "public_read",
+                False,
+                f"The public base URL {target.public_base_url} is not reachable ({e}).",
+            )
+        )
+    try:
+        client.delete_object(Bucket=target.bucket, Key=key)
+    except Exception as e:
+        findings.append(
+            Finding(
+                "cleanup",
+                False,
+                f"Could not delete the test object {key}: {translate(e, target.bucket).message}",
+            )
+        )
+    return findings

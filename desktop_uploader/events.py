@@ -1,0 +1,60 @@
+"""What the engine tells its subscribers (the CLI prints them, the GUI turns them into signals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+QUEUED = "queued"
+STAGE = "stage"  # a job moved to another stage: data["stage"]
+PROGRESS = "progress"  # data["sent"], data["total"] in bytes
+DONE = "done"
+DUPLICATE = "duplicate"
+REJECTED = "rejected"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    job_id: int
+    source: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class JobResult:
+    """The outcome of one input: exactly one per input, whatever happened."""
+
+    source: str
+    status: str  # done | duplicate | rejected | failed
+    job_id: int | None = None
+    code: str | None = None
+    reason: str | None = None
+    url: str | None = None
+    thumbnail_url: str | None = None
+    key: str | None = None
+    thumbnail_key: str | None = None
+    sha256: str | None = None
+    bytes: int | None = None
+    width: int | None = None
+    height: int | None = None
+    had_gps: bool | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``upload --json`` line: the promised fields first, then extras."""
+        return {
+            "source": self.source,
+            "status": self.status,
+            "reason": self.reason,
+            "url": self.url,
+            "thumbnail_url": self.thumbnail_url,
+            "key": self.key,
+            "sha256": self.sha256,
+            "bytes": self.bytes,
+            "code": self.code,
+            "job_id": self.job_id,
+            "width": self.width,
+            "height": self.height,
+            "thumbnail_key": self.thumbnail_key,
+        }

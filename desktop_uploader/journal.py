@@ -1,0 +1,197 @@
+"""The SQLite journal (WAL): every job and its outcome, multipart uploads and their parts.
+
+One connection guarded by a lock: writes are tiny and serialised, reads are indexed. History is a
+query over finished jobs.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    source_sha256 TEXT,
+    source_size INTEGER,
+    profile TEXT NOT NULL,
+    preset TEXT NOT NULL,
+    preset_fp TEXT NOT NULL,
+    status TEXT NOT NULL,
+    code TEXT,
+    reason TEXT,
+    key TEXT,
+    thumbnail_key TEXT,
+    url TEXT,
+    thumbnail_url TEXT,
+    sha256 TEXT,
+    bytes INTEGER,
+    width INTEGER,
+    height INTEGER,
+    had_gps INTEGER,
+    created_at REAL NOT NULL,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS jobs_by_source ON jobs (source_sha256, profile, preset_fp, status);
+CREATE INDEX IF NOT EXISTS jobs_by_time ON jobs (created_at);
+CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);
+CREATE TABLE IF NOT EXISTS multipart_uploads (
+    upload_id TEXT PRIMARY KEY,
+    job_id INTEGER,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    part_size INTEGER NOT NULL,
+    total_size INTEGER NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'open',
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS parts (
+    upload_id TEXT NOT NULL REFERENCES multipart_uploads(upload_id) ON DELETE CASCADE,
+    part_number INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    md5 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (upload_id, part_number)
+);
+"""
+
+FINAL_STATUSES = ("done", "duplicate", "rejected", "failed")
+
+
+class Journal:
+    """Persistent record of jobs; safe to use from several threads."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        with self._lock:
+            self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    # -- jobs ------------------------------------------------------------------------------
+    def add_job(
+        self, source: str, display_name: str, profile: str, preset: str, preset_fp: str
+    ) -> int:
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO jobs (source, display_name, profile, preset, preset_fp, status,"
+                " created_at) VALUES (?, ?, ?, ?, ?, 'queued', ?)",
+                (source, display_name, profile, preset, preset_fp, time.time()),
+            )
+            return int(cur.lastrowid)
+
+    def update_job(self, job_id: int, **values: Any) -> None:
+        if not values:
+            return
+        if values.get("status") in FINAL_STATUSES:
+            values.setdefault("finished_at", time.time())
+        cols = ", ".join(f"{k} = ?" for k in values)
+        with self._tx() as db:
+            db.execute(f"UPDATE jobs SET {cols} WHERE id = ?", (*values.values(), job_id))
+
+    def job(self, job_id: int) -> dict | None:
+        rows = self._query("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        return dict(rows[0]) if rows else None
+
+    def find_uploaded(self, source_sha256: str, profile: str, preset_fp: str) -> dict | None:
+        """The earlier successful upload of the same source bytes with the same settings."""
+        rows = self._query(
+            "SELECT * FROM jobs WHERE source_sha256 = ? AND profile = ? AND preset_fp = ?"
+            " AND status IN ('done', 'duplicate') AND key IS NOT NULL ORDER BY id DESC LIMIT 1",
+            (source_sha256, profile, preset_fp),
+        )
+        return dict(rows[0]) if rows else None
+
+    def history(self, search: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
+        """Finished jobs, newest first; ``search`` matches name, source, profile, status or URL."""
+        sql = "SELECT * FROM jobs WHERE status IN ('done', 'duplicate', 'rejected', 'failed')"
+        args: list[Any] = []
+        if search:
+            like = f"%{search}%"
+            sql += (
+                " AND (display_name LIKE ? OR source LIKE ? OR profile LIKE ? OR status LIKE ?"
+                " OR url LIKE ? OR code LIKE ?)"
+            )
+            args += [like] * 6
+        sql += " ORDER BY id DESC LIMIT ? OFFSET ?"
+        args += [limit, offset]
+        return [dict(r) for r in self._query(sql, tuple(args))]
+
+    # -- multipart uploads -----------------------------------------------------------------
+    def open_multipart(self, bucket: str, key: str, file_sha256: str) -> dict | None:
+        rows = self._query(
+            "SELECT * FROM multipart_uploads WHERE bucket = ? AND key = ? AND file_sha256 = ?"
+            " AND state = 'open' ORDER BY created_at DESC LIMIT 1",
+            (bucket, key, file_sha256),
+        )
+        return dict(rows[0]) if rows else None
+
+    def begin_multipart(
+        self,
+        upload_id: str,
+        job_id: int | None,
+        bucket: str,
+        key: str,
+        part_size: int,
+        total_size: int,
+        file_sha256: str,
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO multipart_uploads (upload_id, job_id, bucket, key, part_size,"
+                " total_size, file_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (upload_id, job_id, bucket, key, part_size, total_size, file_sha256, time.time()),
+            )
+
+    def record_part(self, upload_id: str, number: int, etag: str, md5: str, size: int) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO parts (upload_id, part_number, etag, md5, size)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (upload_id, number, etag, md5, size),
+            )
+
+    def parts(self, upload_id: str) -> list[dict]:
+        rows = self._query(
+            "SELECT * FROM parts WHERE upload_id = ? ORDER BY part_number", (upload_id,)
+        )
+        return [dict(r) for r in rows]
+
+    def close_multipart(self, upload_id: str, state: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE multipart_uploads SET state = ? WHERE upload_id = ?", (state, upload_id)
+            )

@@ -1,0 +1,181 @@
+"""Process stage: orient, drop every metadata block, convert to sRGB, resize, encode WebP.
+
+Outputs are written to the spool folder under their SHA-256, so the upload stage streams them
+from disk and a retry never re-encodes. Metadata is dropped by construction: a new image is
+encoded from pixels only, and the encoder is given no EXIF, XMP or ICC data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageCms, ImageOps, ImageSequence
+
+from desktop_uploader.config import Preset
+from desktop_uploader.errors import Rejected
+from desktop_uploader.paths import atomic_write
+from desktop_uploader.pipeline.validate import Probe
+
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """One encoded output, spooled on disk."""
+
+    path: Path
+    sha256: str
+    bytes: int
+    width: int
+    height: int
+    content_type: str = "image/webp"
+    extension: str = "webp"
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    main: Rendition
+    thumbnail: Rendition
+    animated: bool
+
+
+def process_image(path: Path, probe: Probe, preset: Preset, spool_dir: Path) -> ProcessedImage:
+    """Turn the source at ``path`` into the preset's WebP and thumbnail; raise ``Rejected``."""
+    try:
+        with Image.open(path, formats=[probe.format]) as im:
+            if probe.frames > 1:
+                frames, durations = _load_animation(im, preset.max_size)
+            else:
+                frames, durations = [_load_still(im, probe, preset.max_size)], []
+    except Rejected:
+        raise
+    except OSError as e:
+        text = str(e)
+        if "truncated" in text or "premature end" in text.lower():
+            raise Rejected(
+                "The image data ends early (the file is truncated or still being written).",
+                code="truncated",
+            ) from None
+        raise Rejected(f"The image could not be decoded: {text}.", code="corrupt") from None
+    except (ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as e:
+        raise Rejected(f"The image could not be decoded: {e}.", code="corrupt") from None
+
+    main = _encode(frames, durations, preset, spool_dir)
+    thumb_src = frames[0].copy()
+    thumb_src.thumbnail((preset.thumbnail_size, preset.thumbnail_size), Image.Resampling.LANCZOS)
+    thumb = _encode([thumb_src], [], preset, spool_dir)
+    return ProcessedImage(main, thumb, animated=len(frames) > 1)
+
+
+def target_size(width: int, height: int, max_size: int) -> tuple[int, int]:
+    """Fit inside ``max_size`` on the longest side, keeping the aspect ratio; never upscale."""
+    longest = max(width, height)
+    if longest <= max_size:
+        return width, height
+    scale = max_size / longest
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _load_still(im: Image.Image, probe: Probe, max_size: int) -> Image.Image:
+    if probe.format == "JPEG":
+        # Decode at 1/2, 1/4 or 1/8 scale in the DCT domain when the output is that much smaller.
+        w, h = target_size(*im.size, max_size)
+        im.draft("RGB" if im.mode != "CMYK" else "CMYK", (w, h))
+    im.load()
+    oriented = ImageOps.exif_transpose(im)
+    rgb = _to_srgb(oriented, im.info.get("icc_profile"))
+    size = target_size(*rgb.size, max_size)
+    if size != rgb.size:
+        rgb = rgb.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return rgb
+
+
+def _load_animation(im: Image.Image, max_size: int) -> tuple[list[Image.Image], list[int]]:
+    frames: list[Image.Image] = []
+    durations: list[int] = []
+    size = target_size(*im.size, max_size)
+    icc = im.info.get("icc_profile")
+    for frame in ImageSequence.Iterator(im):
+        durations.append(int(frame.info.get("duration", 100)) or 100)
+        rgba = _to_srgb(frame.convert("RGBA"), icc)
+        if size != rgba.size:
+            rgba = rgba.resize(size, Image.Resampling.LANCZOS)
+        frames.append(rgba)
+    return frames, durations
+
+
+def _has_alpha(im: Image.Image) -> bool:
+    return im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        im.mode == "P" and "transparency" in im.info
+    )
+
+
+def _to_8bit(im: Image.Image) -> Image.Image:
+    """16-bit and float greyscale would clip when converted directly; scale them first."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        # 16-bit samples (PNG, TIFF) scaled down linearly; point() on "I" takes scale/offset.
+        return im.convert("I").point(lambda v: v * (1 / 256)).convert("L")
+    if im.mode == "F":
+        return im.point(lambda v: v * 255).convert("L")
+    return im
+
+
+def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
+    """Pixels in sRGB (RGB or RGBA mode); an embedded ICC profile is applied, never copied."""
+    im = _to_8bit(im)
+    alpha = _has_alpha(im)
+    if icc:
+        try:
+            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            if im.mode not in ("RGB", "RGBA", "CMYK", "L"):
+                im = im.convert("RGBA" if alpha else "RGB")
+            out_mode = "RGBA" if im.mode == "RGBA" else "RGB"
+            converted = ImageCms.profileToProfile(im, src, _SRGB, outputMode=out_mode)
+            if converted is not None:
+                return converted
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # an unusable profile: fall back to treating the pixels as sRGB
+    target = "RGBA" if alpha else "RGB"
+    return im if im.mode == target else im.convert(target)
+
+
+def _encode(
+    frames: list[Image.Image], durations: list[int], preset: Preset, spool_dir: Path
+) -> Rendition:
+    buf = io.BytesIO()
+    first = frames[0]
+    # No exif=, xmp= or icc_profile= arguments: the encoder then writes pixels only.
+    if len(frames) > 1:
+        first.save(
+            buf,
+            "WEBP",
+            save_all=True,
+            append_images=frames[1:],
+            duration=durations,
+            loop=0,
+            quality=preset.quality,
+            method=preset.method,
+        )
+    else:
+        first.save(buf, "WEBP", quality=preset.quality, method=preset.method)
+    data = buf.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    # One spool file per encode (two jobs may make the same bytes and finish at different times).
+    out = spool_dir / f"{digest}-{uuid.uuid4().hex[:8]}.webp"
+    atomic_write(out, data, mode=0o600)
+    return Rendition(out, digest, len(data), first.width, first.height)
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> tuple[str, int]:
+    """SHA-256 and size of a file, streamed."""
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+            size += len(block)
+    return h.hexdigest(), size
