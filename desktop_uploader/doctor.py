@@ -43,18 +43,11 @@ def run_doctor(app, profile: str | None = None) -> list[Finding]:
     client = uploader.client
     where = target.endpoint or "AWS S3"
     try:
-        client.head_bucket(Bucket=target.bucket)
+        uploader.check_bucket()
         findings.append(
             Finding("endpoint", True, f"{where} answers; bucket '{target.bucket}' exists.")
         )
-    except Exception as e:
-        err = translate(e, target.bucket)
-        if err.code == "request_refused" and "403" in err.message:
-            err = StorageError(
-                "The storage service refused the keys for this bucket (403). Check the access key "
-                "and secret, and that they may use this bucket.",
-                code="bad_credentials",
-            )
+    except StorageError as err:
         findings.append(Finding("endpoint", False, err.message))
         return findings
 

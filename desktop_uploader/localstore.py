@@ -77,6 +77,8 @@ def self_command() -> list[str]:
 
 def port_is_free(port: int) -> bool:
     with socket.socket() as s:
+        # Servers (weed included) listen with SO_REUSEADDR, so TIME_WAIT leftovers don't count.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

@@ -152,11 +152,40 @@ class Uploader:
         try:
             return self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as e:
-            if e.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+            status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status == 404:
                 return None
+            if status in (400, 403):
+                # HEAD answers carry no error code: ask again with a GET to learn why.
+                self._explain_refusal(key)
             raise translate(e, self.bucket) from e
         except Exception as e:
             raise translate(e, self.bucket) from e
+
+    def check_bucket(self) -> None:
+        """Raise a translated StorageError unless the bucket exists and the keys may use it."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as e:
+            status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status in (400, 403):
+                try:  # HEAD answers carry no error code: a listing tells why
+                    self.client.list_objects_v2(Bucket=self.bucket, MaxKeys=1)
+                except Exception as e2:
+                    raise translate(e2, self.bucket) from e2
+            raise translate(e, self.bucket) from e
+        except Exception as e:
+            raise translate(e, self.bucket) from e
+
+    def _explain_refusal(self, key: str) -> None:
+        try:
+            self.client.get_object(Bucket=self.bucket, Key=key, Range="bytes=0-0")
+        except Exception as e:
+            err = translate(e, self.bucket)
+            if err.code != "request_refused":
+                raise err from e
 
     def exists_verified(self, key: str, size: int, sha256: str) -> bool:
         """True if ``key`` already holds exactly these bytes (by size and recorded SHA-256)."""

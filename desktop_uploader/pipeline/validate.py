@@ -8,6 +8,7 @@ decode, for every frame, and Pillow's own decompression-bomb warning is an error
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +108,10 @@ class Probe:
     had_gps: bool
 
 
+def _mp(pixels: int) -> str:
+    return f"{pixels / 1e6:.0f} MP" if pixels >= 10e6 else f"{pixels / 1e6:.1f} MP"
+
+
 def _human_bytes(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
 
@@ -166,9 +171,14 @@ def probe(path: Path, limits: Limits) -> Probe:
             had_gps = _has_gps(im)
     except Rejected:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        # Pillow stops such files inside open(), before we see the size; its message has it.
+        m = re.search(r"\((\d+) pixels\)", str(e))
+        declared = f" ({_mp(int(m.group(1)))})" if m else ""
         raise Rejected(
-            "The image declares more pixels than allowed (a decompression bomb).",
+            f"The image declares more pixels{declared} than the limit of "
+            f"{_mp(limits.max_pixels)}. Files like this can exhaust memory "
+            "(a decompression bomb).",
             code="too_many_pixels",
         ) from None
     except Image.UnidentifiedImageError:
@@ -186,8 +196,8 @@ def _check_pixels(width: int, height: int, limits: Limits, frame: int | None) ->
     if width * height > limits.max_pixels:
         where = f"Frame {frame + 1} is" if frame is not None else "The image is"
         raise Rejected(
-            f"{where} {width} × {height} pixels ({width * height / 1e6:.0f} MP); the limit is "
-            f"{limits.max_pixels / 1e6:.0f} MP. Files like this can exhaust memory "
+            f"{where} {width} × {height} pixels ({_mp(width * height)}); the limit is "
+            f"{_mp(limits.max_pixels)}. Files like this can exhaust memory "
             "(a decompression bomb).",
             code="too_many_pixels",
         )

@@ -1,0 +1,42 @@
+# The two commands in README: `make demo` and `make test`. Everything they need is set up here.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test venv lint samples stop clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@touch $@
+
+venv: $(STAMP)
+
+## Start the embedded store, upload the bundled samples, print one link per image.
+demo:
+	@scripts/system-deps.sh demo
+	@$(MAKE) --no-print-directory venv
+	$(BIN)/desktop-uploader local-store start
+	$(BIN)/desktop-uploader upload resources/samples/
+	@echo "The local store keeps running; stop it with: $(BIN)/desktop-uploader local-store stop"
+
+## Set up what the tests need (system packages when root, the venv) and run them.
+test:
+	@scripts/system-deps.sh test
+	@$(MAKE) --no-print-directory venv
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+samples: venv
+	$(BIN)/python scripts/make_samples.py
+
+stop:
+	$(BIN)/desktop-uploader local-store stop
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

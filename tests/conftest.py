@@ -1,0 +1,138 @@
+"""Shared fixtures: isolated app homes, an in-memory keyring, one real SeaweedFS per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+# Before anything imports Qt: no display is needed (or wanted) in tests.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+# Child processes (CLI runs, the store keeper) must never reach the real keyring either.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+
+import keyring  # noqa: E402
+import pytest  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from memkeyring import MemoryKeyring  # noqa: E402
+
+from desktop_uploader.app import App  # noqa: E402
+from desktop_uploader.config import Destination  # noqa: E402
+from desktop_uploader.credentials import S3Keys  # noqa: E402
+from desktop_uploader.paths import HOME_ENV, AppPaths  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring(monkeypatch):
+    """Every test gets a fresh in-memory keyring."""
+    kr = MemoryKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(kr)
+    yield kr
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """A fresh DESKTOP_UPLOADER_HOME for this test."""
+    h = tmp_path / "home"
+    monkeypatch.setenv(HOME_ENV, str(h))
+    return h
+
+
+@pytest.fixture(scope="session")
+def store_home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("store-home")
+
+
+@pytest.fixture(scope="session")
+def local_store(store_home):
+    """The embedded store, started once by the product's own code, stopped by PID at the end."""
+    paths = AppPaths(store_home / "config", store_home / "data", store_home / "cache").ensure()
+    app = App(paths)
+    app.settings.local_store.volume_size_limit_mb = 64
+    status = app.local_store.start()
+    assert status.running, "the local store did not start"
+    yield app.local_store
+    app.local_store.stop()
+    from desktop_uploader.localstore import pid_alive
+
+    assert not pid_alive(status.pid) and not pid_alive(status.weed_pid), "store left running"
+    app.close()
+
+
+@pytest.fixture
+def store_target(local_store):
+    """Endpoint, bucket, public URL and keys of the running test store."""
+    st = local_store.status()
+    return st, local_store.keys()
+
+
+@pytest.fixture
+def app(home, store_target, memory_keyring):
+    """An App with its own home whose default destination is the session's store, configured
+    as a plain S3-compatible destination with keys in the (in-memory) keyring."""
+    status, keys = store_target
+    a = App(AppPaths.from_env())
+    a.settings.destinations["test"] = Destination(
+        "test",
+        endpoint=status.s3_endpoint,
+        bucket=status.bucket,
+        prefix=f"t{os.urandom(4).hex()}",  # each test its own key space in the shared bucket
+        public_base_url=status.public_base_url,
+        provider="seaweedfs",
+    )
+    a.settings.default_profile = "test"
+    a.credentials.set("test", S3Keys(keys.access_key_id, keys.secret_access_key))
+    yield a
+    a.close()
+
+
+@pytest.fixture(scope="session")
+def exiftool() -> str:
+    path = shutil.which("exiftool")
+    if not path:
+        msg = "exiftool missing: `make test` installs libimage-exiftool-perl"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+def exif_tags(exiftool: str, path: Path) -> dict[str, str]:
+    """All tags exiftool finds, as {"Group:Tag": value}, excluding file-system facts."""
+    out = subprocess.run(
+        [exiftool, "-a", "-G1", "-s", "-u", "-j", "-b", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    import json
+
+    tags = json.loads(out)[0]
+    return {
+        k: v
+        for k, v in tags.items()
+        if not k.startswith(("System:", "ExifTool:", "File:", "Composite:", "SourceFile"))
+        and k != "SourceFile"
+    }
+
+
+def run_cli(*args: str, env_home: Path, check: bool = False, timeout: float = 120):
+    """Run the real CLI in a subprocess, as a user would."""
+    env = dict(os.environ)
+    env[HOME_ENV] = str(env_home)
+    return subprocess.run(
+        [sys.executable, "-m", "desktop_uploader", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=check,
+        cwd=ROOT,
+    )
