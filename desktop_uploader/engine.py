@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from desktop_uploader import events as ev
 from desktop_uploader.config import Limits, Preset
-from desktop_uploader.errors import Rejected, StorageError, UploaderError
+from desktop_uploader.errors import Cancelled, Paused, Rejected, StorageError, UploaderError
 from desktop_uploader.events import Event, JobResult
 from desktop_uploader.journal import Journal
 from desktop_uploader.pipeline import deliver
@@ -33,12 +34,20 @@ Subscriber = Callable[[Event], None]
 
 @dataclass
 class Job:
+    """One input on its way through the stages. ``future`` resolves to its ``JobResult``."""
+
     id: int
     source: Path
     name: str
     profile: str
     preset: Preset
     future: Future[JobResult]
+    stage: str = "queued"
+    paused: bool = False
+    cancelled: bool = False
+    # (executor, stage function, args) waiting for resume or for the destination to come back
+    parked: tuple | None = None
+    offline_since: float | None = None
 
 
 class Engine:
@@ -52,7 +61,12 @@ class Engine:
         uploader_for: Callable[[str], Uploader],
         cpu_executor: Executor | None = None,
         io_executor: Executor | None = None,
+        offline_wait: float | None = None,
+        offline_probe_interval: float = 2.0,
     ) -> None:
+        """``offline_wait``: how long a job waits for an unreachable destination before it
+        fails (None: for ever, as the GUI does). While waiting, the destination is probed every
+        ``offline_probe_interval`` seconds (backing off to 30 s) and jobs resume by themselves."""
         self.journal = journal
         self.spool_dir = spool_dir
         self.limits = limits
@@ -69,6 +83,12 @@ class Engine:
         self._subscribers: list[Subscriber] = []
         self._lock = threading.Lock()
         self._uploaders: dict[str, Uploader] = {}
+        self._jobs: dict[int, Job] = {}
+        self._all_paused = False
+        self._offline_wait = offline_wait
+        self._probe_interval = offline_probe_interval
+        self._prober: threading.Thread | None = None
+        self._closing = threading.Event()
         spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     # -- events --------------------------------------------------------------------------
@@ -92,8 +112,10 @@ class Engine:
         name = display_name(path)
         job_id = self.journal.add_job(str(path), name, profile, preset.name, preset.fingerprint())
         job = Job(job_id, path, name, profile, preset, Future())
+        with self._lock:
+            self._jobs[job_id] = job
         self._emit(ev.QUEUED, job, name=name)
-        self._cpu.submit(self._guard, job, self._cpu_stage, job)
+        self._schedule(job, self._cpu, self._cpu_stage, job)
         return job
 
     def run(self, paths: Iterable[str | Path], profile: str, preset: Preset) -> list[JobResult]:
@@ -102,17 +124,134 @@ class Engine:
         return [job.future.result() for job in jobs]
 
     def shutdown(self, wait: bool = True) -> None:
+        """Stop: parked and waiting jobs end as cancelled, running ones finish (``wait``)."""
+        self._closing.set()
+        for job in self.jobs():
+            if job.parked is not None:
+                job.cancelled = True
+                self._unpark(job)
         for ex in self._own_executors:
             ex.shutdown(wait=wait, cancel_futures=not wait)
+        if self._prober is not None:
+            self._prober.join(5)
+
+    # -- controls ------------------------------------------------------------------------
+    def jobs(self) -> list[Job]:
+        """The jobs not yet finished."""
+        with self._lock:
+            return [j for j in self._jobs.values() if not j.future.done()]
+
+    def job(self, job_id: int) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def pause(self, job_id: int | None = None) -> None:
+        """Pause one job, or the whole queue (``None``). Work in flight stops at the next part
+        or stage boundary; nothing already sent is lost."""
+        if job_id is None:
+            self._all_paused = True
+        elif job := self.job(job_id):
+            job.paused = True
+
+    def resume(self, job_id: int | None = None) -> None:
+        """Resume one job, or the whole queue and every paused job (``None``)."""
+        if job_id is None:
+            self._all_paused = False
+            targets = self.jobs()
+            for j in targets:
+                j.paused = False
+        else:
+            job = self.job(job_id)
+            targets = [job] if job else []
+            if job:
+                job.paused = False
+        for j in targets:
+            if j.parked is not None and j.offline_since is None:
+                self._unpark(j)
+
+    def cancel(self, job_id: int) -> None:
+        """Cancel a job: it ends as ``cancelled`` at its next boundary (the source is kept)."""
+        job = self.job(job_id)
+        if job is None or job.future.done():
+            return
+        job.cancelled = True
+        if job.parked is not None:
+            self._unpark(job)
+
+    def retry(self, job_id: int) -> Job | None:
+        """Queue a finished (failed, rejected or cancelled) job's source again as a new job."""
+        row = self.journal.job(job_id)
+        if row is None or row["status"] not in ("failed", "rejected", "cancelled"):
+            return None
+        from desktop_uploader.config import Preset as _Preset
+
+        old = self.job(job_id)
+        preset = old.preset if old else _Preset(row["preset"])
+        return self.submit(Path(row["source"]), row["profile"], preset)
+
+    def is_paused(self, job: Job) -> bool:
+        return job.paused or self._all_paused
+
+    def check_controls(self, job: Job) -> None:
+        """Called by stages between units of work (parts): raise if paused or cancelled."""
+        if job.cancelled:
+            raise Cancelled()
+        if self.is_paused(job):
+            raise Paused()
+
+    # -- scheduling ------------------------------------------------------------------------
+    def _schedule(self, job: Job, executor: Executor, fn: Callable[..., object], *args) -> None:
+        executor.submit(self._guard, job, fn, *args)
+
+    def _park(self, job: Job, executor: Executor, fn: Callable[..., object], *args) -> None:
+        job.parked = (executor, fn, args)
+        # resume() may have run between the check and the parking: don't strand the job
+        if job.cancelled or (not self.is_paused(job) and job.offline_since is None):
+            self._unpark(job)
+
+    def _unpark(self, job: Job) -> None:
+        with self._lock:
+            parked, job.parked = job.parked, None
+        if parked is not None:
+            executor, fn, args = parked
+            if self._closing.is_set():
+                self._finish(
+                    job,
+                    JobResult(
+                        str(job.source),
+                        "cancelled",
+                        code="cancelled",
+                        reason="The app was closed before this file was done.",
+                    ),
+                )
+                return
+            executor.submit(self._guard, job, fn, *args)
 
     # -- stages --------------------------------------------------------------------------
     def _guard(self, job: Job, fn: Callable[..., object], *args: object) -> None:
         """Run one stage; any error ends the job with a result instead of escaping."""
+        executor = self._io if fn == self._io_stage else self._cpu
         try:
+            self.check_controls(job)
             fn(*args)
+        except Paused:
+            self._emit(ev.STAGE, job, stage="paused")
+            self._park(job, executor, fn, *args)
+        except Cancelled:
+            self._finish(
+                job,
+                JobResult(
+                    str(job.source),
+                    "cancelled",
+                    code="cancelled",
+                    reason="Cancelled by the user; the source file is kept.",
+                ),
+            )
         except Rejected as e:
             self._finish(job, JobResult(str(job.source), "rejected", code=e.code, reason=e.message))
         except StorageError as e:
+            if e.transient and self._wait_offline(job, e, executor, fn, *args):
+                return
             self._finish(job, JobResult(str(job.source), "failed", code=e.code, reason=e.message))
         except UploaderError as e:
             self._finish(job, JobResult(str(job.source), "failed", code=e.code, reason=e.message))
@@ -128,8 +267,66 @@ class Engine:
                 ),
             )
 
+    # -- offline: wait for the destination instead of failing ------------------------------
+    def _wait_offline(self, job: Job, err: StorageError, executor, fn, *args) -> bool:
+        """Park a job whose destination is unreachable; False when it has waited long enough."""
+        now = time.monotonic()
+        if job.offline_since is None:
+            job.offline_since = now
+        elif self._offline_wait is not None and now - job.offline_since > self._offline_wait:
+            job.offline_since = None
+            return False
+        if self._offline_wait == 0 or self._closing.is_set():
+            job.offline_since = None
+            return False
+        log.warning("destination of job %s unreachable (%s); waiting", job.id, err.code)
+        self._emit(ev.STAGE, job, stage="waiting_for_destination", reason=err.message)
+        job.parked = (executor, fn, args)
+        with self._lock:
+            if self._prober is None or not self._prober.is_alive():
+                self._prober = threading.Thread(
+                    target=self._probe_loop, name="du-offline-probe", daemon=True
+                )
+                self._prober.start()
+        return True
+
+    def _probe_loop(self) -> None:
+        delay = self._probe_interval
+        while not self._closing.is_set():
+            waiting = [j for j in self.jobs() if j.offline_since is not None and j.parked]
+            if not waiting:
+                return
+            for profile in {j.profile for j in waiting}:
+                try:
+                    self._uploader(profile).check_bucket()
+                except StorageError as e:
+                    if not e.transient:  # reachable, but refusing: let the jobs fail properly
+                        self._release_offline(profile)
+                    continue
+                except Exception:
+                    continue
+                log.info("destination %s is reachable again; resuming", profile)
+                self._release_offline(profile)
+                delay = self._probe_interval
+            expired = self._offline_wait is not None
+            for j in waiting:
+                if expired and time.monotonic() - (j.offline_since or 0) > self._offline_wait:
+                    self._unpark(j)  # runs once more; fails for good if still unreachable
+            self._closing.wait(delay)
+            delay = min(delay * 1.5, 30.0)
+
+    def _release_offline(self, profile: str) -> None:
+        for j in self.jobs():
+            if j.profile == profile and j.offline_since is not None and j.parked:
+                j.offline_since = None
+                self._unpark(j)
+
+    def _set_stage(self, job: Job, stage: str) -> None:
+        job.stage = stage
+        self._emit(ev.STAGE, job, stage=stage)
+
     def _cpu_stage(self, job: Job) -> None:
-        self._emit(ev.STAGE, job, stage="validating")
+        self._set_stage(job, "validating")
         info = probe(job.source, self.limits)
         source_sha, source_size = file_sha256(job.source)
         self.journal.update_job(
@@ -139,16 +336,16 @@ class Engine:
         if prior and self._still_there(job.profile, prior):
             self._finish(job, self._result_from_row(job, prior, "duplicate", info))
             return
-        self._emit(ev.STAGE, job, stage="processing")
+        self._set_stage(job, "processing")
         processed = process_image(job.source, info, job.preset, self.spool_dir)
-        self._io.submit(self._guard, job, self._io_stage, job, info, processed)
+        self._schedule(job, self._io, self._io_stage, job, info, processed)
 
     def _still_there(self, profile: str, row: dict) -> bool:
         uploader = self._uploader(profile)
         return uploader.exists_verified(row["key"], row["bytes"], row["sha256"])
 
     def _io_stage(self, job: Job, info: Probe, processed: ProcessedImage) -> None:
-        self._emit(ev.STAGE, job, stage="uploading")
+        self._set_stage(job, "uploading")
         uploader = self._uploader(job.profile)
         dest = uploader.target.destination
         total = processed.main.bytes + processed.thumbnail.bytes
@@ -158,6 +355,7 @@ class Engine:
             nonlocal sent
             sent += delta
             self._emit(ev.PROGRESS, job, sent=sent, total=total)
+            self.check_controls(job)  # between parts: pause/cancel take effect here
 
         key = deliver.object_key(dest.prefix, processed.main.sha256, processed.main.extension)
         thumb_key = deliver.object_key(
@@ -241,9 +439,14 @@ class Engine:
             log.warning("%s %s: [%s] %s", result.status, job.source, result.code, result.reason)
         else:
             log.info("%s %s -> %s", result.status, job.source, result.url)
-        kind = {"done": ev.DONE, "duplicate": ev.DUPLICATE, "rejected": ev.REJECTED}.get(
-            result.status, ev.FAILED
-        )
+        job.stage = result.status
+        job.parked = None
+        kind = {
+            "done": ev.DONE,
+            "duplicate": ev.DUPLICATE,
+            "rejected": ev.REJECTED,
+            "cancelled": ev.CANCELLED,
+        }.get(result.status, ev.FAILED)
         self._emit(kind, job, result=result)
         if not job.future.done():
             job.future.set_result(result)

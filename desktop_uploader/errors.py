@@ -54,3 +54,15 @@ class StorageError(UploaderError):
 class LocalStoreError(UploaderError):
     code = "local_store"
     title = "Local store problem"
+
+
+class Interrupted(Exception):  # noqa: N818 - control flow, not an error shown to users
+    """A stage stopped because the user paused or cancelled its job (not a failure)."""
+
+
+class Paused(Interrupted):
+    """The job was paused; its stage is parked and runs again on resume."""
+
+
+class Cancelled(Interrupted):
+    """The job was cancelled; it ends as ``cancelled`` and its source is kept."""

@@ -12,6 +12,7 @@ DONE = "done"
 DUPLICATE = "duplicate"
 REJECTED = "rejected"
 FAILED = "failed"
+CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class JobResult:
     """The outcome of one input: exactly one per input, whatever happened."""
 
     source: str
-    status: str  # done | duplicate | rejected | failed
+    status: str  # done | duplicate | rejected | failed | cancelled
     job_id: int | None = None
     code: str | None = None
     reason: str | None = None

@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS parts (
 );
 """
 
-FINAL_STATUSES = ("done", "duplicate", "rejected", "failed")
+FINAL_STATUSES = ("done", "duplicate", "rejected", "failed", "cancelled")
 
 
 class Journal:
@@ -137,7 +137,10 @@ class Journal:
 
     def history(self, search: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
         """Finished jobs, newest first; ``search`` matches name, source, profile, status or URL."""
-        sql = "SELECT * FROM jobs WHERE status IN ('done', 'duplicate', 'rejected', 'failed')"
+        sql = (
+            "SELECT * FROM jobs WHERE status IN"
+            " ('done', 'duplicate', 'rejected', 'failed', 'cancelled')"
+        )
         args: list[Any] = []
         if search:
             like = f"%{search}%"

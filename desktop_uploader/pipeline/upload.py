@@ -18,7 +18,7 @@ from typing import Any
 
 from desktop_uploader.config import Destination
 from desktop_uploader.credentials import S3Keys
-from desktop_uploader.errors import StorageError
+from desktop_uploader.errors import Interrupted, StorageError
 from desktop_uploader.journal import Journal
 
 log = logging.getLogger(__name__)
@@ -217,6 +217,8 @@ class Uploader:
                 self._put(path, key, size, extra, progress)
             else:
                 self._multipart(path, key, size, sha256, extra, progress, job_id)
+        except Interrupted:
+            raise  # paused or cancelled between parts: the journal keeps what was sent
         except Exception as e:
             raise translate(e, self.bucket) from e
         return self.verify(key, size, sha256)
