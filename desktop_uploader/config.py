@@ -72,6 +72,28 @@ class LocalStoreSettings:
 
 
 @dataclass
+class WatchedFolder:
+    """A folder whose new images get uploaded by themselves."""
+
+    path: str
+    destination: str = ""  # empty: the default destination
+    recursive: bool = True
+    originals: str = "keep"  # keep | move (to done_folder)
+    done_folder: str = ""
+
+
+@dataclass
+class DesktopSettings:
+    """How the desktop app behaves after an upload and at login."""
+
+    link_format: str = "url"  # one of deliver.LINK_FORMATS
+    copy_on_upload: bool = True
+    notify: bool = True
+    close_to_tray: bool = False
+    start_at_login: bool = False
+
+
+@dataclass
 class Settings:
     schema_version: int = SCHEMA_VERSION
     default_profile: str = LOCAL_PROFILE
@@ -79,6 +101,8 @@ class Settings:
     presets: dict[str, Preset] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     local_store: LocalStoreSettings = field(default_factory=LocalStoreSettings)
+    desktop: DesktopSettings = field(default_factory=DesktopSettings)
+    watched_folders: list[WatchedFolder] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.presets.setdefault("default", Preset("default"))
@@ -137,6 +161,8 @@ def load_settings(path: Path) -> Settings:
             },
             limits=_build(Limits, raw.get("limits", {})),
             local_store=_build(LocalStoreSettings, raw.get("local_store", {})),
+            desktop=_build(DesktopSettings, raw.get("desktop", {})),
+            watched_folders=[_build(WatchedFolder, w) for w in raw.get("watched_folders", [])],
         )
     except (TypeError, ValueError, AttributeError) as e:
         raise ConfigError(f"The settings file {path} has a value of the wrong type ({e}).") from e

@@ -136,7 +136,8 @@ class Journal:
         return dict(rows[0]) if rows else None
 
     def history(self, search: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
-        """Finished jobs, newest first; ``search`` matches name, source, profile, status or URL."""
+        """Finished jobs, newest first; ``search`` matches name, source, profile, status, URL or
+        date ("2026-05-01")."""
         sql = (
             "SELECT * FROM jobs WHERE status IN"
             " ('done', 'duplicate', 'rejected', 'failed', 'cancelled')"
@@ -146,12 +147,17 @@ class Journal:
             like = f"%{search}%"
             sql += (
                 " AND (display_name LIKE ? OR source LIKE ? OR profile LIKE ? OR status LIKE ?"
-                " OR url LIKE ? OR code LIKE ?)"
+                " OR url LIKE ? OR code LIKE ?"
+                " OR strftime('%Y-%m-%d %H:%M', created_at, 'unixepoch', 'localtime') LIKE ?)"
             )
-            args += [like] * 6
+            args += [like] * 7
         sql += " ORDER BY id DESC LIMIT ? OFFSET ?"
         args += [limit, offset]
         return [dict(r) for r in self._query(sql, tuple(args))]
+
+    def mark_remote_deleted(self, job_id: int) -> None:
+        """The uploaded object was deleted from its destination: drop the job from history."""
+        self.update_job(job_id, status="deleted", url=None, thumbnail_url=None)
 
     # -- multipart uploads -----------------------------------------------------------------
     def open_multipart(self, bucket: str, key: str, file_sha256: str) -> dict | None:

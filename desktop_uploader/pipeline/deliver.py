@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from urllib.parse import quote
 
-LINK_FORMATS = ("url", "markdown", "html", "bbcode")
+LINK_FORMATS = ("url", "markdown", "html", "bbcode", "picture")
 
 
 def object_key(prefix: str, sha256: str, extension: str, variant: str = "") -> str:
@@ -34,4 +34,11 @@ def link_text(
         return f'<img src="{html.escape(url)}" alt="{html.escape(name)}"{size}>'
     if fmt == "bbcode":
         return f"[img]{url}[/img]"
+    if fmt == "picture":
+        size = f' width="{width}" height="{height}"' if width and height else ""
+        src = html.escape(url)
+        return (
+            f'<picture><source srcset="{src}" type="image/webp">'
+            f'<img src="{src}" alt="{html.escape(name)}"{size} loading="lazy"></picture>'
+        )
     raise ValueError(f"Unknown link format '{fmt}'. Known: {', '.join(LINK_FORMATS)}.")
