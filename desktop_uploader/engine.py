@@ -337,8 +337,21 @@ class Engine:
             self._finish(job, self._result_from_row(job, prior, "duplicate", info))
             return
         self._set_stage(job, "processing")
-        processed = process_image(job.source, info, job.preset, self.spool_dir)
+        processed = self._process(job, info, source_sha)
         self._schedule(job, self._io, self._io_stage, job, info, processed)
+
+    def _process(self, job: Job, info: Probe, source_sha: str) -> ProcessedImage:
+        """Process the source, or reuse outputs an interrupted earlier run left in the spool
+        (so a resumed upload sends the very bytes it started with)."""
+        fp = job.preset.fingerprint()
+        for saved in self.journal.find_spool(source_sha, job.profile, fp):
+            reused = ProcessedImage.from_records(saved)
+            if reused is not None:
+                self.journal.record_spool(job.id, source_sha, job.profile, fp, saved)
+                return reused
+        processed = process_image(job.source, info, job.preset, self.spool_dir)
+        self.journal.record_spool(job.id, source_sha, job.profile, fp, processed.to_records())
+        return processed
 
     def _still_there(self, profile: str, row: dict) -> bool:
         uploader = self._uploader(profile)
@@ -363,8 +376,7 @@ class Engine:
         )
         already = self._put(uploader, processed.main, key, progress, job)
         self._put(uploader, processed.thumbnail, thumb_key, progress, job)
-        for r in (processed.main, processed.thumbnail):
-            r.path.unlink(missing_ok=True)  # verified on the server: the spool copy can go
+        self._drop_spool(job, processed)
         base = uploader.target.public_base_url
         result = JobResult(
             str(job.source),
@@ -381,6 +393,17 @@ class Engine:
             had_gps=info.had_gps,
         )
         self._finish(job, result)
+
+    def _drop_spool(self, job: Job, processed: ProcessedImage) -> None:
+        """Verified on the server: the spooled copies (this job's and any reused) can go."""
+        source_sha = (self.journal.job(job.id) or {}).get("source_sha256")
+        if source_sha:
+            for saved in self.journal.find_spool(source_sha, job.profile, job.preset.fingerprint()):
+                for rec in saved:
+                    Path(rec["path"]).unlink(missing_ok=True)
+        for r in processed.renditions():
+            r.path.unlink(missing_ok=True)
+        self.journal.drop_spool_for(source_sha or "", job.profile, job.preset.fingerprint())
 
     def _put(self, uploader: Uploader, r: Rendition, key: str, progress, job: Job) -> bool:
         """Upload unless the exact bytes are there already; returns True if they were."""

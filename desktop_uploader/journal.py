@@ -6,6 +6,7 @@ query over finished jobs.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -39,6 +40,16 @@ CREATE TABLE IF NOT EXISTS jobs (
     created_at REAL NOT NULL,
     finished_at REAL
 );
+CREATE TABLE IF NOT EXISTS spool (
+    -- processed outputs waiting on disk for their upload to be verified: a resume reuses them
+    job_id INTEGER PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+    source_sha256 TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    preset_fp TEXT NOT NULL,
+    renditions TEXT NOT NULL,  -- JSON: [{role, path, sha256, bytes, width, height, ...}]
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS spool_by_source ON spool (source_sha256, profile, preset_fp);
 CREATE INDEX IF NOT EXISTS jobs_by_source ON jobs (source_sha256, profile, preset_fp, status);
 CREATE INDEX IF NOT EXISTS jobs_by_time ON jobs (created_at);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);
@@ -158,6 +169,41 @@ class Journal:
     def mark_remote_deleted(self, job_id: int) -> None:
         """The uploaded object was deleted from its destination: drop the job from history."""
         self.update_job(job_id, status="deleted", url=None, thumbnail_url=None)
+
+    # -- spooled outputs ------------------------------------------------------------------
+    def record_spool(
+        self, job_id: int, source_sha256: str, profile: str, preset_fp: str, renditions: list
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO spool (job_id, source_sha256, profile, preset_fp,"
+                " renditions, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (job_id, source_sha256, profile, preset_fp, json.dumps(renditions), time.time()),
+            )
+
+    def find_spool(self, source_sha256: str, profile: str, preset_fp: str) -> list[dict]:
+        """Renditions spooled by an earlier, unfinished job for the same source and settings."""
+        rows = self._query(
+            "SELECT renditions FROM spool WHERE source_sha256 = ? AND profile = ?"
+            " AND preset_fp = ? ORDER BY created_at DESC",
+            (source_sha256, profile, preset_fp),
+        )
+        return [json.loads(r["renditions"]) for r in rows]
+
+    def drop_spool_for(self, source_sha256: str, profile: str, preset_fp: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "DELETE FROM spool WHERE source_sha256 = ? AND profile = ? AND preset_fp = ?",
+                (source_sha256, profile, preset_fp),
+            )
+
+    def stale_multipart(self, older_than: float) -> list[dict]:
+        """Open multipart uploads started more than ``older_than`` seconds ago."""
+        rows = self._query(
+            "SELECT * FROM multipart_uploads WHERE state = 'open' AND created_at < ?",
+            (time.time() - older_than,),
+        )
+        return [dict(r) for r in rows]
 
     # -- multipart uploads -----------------------------------------------------------------
     def open_multipart(self, bucket: str, key: str, file_sha256: str) -> dict | None:

@@ -42,6 +42,45 @@ class ProcessedImage:
     thumbnail: Rendition
     animated: bool
 
+    def renditions(self) -> list[Rendition]:
+        return [self.main, self.thumbnail]
+
+    def to_records(self) -> list[dict]:
+        """JSON-able description, for the journal's spool table."""
+        out = []
+        for role, r in (("main", self.main), ("thumbnail", self.thumbnail)):
+            rec = {
+                k: getattr(r, k)
+                for k in ("sha256", "bytes", "width", "height", "content_type", "extension")
+            }
+            out.append(rec | {"role": role, "path": str(r.path), "animated": self.animated})
+        return out
+
+    @classmethod
+    def from_records(cls, records: list[dict]) -> ProcessedImage | None:
+        """Rebuild from ``to_records``; None unless every file is still there, byte-identical
+        (re-hashed: a resume must never send bytes other than the ones it started with)."""
+        by_role = {}
+        for rec in records:
+            p = Path(rec["path"])
+            try:
+                if p.stat().st_size != rec["bytes"] or file_sha256(p)[0] != rec["sha256"]:
+                    return None
+            except OSError:
+                return None
+            by_role[rec["role"]] = Rendition(
+                p,
+                rec["sha256"],
+                rec["bytes"],
+                rec["width"],
+                rec["height"],
+                rec.get("content_type", "image/webp"),
+                rec.get("extension", "webp"),
+            )
+        if set(by_role) != {"main", "thumbnail"}:
+            return None
+        return cls(by_role["main"], by_role["thumbnail"], bool(records[0].get("animated")))
+
 
 def process_image(path: Path, probe: Probe, preset: Preset, spool_dir: Path) -> ProcessedImage:
     """Turn the source at ``path`` into the preset's WebP and thumbnail; raise ``Rejected``."""
