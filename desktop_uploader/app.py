@@ -41,6 +41,8 @@ class App:
         self.paths = (paths or AppPaths.from_env()).ensure()
         self.notice = notice or (lambda msg: log.warning("%s", msg))
         self._engine = None
+        self.limiter = None  # a shared RateLimiter when a bandwidth limit is set
+        self.offline_wait: float | None = None  # None: wait for an unreachable destination
 
     @cached_property
     def settings(self) -> Settings:
@@ -101,7 +103,13 @@ class App:
     def uploader(self, profile: str | None = None):
         from desktop_uploader.pipeline.upload import Uploader
 
-        return Uploader(self.target(profile), self.journal)
+        return Uploader(self.target(profile), self.journal, limiter=self.limiter)
+
+    def set_bandwidth_limit(self, rate: float | None) -> None:
+        """Limit all uploads together to ``rate`` bytes/s (None: unlimited)."""
+        from desktop_uploader.pipeline.upload import RateLimiter
+
+        self.limiter = RateLimiter(rate) if rate else None
 
     @property
     def engine(self):
@@ -109,7 +117,11 @@ class App:
             from desktop_uploader.engine import Engine
 
             self._engine = Engine(
-                self.journal, self.paths.spool_dir, self.settings.limits, self.uploader
+                self.journal,
+                self.paths.spool_dir,
+                self.settings.limits,
+                self.uploader,
+                offline_wait=self.offline_wait,
             )
         return self._engine
 

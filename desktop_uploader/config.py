@@ -32,6 +32,13 @@ class Destination:
     addressing_style: str = "path"  # path | virtual | auto
     public_base_url: str = ""
     provider: str = "other"
+    # transfer behaviour
+    concurrency: int = 4  # files uploading at once to this destination
+    part_concurrency: int = 4  # parts of one multipart upload in flight
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
+    verify_download_max_bytes: int = 0  # also GET and hash objects up to this size (0: HEAD only)
+    abort_stale_uploads_after_hours: float = 24.0
 
     @property
     def is_local(self) -> bool:

@@ -134,6 +134,10 @@ class Engine:
             ex.shutdown(wait=wait, cancel_futures=not wait)
         if self._prober is not None:
             self._prober.join(5)
+        with self._lock:
+            uploaders, self._uploaders = list(self._uploaders.values()), {}
+        for up in uploaders:
+            up.close()
 
     # -- controls ------------------------------------------------------------------------
     def jobs(self) -> list[Job]:

@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS parts (
     etag TEXT NOT NULL,
     md5 TEXT NOT NULL,
     size INTEGER NOT NULL,
+    checksum TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (upload_id, part_number)
 );
 """
@@ -231,12 +232,14 @@ class Journal:
                 (upload_id, job_id, bucket, key, part_size, total_size, file_sha256, time.time()),
             )
 
-    def record_part(self, upload_id: str, number: int, etag: str, md5: str, size: int) -> None:
+    def record_part(
+        self, upload_id: str, number: int, etag: str, md5: str, size: int, checksum: str = ""
+    ) -> None:
         with self._tx() as db:
             db.execute(
-                "INSERT OR REPLACE INTO parts (upload_id, part_number, etag, md5, size)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (upload_id, number, etag, md5, size),
+                "INSERT OR REPLACE INTO parts (upload_id, part_number, etag, md5, size, checksum)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (upload_id, number, etag, md5, size, checksum),
             )
 
     def parts(self, upload_id: str) -> list[dict]:

@@ -1,9 +1,11 @@
-"""Upload stage: put spooled outputs into an S3-compatible bucket and verify them.
+"""Upload stage: put spooled outputs into an S3-compatible bucket, resumably, and verify them.
 
-boto3's low-level client, not s3transfer: we need the UploadId and each part in our journal (so a
-later run can resume), an explicit per-part checksum that every provider accepts (Content-MD5),
-and a HEAD afterwards. botocore's own checksum headers are off for non-AWS endpoints: several
-S3-compatible services reject or mis-store them.
+boto3's low-level client, not s3transfer (which aborts on failure): the UploadId and every part
+that the server acknowledged go into our journal *before* progress is reported, so a later run
+(after a crash, a kill or a reboot) asks the server which parts it has (``list_parts``), sends only
+the missing ones and completes. Each part carries a checksum the server verifies (Content-MD5 or
+a plain ``x-amz-checksum-sha256`` header, per provider); the whole object's SHA-256 goes in its
+metadata and a HEAD (optionally a GET) checks the result.
 """
 
 from __future__ import annotations
@@ -11,7 +13,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import os
+import random
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,24 +27,58 @@ from desktop_uploader.config import Destination
 from desktop_uploader.credentials import S3Keys
 from desktop_uploader.errors import Interrupted, StorageError
 from desktop_uploader.journal import Journal
+from desktop_uploader.providers import profile_for
 
 log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 MULTIPART_THRESHOLD = 16 * MiB
 MIN_PART = 5 * MiB
+MAX_PART = 5 * 1024 * MiB
 MAX_PARTS = 10_000
+PART_ATTEMPTS = 5
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 Progress = Callable[[int], None]  # bytes sent since the last call
 
 
 def part_size_for(total: int, preferred: int = 8 * MiB) -> int:
-    """A part size within S3's limits (5 MiB minimum, at most 10,000 parts)."""
-    size = max(preferred, MIN_PART)
+    """A part size within S3's limits: ≥ 5 MiB, ≤ 5 GiB, at most 10,000 parts; grows with the
+    file so big files don't pay per-request overhead 10,000 times."""
+    size = max(preferred, MIN_PART, -(-total // 1000))
+    size = -(-size // MiB) * MiB  # whole MiB
     while -(-total // size) > MAX_PARTS:
         size *= 2
-    return size
+    return min(size, MAX_PART)
+
+
+class RateLimiter:
+    """A token bucket shared by every upload thread: ``rate`` bytes per second overall."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = float(rate)
+        self._lock = threading.Lock()
+        self._next = time.monotonic()
+
+    def take(self, n: int) -> None:
+        """Wait until ``n`` more bytes may be sent."""
+        with self._lock:
+            now = time.monotonic()
+            start = max(self._next, now)
+            self._next = start + n / self.rate
+        delay = start - now
+        if delay > 0:
+            time.sleep(delay)
+
+
+def parse_rate(text: str) -> float:
+    """``20M`` → 20,000,000 bytes/s; k, M, G are decimal, Ki, Mi, Gi binary."""
+    t = text.strip().rstrip("Bb/s").strip()
+    units = {"k": 1e3, "m": 1e6, "g": 1e9, "ki": 1024, "mi": MiB, "gi": 1024 * MiB}
+    for suffix in sorted(units, key=len, reverse=True):
+        if t.lower().endswith(suffix):
+            return float(t[: -len(suffix)]) * units[suffix]
+    return float(t)
 
 
 @dataclass(frozen=True)
@@ -51,22 +92,24 @@ class Target:
     keys: S3Keys
 
 
-def make_client(target: Target, max_pool: int = 16) -> Any:
+def make_client(target: Target, max_pool: int = 32) -> Any:
     import boto3
     from botocore.config import Config
 
     dest = target.destination
-    aws = dest.provider == "aws"
+    prof = profile_for(dest.provider)
+    mode = "when_supported" if prof.flexible_checksums else "when_required"
     config = Config(
-        region_name=dest.region or "us-east-1",
+        region_name=dest.region or prof.default_region,
         signature_version="s3v4",
         retries={"mode": "standard", "max_attempts": 5},
-        connect_timeout=5,
-        read_timeout=60,
+        connect_timeout=dest.connect_timeout,
+        read_timeout=dest.read_timeout,
         max_pool_connections=max_pool,
-        s3={"addressing_style": dest.addressing_style or "path"},
-        request_checksum_calculation="when_supported" if aws else "when_required",
-        response_checksum_validation="when_supported" if aws else "when_required",
+        s3={"addressing_style": dest.addressing_style or prof.addressing_style},
+        request_checksum_calculation=mode,
+        response_checksum_validation=mode,
+        tcp_keepalive=True,
     )
     session = boto3.session.Session()
     return session.client(
@@ -80,7 +123,14 @@ def make_client(target: Target, max_pool: int = 16) -> Any:
 
 def translate(e: Exception, bucket: str) -> StorageError:
     """Turn a botocore exception into a StorageError with a plain-language message."""
-    from botocore.exceptions import ClientError, ConnectionError, EndpointConnectionError
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectionError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        ReadTimeoutError,
+    )
 
     if isinstance(e, StorageError):
         return e
@@ -107,7 +157,7 @@ def translate(e: Exception, bucket: str) -> StorageError:
             )
         if code in ("BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"):
             return StorageError(
-                f"The server received different bytes than were sent ({code}).",
+                f"The server received different bytes than were sent ({code}); resending.",
                 code="checksum_mismatch",
                 transient=True,
             )
@@ -117,34 +167,60 @@ def translate(e: Exception, bucket: str) -> StorageError:
             code="server_error" if transient else "request_refused",
             transient=transient,
         )
-    if isinstance(e, EndpointConnectionError | ConnectionError):
+    if isinstance(e, EndpointConnectionError | ConnectionError | ReadTimeoutError):
         return StorageError(
             f"Could not reach the storage service ({type(e).__name__}). Check the endpoint "
             "address and your network; the upload stays queued.",
             code="unreachable",
             transient=True,
         )
-    from botocore.exceptions import NoCredentialsError
-
     if isinstance(e, NoCredentialsError):
         return StorageError(
             "No access key is configured for this destination.", code="no_credentials"
         )
+    if isinstance(e, BotoCoreError | OSError):
+        # e.g. a response cut short (IncompleteRead), a reset while reading: worth a retry
+        return StorageError(
+            f"The connection failed mid-request ({type(e).__name__}: {e}).",
+            code="connection_error",
+            transient=True,
+        )
     return StorageError(f"Upload failed: {type(e).__name__}: {e}", code="upload_error")
+
+
+def _b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode()
 
 
 class Uploader:
     """Uploads files to one ``Target`` and verifies them; thread-safe."""
 
-    def __init__(self, target: Target, journal: Journal | None = None, client: Any = None) -> None:
+    def __init__(
+        self,
+        target: Target,
+        journal: Journal | None = None,
+        client: Any = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
         self.target = target
         self.journal = journal
-        self.client = client or make_client(target)
+        self.limiter = limiter
+        dest = target.destination
+        self.profile = profile_for(dest.provider)
+        self.client = client or make_client(target, max_pool=max(16, dest.part_concurrency * 4))
+        self._slots = threading.BoundedSemaphore(max(1, dest.concurrency))
+        self._parts = ThreadPoolExecutor(
+            max(1, dest.part_concurrency), thread_name_prefix="du-part"
+        )
+
+    def close(self) -> None:
+        self._parts.shutdown(wait=True, cancel_futures=True)
 
     @property
     def bucket(self) -> str:
         return self.target.bucket
 
+    # -- checks ----------------------------------------------------------------------------
     def head(self, key: str) -> dict | None:
         """The object's HEAD response, or None if it does not exist."""
         from botocore.exceptions import ClientError
@@ -196,6 +272,7 @@ class Uploader:
             and head.get("Metadata", {}).get("sha256") == sha256
         )
 
+    # -- upload ----------------------------------------------------------------------------
     def upload_file(
         self,
         path: Path,
@@ -205,25 +282,31 @@ class Uploader:
         progress: Progress | None = None,
         job_id: int | None = None,
     ) -> dict:
-        """Upload ``path`` to ``key`` (single PUT or multipart), then verify with a HEAD."""
+        """Upload ``path`` (whose SHA-256 the caller computed) to ``key`` and verify it.
+
+        Single PUT below the multipart threshold; above it a resumable multipart upload.
+        Raises StorageError (``transient`` says whether a later retry may succeed) or
+        Interrupted when ``progress`` raises it (pause/cancel between parts)."""
         size = path.stat().st_size
         extra = {
             "ContentType": content_type,
             "CacheControl": CACHE_CONTROL,
             "Metadata": {"sha256": sha256},
         }
-        try:
-            if size < MULTIPART_THRESHOLD:
-                self._put(path, key, size, extra, progress)
-            else:
-                self._multipart(path, key, size, sha256, extra, progress, job_id)
-        except Interrupted:
-            raise  # paused or cancelled between parts: the journal keeps what was sent
-        except Exception as e:
-            raise translate(e, self.bucket) from e
-        return self.verify(key, size, sha256)
+        with self._slots:
+            try:
+                if size < MULTIPART_THRESHOLD:
+                    self._put(path, key, size, extra, progress)
+                else:
+                    self._multipart(path, key, size, sha256, extra, progress, job_id)
+            except (Interrupted, StorageError):
+                raise
+            except Exception as e:
+                raise translate(e, self.bucket) from e
+            return self.verify(key, size, sha256)
 
     def verify(self, key: str, size: int, sha256: str) -> dict:
+        """HEAD (and for small objects, if configured, GET) the object: size and SHA-256."""
         head = self.head(key)
         if head is None:
             raise StorageError(
@@ -236,21 +319,51 @@ class Uploader:
             )
         if head.get("Metadata", {}).get("sha256") != sha256:
             raise StorageError("The stored object's SHA-256 does not match.", code="verify_failed")
+        if size <= self.target.destination.verify_download_max_bytes:
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            if hashlib.sha256(body).hexdigest() != sha256:
+                raise StorageError(
+                    "The stored object's bytes differ from what was sent (SHA-256 mismatch).",
+                    code="verify_failed",
+                )
         return head
 
-    def _put(self, path: Path, key: str, size: int, extra: dict, progress: Progress | None) -> None:
+    def _checksum_args(self, data: bytes) -> tuple[dict, str]:
+        """The per-request checksum header for this provider, and the MD5 hex for the ETag."""
+        md5 = hashlib.md5(data, usedforsecurity=False).digest()
+        if self.profile.part_checksum == "sha256":
+            return {"ChecksumSHA256": _b64(hashlib.sha256(data).digest())}, md5.hex()
+        return {"ContentMD5": _b64(md5)}, md5.hex()
+
+    def _retrying(self, what: str, fn: Callable[[], Any]) -> Any:
+        """Retry transient failures that botocore's own retries gave up on or don't cover
+        (a corrupted body answered with BadDigest, a reset mid-response)."""
+        for attempt in range(1, PART_ATTEMPTS + 1):
+            try:
+                return fn()
+            except Exception as e:
+                err = translate(e, self.bucket)
+                if not err.transient or attempt == PART_ATTEMPTS:
+                    raise err from e
+                delay = min(8.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.0)
+                log.info("%s failed (%s), retry %d in %.1f s", what, err.code, attempt, delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _put(self, path: Path, key: str, size: int, extra: dict, progress: Progress | None):
         data = path.read_bytes()  # below the multipart threshold, so bounded
-        md5 = hashlib.md5(data, usedforsecurity=False)
-        resp = self.client.put_object(
-            Bucket=self.bucket,
-            Key=key,
-            Body=data,
-            ContentLength=size,
-            ContentMD5=base64.b64encode(md5.digest()).decode(),
-            **extra,
-        )
+        checksum, md5_hex = self._checksum_args(data)
+        if self.limiter:
+            self.limiter.take(size)
+
+        def put() -> dict:
+            return self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=data, ContentLength=size, **checksum, **extra
+            )
+
+        resp = self._retrying(f"PUT {key}", put)
         etag = str(resp.get("ETag", "")).strip('"')
-        if etag and "-" not in etag and etag != md5.hexdigest():
+        if etag and "-" not in etag and etag != md5_hex:
             raise StorageError(
                 "The server stored different bytes than were sent (ETag does not match MD5).",
                 code="checksum_mismatch",
@@ -268,66 +381,168 @@ class Uploader:
         progress: Progress | None,
         job_id: int | None,
     ) -> None:
+        stat_before = path.stat()
+        upload_id, part_size, done = self._open_or_resume(key, size, sha256, extra, job_id)
+        count = -(-size // part_size)
+        for number in sorted(done):
+            if progress:
+                progress(done[number]["size"])
+        todo = [n for n in range(1, count + 1) if n not in done]
+        if todo:
+            self._send_parts(path, key, upload_id, part_size, todo, done, progress)
+        after = path.stat()
+        if (after.st_size, after.st_mtime_ns) != (stat_before.st_size, stat_before.st_mtime_ns):
+            self._abort(key, upload_id, "source_changed")
+            raise StorageError(
+                "The file changed while it was being uploaded; it will be uploaded again from "
+                "the start.",
+                code="source_changed",
+                transient=True,
+            )
+        parts = [{"PartNumber": n, "ETag": done[n]["etag"]} for n in sorted(done)]
+        if self.profile.part_checksum == "sha256":
+            for p in parts:
+                p["ChecksumSHA256"] = done[p["PartNumber"]]["checksum"]
+        self._retrying(
+            f"complete {key}",
+            lambda: self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            ),
+        )
+        if self.journal:
+            self.journal.close_multipart(upload_id, "completed")
+
+    def _open_or_resume(
+        self, key: str, size: int, sha256: str, extra: dict, job_id: int | None
+    ) -> tuple[str, int, dict[int, dict]]:
+        """Resume the journal's open upload of these exact bytes, or start a new one."""
         journal = self.journal
         existing = journal.open_multipart(self.bucket, key, sha256) if journal else None
-        done: dict[int, dict] = {}
-        if existing:
-            upload_id, part_size = existing["upload_id"], existing["part_size"]
-            done = self._reconcile(key, upload_id, journal.parts(upload_id) if journal else [])
-            if done is None:  # the server forgot the upload: start over
-                existing = None
-        if not existing:
-            part_size = part_size_for(size)
-            resp = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, **extra)
-            upload_id = resp["UploadId"]
-            done = {}
-            if journal:
-                journal.begin_multipart(
-                    upload_id, job_id, self.bucket, key, part_size, size, sha256
+        if existing and existing["total_size"] == size:
+            recorded = journal.parts(existing["upload_id"]) if journal else []
+            done = self._reconcile(key, existing["upload_id"], recorded)
+            if done is not None:
+                log.info(
+                    "resuming %s: %d of %d parts already on the server",
+                    key,
+                    len(done),
+                    -(-size // existing["part_size"]),
                 )
-        count = -(-size // part_size)
-        with open(path, "rb") as f:
-            for number in range(1, count + 1):
-                if number in done:
-                    if progress:
-                        progress(done[number]["size"])
-                    continue
-                f.seek((number - 1) * part_size)
-                chunk = f.read(part_size)
-                md5 = hashlib.md5(chunk, usedforsecurity=False)
-                resp = self.client.upload_part(
-                    Bucket=self.bucket,
-                    Key=key,
-                    UploadId=upload_id,
-                    PartNumber=number,
-                    Body=chunk,
-                    ContentLength=len(chunk),
-                    ContentMD5=base64.b64encode(md5.digest()).decode(),
-                )
-                etag = str(resp["ETag"])
-                # Recorded before progress is acknowledged: a crash now loses nothing sent.
-                if journal:
-                    journal.record_part(upload_id, number, etag, md5.hexdigest(), len(chunk))
-                done[number] = {"etag": etag, "size": len(chunk)}
-                if progress:
-                    progress(len(chunk))
-        self.client.complete_multipart_upload(
-            Bucket=self.bucket,
-            Key=key,
-            UploadId=upload_id,
-            MultipartUpload={
-                "Parts": [{"PartNumber": n, "ETag": done[n]["etag"]} for n in sorted(done)]
-            },
+                return existing["upload_id"], existing["part_size"], done
+        part_size = part_size_for(size)
+        create_args = dict(extra)
+        if self.profile.part_checksum == "sha256":
+            create_args["ChecksumAlgorithm"] = "SHA256"
+        resp = self._retrying(
+            f"create {key}",
+            lambda: self.client.create_multipart_upload(Bucket=self.bucket, Key=key, **create_args),
         )
+        upload_id = resp["UploadId"]
         if journal:
-            journal.close_multipart(upload_id, "completed")
+            journal.begin_multipart(upload_id, job_id, self.bucket, key, part_size, size, sha256)
+        return upload_id, part_size, {}
+
+    def _send_parts(
+        self,
+        path: Path,
+        key: str,
+        upload_id: str,
+        part_size: int,
+        todo: list[int],
+        done: dict[int, dict],
+        progress: Progress | None,
+    ) -> None:
+        """Send parts ``todo`` concurrently; memory stays at (concurrency + 1) parts."""
+        window = max(1, self.target.destination.part_concurrency)
+        pending: set[Future] = set()
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            for number in todo:
+                while len(pending) >= window:
+                    finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                    self._collect(finished, done, upload_id, progress)
+                data = os.pread(fd, part_size, (number - 1) * part_size)
+                pending.add(self._parts.submit(self._send_part, key, upload_id, number, data))
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                self._collect(finished, done, upload_id, progress)
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            wait(pending)  # parts in flight finish (and are journaled) before we give up
+            for f in pending:
+                if not f.cancelled() and f.exception() is None:
+                    self._record(f.result(), done, upload_id)
+            raise
+        finally:
+            os.close(fd)
+
+    def _send_part(self, key: str, upload_id: str, number: int, data: bytes) -> dict:
+        checksum, md5_hex = self._checksum_args(data)
+        if self.limiter:
+            self.limiter.take(len(data))
+
+        def send() -> dict:
+            return self.client.upload_part(
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload_id,
+                PartNumber=number,
+                Body=data,
+                ContentLength=len(data),
+                **checksum,
+            )
+
+        resp = self._retrying(f"part {number} of {key}", send)
+        etag = str(resp["ETag"])
+        if etag.strip('"') != md5_hex:
+            raise StorageError(
+                f"Part {number}: the server's ETag does not match the MD5 of what was sent.",
+                code="checksum_mismatch",
+                transient=True,
+            )
+        return {
+            "number": number,
+            "etag": etag,
+            "md5": md5_hex,
+            "size": len(data),
+            "checksum": checksum.get("ChecksumSHA256", ""),
+        }
+
+    def _record(self, part: dict, done: dict[int, dict], upload_id: str) -> None:
+        # Journaled before progress is acknowledged: a crash right after loses nothing sent.
+        if self.journal:
+            self.journal.record_part(
+                upload_id,
+                part["number"],
+                part["etag"],
+                part["md5"],
+                part["size"],
+                part["checksum"],
+            )
+        done[part["number"]] = part
+
+    def _collect(self, finished, done, upload_id: str, progress: Progress | None) -> None:
+        error: BaseException | None = None
+        for f in finished:
+            exc = f.exception()
+            if exc is not None:
+                error = error or exc
+                continue
+            part = f.result()
+            self._record(part, done, upload_id)
+            if progress:
+                progress(part["size"])  # may raise Paused/Cancelled: parts so far are saved
+        if error is not None:
+            raise error
 
     def _reconcile(self, key: str, upload_id: str, recorded: list[dict]) -> dict[int, dict] | None:
-        """Parts both the journal and the server have, matching in ETag and size."""
+        """Parts both the journal and the server have, matching in ETag and size; None when
+        the server no longer knows the upload."""
         from botocore.exceptions import ClientError
 
+        server: dict[int, dict] = {}
         try:
-            server: dict[int, dict] = {}
             kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "UploadId": upload_id}
             while True:
                 resp = self.client.list_parts(**kwargs)
@@ -343,9 +558,68 @@ class Uploader:
                 return None
             raise
         return {
-            r["part_number"]: {"etag": r["etag"], "size": r["size"]}
+            r["part_number"]: {
+                "number": r["part_number"],
+                "etag": r["etag"],
+                "md5": r["md5"],
+                "size": r["size"],
+                "checksum": r.get("checksum") or "",
+            }
             for r in recorded
             if r["part_number"] in server
             and server[r["part_number"]]["ETag"].strip('"') == r["etag"].strip('"')
             and server[r["part_number"]]["Size"] == r["size"]
         }
+
+    # -- housekeeping ----------------------------------------------------------------------
+    def _abort(self, key: str, upload_id: str, state: str) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") != "NoSuchUpload":
+                raise translate(e, self.bucket) from e
+        if self.journal:
+            self.journal.close_multipart(upload_id, state)
+
+    def abort_stale(self, older_than_hours: float | None = None) -> list[dict]:
+        """Abort uploads the journal started on this bucket longer ago than the limit."""
+        hours = (
+            self.target.destination.abort_stale_uploads_after_hours
+            if older_than_hours is None
+            else older_than_hours
+        )
+        if not self.journal:
+            return []
+        aborted = []
+        for row in self.journal.stale_multipart(hours * 3600):
+            if row["bucket"] != self.bucket:
+                continue
+            self._abort(row["key"], row["upload_id"], "aborted")
+            aborted.append(row)
+        return aborted
+
+    def list_incomplete(self, older_than_hours: float = 0) -> list[dict]:
+        """Multipart uploads the server holds for this bucket (any client's), oldest first."""
+        import datetime as dt
+
+        out: list[dict] = []
+        kwargs: dict[str, Any] = {"Bucket": self.bucket}
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(hours=older_than_hours)
+        while True:
+            resp = self.client.list_multipart_uploads(**kwargs)
+            for u in resp.get("Uploads", []):
+                if u["Initiated"] <= cutoff:
+                    out.append(
+                        {
+                            "key": u["Key"],
+                            "upload_id": u["UploadId"],
+                            "initiated": u["Initiated"].isoformat(),
+                        }
+                    )
+            if not resp.get("IsTruncated"):
+                break
+            kwargs["KeyMarker"] = resp.get("NextKeyMarker")
+            kwargs["UploadIdMarker"] = resp.get("NextUploadIdMarker")
+        return sorted(out, key=lambda u: u["initiated"])
