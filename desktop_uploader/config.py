@@ -54,10 +54,17 @@ class Preset:
     quality: int = 80
     method: int = 4  # libwebp effort 0..6
     thumbnail_size: int = 256
+    # "webp", or "original": full resolution kept in the source's format when that is lossless
+    # (PNG, TIFF), else high-quality JPEG; metadata stripped either way
+    format: str = "webp"
 
     def fingerprint(self) -> str:
         """Identifies the output this preset makes, so a re-run can recognise finished work."""
-        return f"webp:{self.max_size}:{self.quality}:{self.method}:{self.thumbnail_size}"
+        return f"{self.format}:{self.max_size}:{self.quality}:{self.method}:{self.thumbnail_size}"
+
+    def thumbnail_preset(self) -> Preset:
+        """Thumbnails are always small WebPs."""
+        return Preset(f"{self.name}-thumbnail", quality=80, method=self.method)
 
 
 @dataclass
@@ -113,6 +120,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         self.presets.setdefault("default", Preset("default"))
+        self.presets.setdefault(
+            "original", Preset("original", max_size=0, quality=95, format="original")
+        )
         self.destinations.setdefault(
             LOCAL_PROFILE,
             Destination(LOCAL_PROFILE, provider="local", bucket=self.local_store.bucket),

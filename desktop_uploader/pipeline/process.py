@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,6 @@ from PIL import Image, ImageCms, ImageOps, ImageSequence
 
 from desktop_uploader.config import Preset
 from desktop_uploader.errors import Rejected
-from desktop_uploader.paths import atomic_write
 from desktop_uploader.pipeline.validate import Probe
 
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
@@ -82,8 +82,17 @@ class ProcessedImage:
         return cls(by_role["main"], by_role["thumbnail"], bool(records[0].get("animated")))
 
 
-def process_image(path: Path, probe: Probe, preset: Preset, spool_dir: Path) -> ProcessedImage:
-    """Turn the source at ``path`` into the preset's WebP and thumbnail; raise ``Rejected``."""
+def process_image(
+    path: Path,
+    probe: Probe,
+    preset: Preset,
+    spool_dir: Path,
+    inspect: Callable[[Image.Image], None] | None = None,
+) -> ProcessedImage:
+    """Turn the source at ``path`` into the preset's WebP and thumbnail; raise ``Rejected``.
+
+    ``inspect`` sees the first frame's decoded, downscaled sRGB pixels before anything is
+    encoded (the content check runs there; it may raise ``Rejected``)."""
     try:
         with Image.open(path, formats=[probe.format]) as im:
             if probe.frames > 1:
@@ -103,17 +112,19 @@ def process_image(path: Path, probe: Probe, preset: Preset, spool_dir: Path) -> 
     except (ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as e:
         raise Rejected(f"The image could not be decoded: {e}.", code="corrupt") from None
 
-    main = _encode(frames, durations, preset, spool_dir)
+    if inspect is not None:
+        inspect(frames[0])
+    main = _encode(frames, durations, preset, spool_dir, probe.format)
     thumb_src = frames[0].copy()
     thumb_src.thumbnail((preset.thumbnail_size, preset.thumbnail_size), Image.Resampling.LANCZOS)
-    thumb = _encode([thumb_src], [], preset, spool_dir)
+    thumb = _encode([thumb_src], [], preset.thumbnail_preset(), spool_dir)
     return ProcessedImage(main, thumb, animated=len(frames) > 1)
 
 
 def target_size(width: int, height: int, max_size: int) -> tuple[int, int]:
     """Fit inside ``max_size`` on the longest side, keeping the aspect ratio; never upscale."""
     longest = max(width, height)
-    if longest <= max_size:
+    if max_size <= 0 or longest <= max_size:  # 0: full resolution
         return width, height
     scale = max_size / longest
     return max(1, round(width * scale)), max(1, round(height * scale))
@@ -182,31 +193,55 @@ def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
     return im if im.mode == target else im.convert(target)
 
 
+# Output of the "original" preset, by source format: lossless sources stay lossless in their
+# own format; lossy ones become a high-quality JPEG (or WebP where JPEG can't hold alpha).
+_ORIGINAL_OUTPUT = {
+    "PNG": ("PNG", "png", "image/png", {"compress_level": 6}),
+    "TIFF": ("TIFF", "tiff", "image/tiff", {"compression": "tiff_deflate"}),
+    "JPEG": ("JPEG", "jpg", "image/jpeg", {"quality": 95, "subsampling": 0}),
+    "HEIF": ("JPEG", "jpg", "image/jpeg", {"quality": 95, "subsampling": 0}),
+    "AVIF": ("JPEG", "jpg", "image/jpeg", {"quality": 95, "subsampling": 0}),
+}
+_WEBP = ("WEBP", "webp", "image/webp")
+
+
+def _output_format(
+    preset: Preset, source_format: str | None, has_alpha: bool, animated: bool
+) -> tuple[str, str, str, dict]:
+    if preset.format == "original" and source_format:
+        fmt = _ORIGINAL_OUTPUT.get(source_format)
+        if fmt and not animated and not (has_alpha and fmt[0] == "JPEG"):
+            return fmt
+        # GIF/WebP sources and animations: WebP, lossless for GIF (it was lossless)
+        return (*_WEBP, {"lossless": source_format == "GIF", "quality": preset.quality})
+    return (*_WEBP, {"quality": preset.quality, "method": preset.method})
+
+
 def _encode(
-    frames: list[Image.Image], durations: list[int], preset: Preset, spool_dir: Path
+    frames: list[Image.Image],
+    durations: list[int],
+    preset: Preset,
+    spool_dir: Path,
+    source_format: str | None = None,
 ) -> Rendition:
-    buf = io.BytesIO()
     first = frames[0]
-    # No exif=, xmp= or icc_profile= arguments: the encoder then writes pixels only.
-    if len(frames) > 1:
-        first.save(
-            buf,
-            "WEBP",
-            save_all=True,
-            append_images=frames[1:],
-            duration=durations,
-            loop=0,
-            quality=preset.quality,
-            method=preset.method,
-        )
-    else:
-        first.save(buf, "WEBP", quality=preset.quality, method=preset.method)
-    data = buf.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
-    # One spool file per encode (two jobs may make the same bytes and finish at different times).
-    out = spool_dir / f"{digest}-{uuid.uuid4().hex[:8]}.webp"
-    atomic_write(out, data, mode=0o600)
-    return Rendition(out, digest, len(data), first.width, first.height)
+    animated = len(frames) > 1
+    fmt, ext, ctype, kwargs = _output_format(preset, source_format, first.mode == "RGBA", animated)
+    if animated:
+        kwargs |= {"save_all": True, "append_images": frames[1:], "duration": durations, "loop": 0}
+    spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Encoded straight to a file (big originals never sit in memory twice), then named by hash.
+    # One spool file per encode: two jobs may make the same bytes and finish at different times.
+    tmp = spool_dir / f".encoding-{uuid.uuid4().hex}.{ext}"
+    try:
+        # No exif=, xmp= or icc_profile= arguments: the encoder then writes pixels only.
+        first.save(tmp, fmt, **kwargs)
+        digest, size = file_sha256(tmp)
+        out = spool_dir / f"{digest}-{uuid.uuid4().hex[:8]}.{ext}"
+        tmp.rename(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return Rendition(out, digest, size, first.width, first.height, ctype, ext)
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> tuple[str, int]:
