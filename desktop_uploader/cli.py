@@ -30,6 +30,18 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--profile", help="destination name (default: the default destination)")
     up.add_argument("--preset", help="processing preset (default: 'default')")
     up.add_argument("--json", action="store_true", help="one JSON object per input on stdout")
+    up.add_argument(
+        "--bwlimit",
+        metavar="RATE",
+        help="limit upload bandwidth, all files together, e.g. 20M (bytes/s; k, M, G, Ki, Mi)",
+    )
+    up.add_argument(
+        "--offline-wait",
+        metavar="SECONDS",
+        type=float,
+        default=600.0,
+        help="how long to wait for an unreachable destination before giving up (default 600)",
+    )
 
     hi = sub.add_parser("history", help="list finished uploads")
     hi.add_argument("--search", metavar="TEXT", help="match name, path, destination, status, URL")
@@ -87,6 +99,15 @@ def cmd_upload(app, args) -> int:
 
     preset = app.settings.preset(args.preset)
     dest = app.settings.destination(args.profile)
+    if args.bwlimit:
+        from desktop_uploader.pipeline.upload import parse_rate
+
+        try:
+            app.set_bandwidth_limit(parse_rate(args.bwlimit))
+        except ValueError:
+            print(f"error: --bwlimit: '{args.bwlimit}' is not a rate like 20M", file=sys.stderr)
+            return EXIT_FAILED
+    app.offline_wait = args.offline_wait
     files = expand_paths(args.paths)
     if not files:
         print("error: no files found in the given paths", file=sys.stderr)

@@ -98,6 +98,33 @@ def run_doctor(app, profile: str | None = None) -> list[Finding]:
                 f"The public base URL {target.public_base_url} is not reachable ({e}).",
             )
         )
+    hours = dest.abort_stale_uploads_after_hours
+    try:
+        stale = uploader.list_incomplete(older_than_hours=hours)
+        if stale:
+            listing = "; ".join(f"{u['key']} (since {u['initiated']})" for u in stale[:10])
+            more = f" and {len(stale) - 10} more" if len(stale) > 10 else ""
+            findings.append(
+                Finding(
+                    "stale_uploads",
+                    True,
+                    f"{len(stale)} unfinished multipart upload(s) older than {hours:g} h hold "
+                    f"storage on the bucket: {listing}{more}. Uploads this app started are "
+                    "aborted automatically; others can be aborted with the provider's tools.",
+                )
+            )
+        else:
+            findings.append(
+                Finding("stale_uploads", True, f"No unfinished uploads older than {hours:g} h.")
+            )
+    except Exception as e:
+        findings.append(
+            Finding(
+                "stale_uploads",
+                True,
+                f"Could not list unfinished uploads: {translate(e, target.bucket).message}",
+            )
+        )
     try:
         client.delete_object(Bucket=target.bucket, Key=key)
     except Exception as e:

@@ -421,10 +421,22 @@ class Engine:
         with self._lock:
             up = self._uploaders.get(profile)
         if up is None:
-            up = self._uploader_for(profile)
+            created = self._uploader_for(profile)
             with self._lock:
-                up = self._uploaders.setdefault(profile, up)
+                up = self._uploaders.setdefault(profile, created)
+            if up is created:
+                self._housekeeping(up)
+            else:
+                created.close()
         return up
+
+    def _housekeeping(self, up: Uploader) -> None:
+        """Abort multipart uploads this app started long ago and never finished."""
+        try:
+            for row in up.abort_stale():
+                log.info("aborted stale multipart upload of %s (%s)", row["key"], row["upload_id"])
+        except Exception as e:  # never let clean-up stop an upload
+            log.warning("could not abort stale uploads: %s", e)
 
     # -- results -------------------------------------------------------------------------
     def _result_from_row(self, job: Job, row: dict, status: str, info: Probe) -> JobResult:
