@@ -193,6 +193,12 @@ class Engine:
         preset = old.preset if old else _Preset(row["preset"])
         return self.submit(Path(row["source"]), row["profile"], preset)
 
+    def forget_uploaders(self) -> None:
+        """Drop cached destination connections so edited settings apply to the next upload
+        (uploads in flight keep the connection they started with)."""
+        with self._lock:
+            self._uploaders.clear()
+
     def is_paused(self, job: Job) -> bool:
         return job.paused or self._all_paused
 
