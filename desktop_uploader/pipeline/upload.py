@@ -305,20 +305,28 @@ class Uploader:
                 raise translate(e, self.bucket) from e
             return self.verify(key, size, sha256)
 
-    def verify(self, key: str, size: int, sha256: str) -> dict:
-        """HEAD (and for small objects, if configured, GET) the object: size and SHA-256."""
-        head = self.head(key)
-        if head is None:
-            raise StorageError(
-                f"The object {key} is missing right after upload.", code="verify_failed"
-            )
-        if head.get("ContentLength") != size:
-            raise StorageError(
-                f"The stored object is {head.get('ContentLength')} bytes, expected {size}.",
-                code="verify_failed",
-            )
-        if head.get("Metadata", {}).get("sha256") != sha256:
-            raise StorageError("The stored object's SHA-256 does not match.", code="verify_failed")
+    def verify(self, key: str, size: int, sha256: str, attempts: int = 3) -> dict:
+        """HEAD (and for small objects, if configured, GET) the object: size and SHA-256.
+
+        A mismatch is asked again before it counts: a response cut short mid-headers is parsed
+        leniently by urllib3 and looks like an object without metadata."""
+        for attempt in range(1, attempts + 1):
+            head = self._retrying(f"HEAD {key}", lambda: self.head(key))
+            problem = None
+            if head is None:
+                problem = f"The object {key} is missing right after upload."
+            elif head.get("ContentLength") != size:
+                problem = (
+                    f"The stored object is {head.get('ContentLength')} bytes, expected {size}."
+                )
+            elif head.get("Metadata", {}).get("sha256") != sha256:
+                problem = "The stored object's SHA-256 does not match."
+            if problem is None:
+                break
+            if attempt == attempts:
+                raise StorageError(problem, code="verify_failed")
+            time.sleep(0.2 * attempt)
+        assert head is not None
         if size <= self.target.destination.verify_download_max_bytes:
             body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
             if hashlib.sha256(body).hexdigest() != sha256:
@@ -403,12 +411,24 @@ class Uploader:
         if self.profile.part_checksum == "sha256":
             for p in parts:
                 p["ChecksumSHA256"] = done[p["PartNumber"]]["checksum"]
-        self._retrying(
-            f"complete {key}",
-            lambda: self.client.complete_multipart_upload(
-                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
-            ),
-        )
+
+        def complete() -> None:
+            from botocore.exceptions import ClientError
+
+            try:
+                self.client.complete_multipart_upload(
+                    Bucket=self.bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": parts},
+                )
+            except ClientError as e:
+                # A retry after a lost answer: the first attempt may already have completed it.
+                code = e.response.get("Error", {}).get("Code")
+                if code != "NoSuchUpload" or not self.exists_verified(key, size, sha256):
+                    raise
+
+        self._retrying(f"complete {key}", complete)
         if self.journal:
             self.journal.close_multipart(upload_id, "completed")
 
@@ -493,7 +513,17 @@ class Uploader:
                 **checksum,
             )
 
-        resp = self._retrying(f"part {number} of {key}", send)
+        def send_checked() -> dict:
+            resp = send()
+            if not resp.get("ETag"):  # a response cut short: we can't know what arrived
+                raise StorageError(
+                    f"Part {number}: the server's answer was incomplete.",
+                    code="connection_error",
+                    transient=True,
+                )
+            return resp
+
+        resp = self._retrying(f"part {number} of {key}", send_checked)
         etag = str(resp["ETag"])
         if etag.strip('"') != md5_hex:
             raise StorageError(

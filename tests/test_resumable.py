@@ -1,0 +1,359 @@
+"""Uploads that survive kills, server restarts and a faulty network (real SeaweedFS)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from faultproxy import FaultProxy
+from imagegen import jpeg_bytes, scene
+from PIL import Image
+
+from desktop_uploader.app import App
+from desktop_uploader.config import Destination
+from desktop_uploader.paths import HOME_ENV, AppPaths
+from desktop_uploader.pipeline.upload import MiB, Target, Uploader, make_client
+
+
+def direct_client(store_target):
+    status, keys = store_target
+    dest = Destination("direct", endpoint=status.s3_endpoint, provider="seaweedfs")
+    return make_client(Target(dest, status.s3_endpoint, status.bucket, "", keys))
+
+
+def noise_png(path: Path, side: int) -> None:
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(path, compress_level=1)
+
+
+def wait_for(predicate, timeout: float, what: str, proc=None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if proc is not None and proc.poll() is not None:
+            out, err = proc.communicate()
+            raise AssertionError(f"process ended before {what}: {proc.returncode}\n{err}")
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def journal_parts(home: Path) -> int:
+    db = home / "data" / "journal.sqlite3"
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db, timeout=5) as c:
+        try:
+            return c.execute("SELECT count(*) FROM parts").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+
+
+def test_kill_9_mid_upload_resumes_without_resending(local_store, store_target, tmp_path):
+    """A subprocess uploads a ≥ 64 MiB original; it is killed twice mid-upload and restarted.
+    Parts already on the server are never sent again, and exactly one correct object results."""
+    status, keys = store_target
+    src = tmp_path / "scan.png"
+    noise_png(src, 4800)  # ≈ 66 MiB of incompressible pixels
+    home = tmp_path / "home"
+    prefix = f"kill{os.urandom(3).hex()}"
+    with FaultProxy(status.ports["s3"]) as proxy:
+        (home / "config").mkdir(parents=True)
+        (home / "config" / "settings.toml").write_text(
+            f'default_profile = "proxied"\n[destinations.proxied]\nendpoint = "{proxy.url}"\n'
+            f'bucket = "{status.bucket}"\nprefix = "{prefix}"\nprovider = "seaweedfs"\n'
+            f'public_base_url = "{status.public_base_url}"\npart_concurrency = 2\n'
+        )
+        env = dict(
+            os.environ,
+            AWS_ACCESS_KEY_ID=keys.access_key_id,
+            AWS_SECRET_ACCESS_KEY=keys.secret_access_key,
+        )
+        env[HOME_ENV] = str(home)
+        cmd = [
+            sys.executable,
+            "-m",
+            "desktop_uploader",
+            "upload",
+            "--json",
+            "--preset",
+            "original",
+            "--bwlimit",
+            "12Mi",
+            str(src),
+        ]
+        client = direct_client(store_target)
+
+        def server_parts() -> tuple[str, set[int]]:
+            ups = client.list_multipart_uploads(Bucket=status.bucket, Prefix=prefix)
+            uploads = ups.get("Uploads", [])
+            assert len(uploads) == 1, uploads
+            uid = uploads[0]["UploadId"]
+            parts = client.list_parts(Bucket=status.bucket, Key=uploads[0]["Key"], UploadId=uid)
+            return uid, {p["PartNumber"] for p in parts.get("Parts", [])}
+
+        on_server_before: list[tuple[int, set[int]]] = []  # (proxy index, parts on server)
+        upload_ids = set()
+        for kill_at in (2, 5):
+            mark = proxy.count()
+            proc = subprocess.Popen(
+                cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            wait_for(lambda k=kill_at: journal_parts(home) >= k, 120, f"{kill_at} parts", proc)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
+            uid, parts = server_parts()
+            upload_ids.add(uid)
+            assert len(parts) >= kill_at
+            on_server_before.append((proxy.count(), parts))
+            if len(on_server_before) == 2:  # the second run re-sent nothing the first left
+                sent_again = {r.part_number for r in proxy.parts_sent(since=mark)}
+                assert not (sent_again & on_server_before[0][1]), sent_again
+        mark = proxy.count()
+        done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        result = json.loads(done.stdout)
+        assert result["status"] == "done"
+        final_sent = {r.part_number for r in proxy.parts_sent(since=mark)}
+        assert not (final_sent & on_server_before[-1][1]), final_sent
+        assert {r.upload_id for r in proxy.parts_sent()} == upload_ids, "upload restarted"
+        log = (home / "data" / "logs" / "desktop-uploader.log").read_text()
+        assert log.count("reusing spooled output") == 2, "a resume re-processed the image"
+
+    body = client.get_object(Bucket=status.bucket, Key=result["key"])["Body"].read()
+    assert len(body) >= 64 * MiB
+    assert hashlib.sha256(body).hexdigest() == result["sha256"]
+    out = tmp_path / "back.png"
+    out.write_bytes(body)
+    with Image.open(src) as a, Image.open(out) as b:
+        assert a.size == b.size and a.tobytes() == b.tobytes(), "original preset is lossless"
+    keys_listed = client.list_objects_v2(Bucket=status.bucket, Prefix=prefix)["Contents"]
+    assert sorted(o["Key"] for o in keys_listed) == sorted([result["key"], result["thumbnail_key"]])
+    assert not client.list_multipart_uploads(Bucket=status.bucket, Prefix=prefix).get("Uploads")
+
+
+@pytest.fixture
+def proxied_app(app, store_target):
+    """The test app, but talking to the store through a fault proxy."""
+    status, _ = store_target
+    proxy = FaultProxy(status.ports["s3"], stall_seconds=4.0).start()
+    dest = app.settings.destinations["test"]
+    dest.endpoint = proxy.url
+    dest.read_timeout = 2.0
+    dest.connect_timeout = 2.0
+    yield app, proxy
+    app.close()
+    proxy.stop()
+
+
+def test_batch_of_50_through_a_faulty_network_all_arrive_verified(
+    proxied_app, tmp_path, store_target
+):
+    app, proxy = proxied_app
+    proxy.rates = {"reset": 0.05, "truncate": 0.04, "flip": 0.05, "stall": 0.01}
+    files = []
+    for i in range(50):
+        p = tmp_path / f"img{i:02d}.jpg"
+        p.write_bytes(jpeg_bytes(scene(160, 120, seed=1000 + i + os.getpid() % 97), quality=80))
+        files.append(p)
+    app.offline_wait = 120
+    results = app.engine.run(files, "test", app.settings.preset(None))
+    assert [r.status for r in results] == ["done"] * 50, [
+        (r.source, r.code, r.reason) for r in results if r.status != "done"
+    ]
+    faults = [r.fault for r in proxy.requests if r.fault]
+    assert {"reset", "truncate", "flip"} <= set(faults), faults
+    client = direct_client(store_target)
+    status, _ = store_target
+    for r in results:
+        body = client.get_object(Bucket=status.bucket, Key=r.key)["Body"].read()
+        assert hashlib.sha256(body).hexdigest() == r.sha256
+        assert client.head_object(Bucket=status.bucket, Key=r.thumbnail_key)["ContentLength"] > 0
+
+
+@pytest.mark.parametrize("provider", ["seaweedfs", "other"])  # x-amz-checksum-sha256 / MD5
+def test_corrupted_part_is_rejected_by_the_server_and_resent(
+    proxied_app, tmp_path, provider, store_target
+):
+    app, proxy = proxied_app
+    app.settings.destinations["test"].provider = provider
+    flipped = []
+
+    def flip_first_part_2(req, index):
+        if req.part_number == 2 and not flipped:
+            flipped.append(index)
+            return "flip"
+        return None
+
+    proxy.decide = flip_first_part_2
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(20 * MiB + 12345))
+    sha = hashlib.sha256(big.read_bytes()).hexdigest()
+    up: Uploader = app.uploader("test")
+    key = f"{app.settings.destinations['test'].prefix}/corrupt-{provider}.bin"
+    up.upload_file(big, key, sha, "application/octet-stream")
+    up.close()
+    part2 = [r for r in proxy.parts_sent() if r.part_number == 2]
+    assert len(part2) == 2 and part2[0].fault == "flip" and part2[0].status == 400
+    assert part2[1].status == 200
+    body = direct_client(store_target).get_object(Bucket=up.bucket, Key=key)["Body"].read()
+    assert hashlib.sha256(body).hexdigest() == sha
+
+
+def test_server_restart_mid_batch_loses_nothing(tmp_path, memory_keyring):
+    paths = AppPaths(tmp_path / "c", tmp_path / "d", tmp_path / "k").ensure()
+    app = App(paths)
+    store = app.local_store
+    store.start()
+    files = []
+    for i in range(24):
+        p = tmp_path / f"r{i:02d}.jpg"
+        p.write_bytes(jpeg_bytes(scene(240, 160, seed=300 + i), quality=85))
+        files.append(p)
+    done = []
+    app.offline_wait = 180
+    engine = app.engine
+    engine._probe_interval = 0.5
+    engine.subscribe(lambda e: e.kind == "done" and done.append(e.job_id))
+    app.set_bandwidth_limit(150_000)  # slow enough that the restart lands mid-batch
+    try:
+        jobs = [engine.submit(f, "local", app.settings.preset(None)) for f in files]
+        wait_for(lambda: len(done) >= 4, 120, "4 uploads")
+        assert store.stop() is True
+        time.sleep(2)
+        store.start()
+        results = [j.future.result(timeout=240) for j in jobs]
+        assert [r.status for r in results] == ["done"] * len(files), [
+            (r.code, r.reason) for r in results
+        ]
+        assert len(done) == len(files)
+        up = app.uploader("local")
+        for r in results:
+            assert up.exists_verified(r.key, r.bytes, r.sha256)
+        up.close()
+    finally:
+        app.close()
+        store.stop()
+
+
+def test_pause_resume_and_cancel(app, tmp_path):
+    files = []
+    for i in range(6):
+        p = tmp_path / f"p{i}.jpg"
+        p.write_bytes(jpeg_bytes(scene(200, 150, seed=500 + i)))
+        files.append(p)
+    stages = []
+    app.engine.subscribe(lambda e: e.kind == "stage" and stages.append(e.data["stage"]))
+    app.engine.pause()
+    jobs = [app.engine.submit(f, "test", app.settings.preset(None)) for f in files]
+    wait_for(lambda: stages.count("paused") >= len(files), 30, "all jobs parked")
+    assert not any(j.future.done() for j in jobs)
+    app.engine.cancel(jobs[0].id)
+    assert jobs[0].future.result(timeout=10).status == "cancelled"
+    app.engine.resume()
+    results = [j.future.result(timeout=60) for j in jobs[1:]]
+    assert [r.status for r in results] == ["done"] * 5
+    assert Path(files[0]).exists(), "cancelling never touches the source"
+    assert app.journal.job(jobs[0].id)["status"] == "cancelled"
+    retried = app.engine.retry(jobs[0].id)
+    assert retried is not None and retried.future.result(timeout=60).status == "done"
+
+
+def test_pausing_a_multipart_upload_keeps_its_parts(app, tmp_path):
+    """Pause mid-upload: parts sent so far are journaled; resuming sends only the rest."""
+    from desktop_uploader.errors import Paused
+
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(40 * MiB))
+    sha = hashlib.sha256(big.read_bytes()).hexdigest()
+    app.settings.destinations["test"].part_concurrency = 1
+    up: Uploader = app.uploader("test")
+    key = f"{app.settings.destinations['test'].prefix}/paused.bin"
+    seen = []
+
+    def pause_after_two(n: int) -> None:
+        seen.append(n)
+        if len(seen) == 2:
+            raise Paused()
+
+    with pytest.raises(Paused):
+        up.upload_file(big, key, sha, "application/octet-stream", pause_after_two)
+    open_upload = app.journal.open_multipart(up.bucket, key, sha)
+    assert open_upload is not None
+    recorded = app.journal.parts(open_upload["upload_id"])
+    assert len(recorded) >= 2
+    resumed = []
+    head = up.upload_file(big, key, sha, "application/octet-stream", resumed.append)
+    up.close()
+    assert head["ContentLength"] == 40 * MiB
+    assert sum(resumed) == 40 * MiB  # progress covers the whole file, sent or not
+    assert app.journal.open_multipart(up.bucket, key, sha) is None
+
+
+def test_changed_source_restarts_cleanly(app, tmp_path):
+    """A file that changes between runs is a new upload; the old one is never mixed in."""
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(20 * MiB))
+    sha1 = hashlib.sha256(big.read_bytes()).hexdigest()
+    up: Uploader = app.uploader("test")
+    key = f"{app.settings.destinations['test'].prefix}/changing.bin"
+    from desktop_uploader.errors import Paused
+
+    def stop_early(n: int) -> None:
+        raise Paused()
+
+    with pytest.raises(Paused):
+        up.upload_file(big, key, sha1, "application/octet-stream", stop_early)
+    big.write_bytes(os.urandom(20 * MiB))  # different bytes, same name and key
+    sha2 = hashlib.sha256(big.read_bytes()).hexdigest()
+    up.upload_file(big, key, sha2, "application/octet-stream")
+    body = up.client.get_object(Bucket=up.bucket, Key=key)["Body"].read()
+    up.close()
+    assert hashlib.sha256(body).hexdigest() == sha2
+
+
+def test_bandwidth_limit_is_shared_across_threads(monkeypatch):
+    """The limiter's schedule, on a fake clock: N bytes at R bytes/s take N/R seconds in total,
+    however many threads ask."""
+    from desktop_uploader.pipeline import upload
+
+    clock = {"t": 0.0}
+    slept = []
+    monkeypatch.setattr(upload.time, "monotonic", lambda: clock["t"])
+    monkeypatch.setattr(upload.time, "sleep", lambda s: slept.append(s))
+    lim = upload.RateLimiter(1_000_000)
+    threads = [threading.Thread(target=lim.take, args=(250_000,)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(slept)[-1] == pytest.approx(1.75)  # the 8th waits for the 7 before it
+    assert lim._next == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "rate"),
+    [("20M", 20e6), ("512k", 512e3), ("8Mi", 8 * MiB), ("1.5G", 1.5e9), ("1000", 1000.0)],
+)
+def test_parse_rate(text, rate):
+    from desktop_uploader.pipeline.upload import parse_rate
+
+    assert parse_rate(text) == pytest.approx(rate)
+
+
+def test_part_sizes_respect_s3_limits():
+    from desktop_uploader.pipeline.upload import MAX_PARTS, MIN_PART, part_size_for
+
+    for total in (17 * MiB, 64 * MiB, 5 * 1024 * MiB, 80 * 1024 * MiB, 4 * 1024**4):
+        size = part_size_for(total)
+        assert MIN_PART <= size <= 5 * 1024 * MiB
+        assert -(-total // size) <= MAX_PARTS
