@@ -193,11 +193,16 @@ class Engine:
         preset = old.preset if old else _Preset(row["preset"])
         return self.submit(Path(row["source"]), row["profile"], preset)
 
-    def forget_uploaders(self) -> None:
-        """Drop cached destination connections so edited settings apply to the next upload
-        (uploads in flight keep the connection they started with)."""
+    def forget_uploaders(self) -> bool:
+        """Close cached destination connections so edited settings apply to the next upload.
+        Only while no job is unfinished (returns False then: call again when the queue is idle)."""
+        if self.jobs():
+            return False
         with self._lock:
-            self._uploaders.clear()
+            uploaders, self._uploaders = list(self._uploaders.values()), {}
+        for up in uploaders:
+            up.close()
+        return True
 
     def is_paused(self, job: Job) -> bool:
         return job.paused or self._all_paused
