@@ -1,0 +1,40 @@
+"""``desktop-uploader`` with no arguments: the desktop window."""
+
+from __future__ import annotations
+
+import sys
+
+
+def run_gui(argv: list[str] | None = None) -> int:
+    """Open the main window and run until it is closed or Quit is chosen."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_uploader.app import App, setup_logging
+    from desktop_uploader.gui.bridge import NoticeRelay
+    from desktop_uploader.gui.icons import icon
+    from desktop_uploader.gui.main_window import MainWindow
+
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    qt_app = QApplication.instance() or QApplication([sys.argv[0], *(argv or [])])
+    qt_app.setApplicationName("Desktop Uploader")
+    qt_app.setOrganizationName("desktop-uploader")
+    qt_app.setDesktopFileName("desktop-uploader")
+    qt_app.setWindowIcon(icon("app", color="#2d6cdf"))
+    qt_app.setQuitOnLastWindowClosed(False)  # the tray may keep us running
+
+    relay = NoticeRelay()
+    app = App(notice=relay.post)
+    setup_logging(app.paths)
+    window = MainWindow(app)
+    relay.message.connect(window.notify)
+    window.closed.connect(qt_app.quit)
+    window.show()
+    try:
+        return qt_app.exec()
+    finally:
+        window.shutdown()
+        app.close()

@@ -1,0 +1,128 @@
+"""The Queue tab: the drop-zone table, per-job controls and the overall progress."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+from desktop_uploader.gui.icons import icon
+from desktop_uploader.gui.queue_model import RETRYABLE, QueueModel
+from desktop_uploader.gui.queue_view import QueueView
+
+
+class QueuePanel(QWidget):
+    """Buttons act on the selected jobs; ``files_dropped`` carries dropped paths."""
+
+    files_dropped = Signal(list)
+
+    def __init__(self, engine, model: QueueModel, thumbnails, parent=None) -> None:
+        super().__init__(parent)
+        self._engine = engine
+        self.model = model
+        self.view = QueueView()
+        self.view.setModel(model)
+        self.view.files_dropped.connect(self.files_dropped)
+        self.view.cancel_requested.connect(self.cancel)
+        thumbnails.ready.connect(lambda _url: self.view.viewport().update())
+
+        self.pause_button = QPushButton("Pause")
+        self.resume_button = QPushButton("Resume")
+        self.cancel_button = QPushButton("Cancel")
+        self.retry_button = QPushButton("Retry")
+        self.clear_button = QPushButton("Clear finished")
+        self.pause_button.setToolTip("Pause the selected uploads")
+        self.resume_button.setToolTip("Resume the selected uploads")
+        self.cancel_button.setToolTip("Cancel the selected uploads (Delete); files are kept")
+        self.retry_button.setToolTip("Try the selected failed, rejected or cancelled files again")
+        self.clear_button.setToolTip("Remove finished rows from the queue (they stay in History)")
+        self.pause_button.clicked.connect(lambda: self._each(self._engine.pause))
+        self.resume_button.clicked.connect(lambda: self._each(self._engine.resume))
+        self.cancel_button.clicked.connect(lambda: self.cancel(self.view.selected_job_ids()))
+        self.retry_button.clicked.connect(self.retry)
+        self.clear_button.clicked.connect(model.clear_finished)
+
+        self.overall = QProgressBar()
+        self.overall.setAccessibleName("Overall progress")
+        self.overall.setRange(0, 1000)
+        self.overall.setFormat("")
+        self.summary = QLabel("Nothing queued")
+        self.summary.setAccessibleName("Queue summary")
+
+        buttons = QHBoxLayout()
+        for b in (self.pause_button, self.resume_button, self.cancel_button, self.retry_button):
+            b.setAccessibleName(f"{b.text()} selected")
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        self.clear_button.setAccessibleName("Clear finished")
+        buttons.addWidget(self.clear_button)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.summary, 1)
+        bottom.addWidget(self.overall, 2)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(buttons)
+        layout.addLayout(bottom)
+        self.refresh_icons()
+        model.totals_changed.connect(self.update_totals)
+        self.view.selectionModel().selectionChanged.connect(self.update_buttons)
+        model.dataChanged.connect(self.update_buttons)
+        self.update_buttons()
+
+    def refresh_icons(self) -> None:
+        for button, name in (
+            (self.pause_button, "pause"),
+            (self.resume_button, "resume"),
+            (self.cancel_button, "cancel"),
+            (self.retry_button, "retry"),
+            (self.clear_button, "clear"),
+        ):
+            button.setIcon(icon(name))
+
+    def _selected_rows(self):
+        return [self.model.row_for_job(j) for j in self.view.selected_job_ids()]
+
+    def _each(self, fn) -> None:
+        for job_id in self.view.selected_job_ids():
+            fn(job_id)
+
+    def cancel(self, job_ids: list[int]) -> None:
+        for job_id in job_ids:
+            self._engine.cancel(job_id)
+
+    def retry(self) -> None:
+        for row in self._selected_rows():
+            if row and row.stage in RETRYABLE and self._engine.retry(row.job_id):
+                self.model.remove_job(row.job_id)
+
+    def update_buttons(self, *_args) -> None:
+        rows = [r for r in self._selected_rows() if r]
+        active = [r for r in rows if not r.finished]
+        self.pause_button.setEnabled(any(r.stage != "paused" for r in active))
+        self.resume_button.setEnabled(bool(active))
+        self.cancel_button.setEnabled(bool(active))
+        self.retry_button.setEnabled(any(r.stage in RETRYABLE for r in rows))
+        self.clear_button.setEnabled(any(r.finished for r in self.model.rows()))
+
+    def update_totals(self) -> None:
+        finished, total, fraction = self.model.overall()
+        self.overall.setValue(int(fraction * 1000))
+        if not total:
+            self.summary.setText("Nothing queued")
+            return
+        counts: dict[str, int] = {}
+        for r in self.model.rows():
+            counts[r.stage] = counts.get(r.stage, 0) + 1
+        uploaded = counts.get("done", 0) + counts.get("duplicate", 0)
+        parts = [f"{uploaded} of {total} uploaded"]
+        for stage, word in (
+            ("rejected", "rejected"),
+            ("failed", "failed"),
+            ("paused", "paused"),
+            ("cancelled", "cancelled"),
+        ):
+            if counts.get(stage):
+                parts.append(f"{counts[stage]} {word}")
+        self.summary.setText(" · ".join(parts))
+        self.overall.setFormat(f"{fraction:.0%}")

@@ -1,0 +1,285 @@
+"""Settings page: destinations (where images go), their keys and a Test connection button."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_uploader.config import PROVIDERS, Destination
+from desktop_uploader.credentials import S3Keys
+from desktop_uploader.gui.forms import DataclassForm
+
+CONNECTION = [
+    "provider",
+    "endpoint",
+    "region",
+    "bucket",
+    "prefix",
+    "public_base_url",
+    "addressing_style",
+]
+POLICY = ["malware_scan", "content_check", "content_labels", "content_threshold"]
+
+
+class DraftCredentials:
+    """Keys typed in the dialog but not saved yet, in front of the real store (for doctor)."""
+
+    def __init__(self, real, drafts: dict[str, S3Keys]) -> None:
+        self._real, self._drafts = real, drafts
+
+    def get(self, profile: str) -> S3Keys | None:
+        return self._drafts.get(profile) or self._real.get(profile)
+
+    def __getattr__(self, name: str):
+        return getattr(self._real, name)
+
+
+def draft_app(app, settings, drafts: dict[str, S3Keys]):
+    """A view of ``app`` with unsaved settings and keys: Test connection checks what is typed."""
+    shim = copy.copy(app)
+    shim.__dict__["settings"] = settings
+    shim.__dict__["credentials"] = DraftCredentials(app.credentials, drafts)
+    shim._engine = None
+    return shim
+
+
+def run_doctor_on(shim, profile: str):
+    from desktop_uploader.doctor import run_doctor
+
+    return run_doctor(shim, profile)
+
+
+class DestinationsPage(QWidget):
+    """Edits ``settings.destinations`` (a working copy) and collects key changes."""
+
+    changed = Signal()
+
+    def __init__(self, app, settings, runner, parent=None) -> None:
+        super().__init__(parent)
+        self._app, self.settings, self._runner = app, settings, runner
+        self.key_edits: dict[str, S3Keys] = {}
+        self.removed: set[str] = set()
+        self._current: str | None = None
+
+        self.default_box = QComboBox()
+        self.default_box.setAccessibleName("Default destination")
+        self.list = QListWidget()
+        self.list.setAccessibleName("Destinations")
+        self.list.setMaximumWidth(200)
+        self.add_button = QPushButton("Add…")
+        self.add_button.setAccessibleName("Add destination")
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setAccessibleName("Remove destination")
+        self.add_button.clicked.connect(self._ask_new_name)
+        self.remove_button.clicked.connect(self.remove_current)
+
+        names = [f.name for f in dataclasses.fields(Destination)]
+        advanced = [n for n in names if n not in CONNECTION + POLICY + ["name"]]
+        self.connection = DataclassForm(Destination, CONNECTION, {"provider": PROVIDERS})
+        self.policy = DataclassForm(Destination, POLICY)
+        self.advanced = DataclassForm(Destination, advanced)
+        self.access_key = QLineEdit()
+        self.access_key.setObjectName("access_key_id")
+        self.access_key.setAccessibleName("Access key ID")
+        self.secret_key = QLineEdit()
+        self.secret_key.setObjectName("secret_access_key")
+        self.secret_key.setAccessibleName("Secret access key")
+        self.secret_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.test_button = QPushButton("Test connection")
+        self.test_button.setAccessibleName("Test connection")
+        self.test_button.clicked.connect(self.test_connection)
+        self.findings = QLabel()
+        self.findings.setObjectName("doctor-findings")
+        self.findings.setWordWrap(True)
+        self.findings.setTextFormat(Qt.TextFormat.RichText)
+        self.findings.setAccessibleName("Test results")
+        self.local_note = QLabel(
+            "The local store runs on this computer; it needs no keys. Links work only here."
+        )
+        self.local_note.setWordWrap(True)
+
+        keys_box = QGroupBox("Keys (kept in the system keyring, never in the settings file)")
+        keys_form = QFormLayout(keys_box)
+        keys_form.addRow("Access key ID", self.access_key)
+        keys_form.addRow("Secret access key", self.secret_key)
+        self.keys_box = keys_box
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_button)
+        test_row.addStretch(1)
+
+        detail = QWidget()
+        d = QVBoxLayout(detail)
+        d.addWidget(self.local_note)
+        for title, form in (
+            ("Connection", self.connection),
+            ("Validation policy", self.policy),
+            ("Transfer", self.advanced),
+        ):
+            box = QGroupBox(title)
+            QVBoxLayout(box).addWidget(form)
+            d.addWidget(box)
+            if title == "Connection":
+                d.addWidget(keys_box)
+                d.addLayout(test_row)
+                d.addWidget(self.findings)
+        d.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(detail)
+
+        left = QVBoxLayout()
+        left.addWidget(self.list, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.add_button)
+        row.addWidget(self.remove_button)
+        left.addLayout(row)
+        top = QFormLayout()
+        top.addRow("Default destination", self.default_box)
+        body = QHBoxLayout()
+        body.addLayout(left)
+        body.addWidget(scroll, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(body, 1)
+
+        self.list.currentTextChanged.connect(self._select)
+        self._fill()
+
+    def _fill(self) -> None:
+        self.list.clear()
+        for name in sorted(self.settings.destinations):
+            QListWidgetItem(name, self.list)
+        self.default_box.clear()
+        self.default_box.addItems(sorted(self.settings.destinations))
+        self.default_box.setCurrentText(self.settings.default_profile)
+        items = self.list.findItems(self.settings.default_profile, Qt.MatchFlag.MatchExactly)
+        self.list.setCurrentItem(items[0] if items else self.list.item(0))
+
+    def _select(self, name: str) -> None:
+        self.store_current()
+        self._current = name or None
+        dest = self.settings.destinations.get(name)
+        if dest is None:
+            return
+        for form in (self.connection, self.policy, self.advanced):
+            form.load(dest)
+        local = dest.is_local
+        self.local_note.setVisible(local)
+        self.connection.setEnabled(not local)
+        self.keys_box.setVisible(not local)
+        self.remove_button.setEnabled(not local)
+        self.findings.clear()
+        self.secret_key.clear()
+        keys = self.key_edits.get(name)
+        if keys is None and not local:
+            try:
+                keys = self._app.credentials.get(name)
+            except Exception:
+                keys = None
+        self.access_key.setText(keys.access_key_id if keys else "")
+        self.secret_key.setPlaceholderText(
+            "unchanged (stored in the keyring)" if keys else "required"
+        )
+
+    def store_current(self) -> None:
+        """Copy the form into the working settings (and typed keys into ``key_edits``)."""
+        name = self._current
+        dest = self.settings.destinations.get(name or "")
+        if dest is None:
+            return
+        for form in (self.policy, self.advanced):
+            form.store(dest)
+        if not dest.is_local:
+            self.connection.store(dest)
+            access, secret = self.access_key.text().strip(), self.secret_key.text()
+            if secret:
+                self.key_edits[name] = S3Keys(access, secret)
+            elif name in self.key_edits and access:
+                self.key_edits[name] = S3Keys(access, self.key_edits[name].secret_access_key)
+        self.settings.default_profile = self.default_box.currentText()
+
+    def show_destination(self, name: str) -> None:
+        items = self.list.findItems(name, Qt.MatchFlag.MatchExactly)
+        if items:
+            self.list.setCurrentItem(items[0])
+
+    def _ask_new_name(self) -> None:
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Add destination")
+        dialog.setLabelText("Name (e.g. blog, r2, work):")
+        dialog.textValueSelected.connect(self.add_destination)
+        dialog.open()
+
+    def add_destination(self, name: str) -> str | None:
+        """Add a destination called ``name`` and select it; None if the name is unusable."""
+        name = name.strip()
+        if (
+            not name
+            or name in self.settings.destinations
+            or not name.replace("-", "").replace("_", "").isalnum()
+        ):
+            self.findings.setText("Use a new name made of letters, digits, - and _.")
+            return None
+        self.store_current()
+        self.settings.destinations[name] = Destination(name, provider="aws", prefix="i")
+        self.removed.discard(name)
+        self._current = None
+        self._fill()
+        self.show_destination(name)
+        self.changed.emit()
+        return name
+
+    def remove_current(self) -> None:
+        name = self._current
+        if not name or self.settings.destinations[name].is_local:
+            return
+        del self.settings.destinations[name]
+        self.key_edits.pop(name, None)
+        self.removed.add(name)
+        if self.settings.default_profile == name:
+            self.settings.default_profile = "local"
+        self._current = None
+        self._fill()
+        self.changed.emit()
+
+    def test_connection(self) -> None:
+        """Run doctor against what is typed (nothing is saved) on a worker thread."""
+        self.store_current()
+        name = self._current
+        if not name:
+            return
+        self.test_button.setEnabled(False)
+        self.findings.setText("Testing…")
+        shim = draft_app(self._app, copy.deepcopy(self.settings), dict(self.key_edits))
+        self._runner.run(run_doctor_on, shim, name, callback=self._show_findings)
+
+    def _show_findings(self, findings, error) -> None:
+        self.test_button.setEnabled(True)
+        if error is not None:
+            self.findings.setText(f"✖ {getattr(error, 'message', error)}")
+            return
+        lines = [f"{'✔' if f.ok else '✖'} {f.message}" for f in findings]
+        ok = all(f.ok for f in findings)
+        lines.append("<b>All checks passed.</b>" if ok else "<b>Some checks failed.</b>")
+        from html import escape
+
+        self.findings.setText(
+            "<br>".join(escape(s) if not s.startswith("<b>") else s for s in lines)
+        )

@@ -1,0 +1,169 @@
+"""The settings dialog: non-blocking (``open()`` + signals), edits a copy of the settings and
+writes it back only on OK/Apply. Secrets go to the keyring, never to the TOML file."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVBoxLayout
+
+from desktop_uploader.errors import UploaderError
+from desktop_uploader.gui import autostart
+from desktop_uploader.gui.settings_destinations import DestinationsPage
+from desktop_uploader.gui.settings_pages import (
+    GeneralPage,
+    PresetsPage,
+    ValidationPage,
+    WatchedFoldersPage,
+)
+
+log = logging.getLogger(__name__)
+PAGES = ("destinations", "presets", "validation", "watched", "general")
+
+
+class SettingsDialog(QDialog):
+    """``saved`` is emitted after settings (and keys) were written."""
+
+    saved = Signal()
+
+    def __init__(self, app, runner, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setObjectName("settings-dialog")
+        self.resize(820, 600)
+        self._app = app
+        self.draft = copy.deepcopy(app.settings)
+        self.destinations = DestinationsPage(app, self.draft, runner)
+        self.presets = PresetsPage(self.draft)
+        self.validation = ValidationPage(self.draft)
+        self.watched = WatchedFoldersPage(self.draft)
+        self.general = GeneralPage(self.draft)
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Settings pages")
+        for page, title in (
+            (self.destinations, "Destinations"),
+            (self.presets, "Presets"),
+            (self.validation, "Validation"),
+            (self.watched, "Watched folders"),
+            (self.general, "General"),
+        ):
+            self.tabs.addTab(page, title)
+        self.error = QLabel()
+        self.error.setObjectName("settings-error")
+        self.error.setAccessibleName("Settings error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(
+            "color: palette(highlighted-text); background: #b3261e;"
+            " padding: 6px; border-radius: 4px;"
+        )
+        self.error.hide()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.Apply
+        )
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(self.apply)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+
+    def show_page(self, page: str | None) -> None:
+        if page in PAGES:
+            self.tabs.setCurrentIndex(PAGES.index(page))
+
+    def accept(self) -> None:
+        if self.apply():
+            super().accept()
+
+    def apply(self) -> bool:
+        """Validate and save; on a problem, say what is wrong in the dialog and keep it open."""
+        self.error.hide()
+        try:
+            self._collect()
+            self._check()
+            self._save_keys()
+            self._write_back()
+            self._app.save_settings()
+        except UploaderError as e:
+            self._fail(f"{e.title}: {e.message}")
+            return False
+        except OSError as e:
+            self._fail(f"Could not save the settings: {e}")
+            return False
+        self.saved.emit()
+        return True
+
+    def _fail(self, text: str) -> None:
+        log.warning("settings not saved: %s", text)
+        self.error.setText(text)
+        self.error.show()
+
+    def _collect(self) -> None:
+        self.destinations.store_current()
+        self.presets.store_current()
+        self.validation.store()
+        self.watched.store()
+        self.general.store()
+
+    def _check(self) -> None:
+        from desktop_uploader.errors import ConfigError
+
+        for d in self.draft.destinations.values():
+            if not d.is_local and not d.bucket:
+                self.destinations.show_destination(d.name)
+                self.show_page("destinations")
+                raise ConfigError(f"Destination '{d.name}' needs a bucket name.")
+            if (
+                not d.is_local
+                and d.public_base_url
+                and not d.public_base_url.startswith(("http://", "https://"))
+            ):
+                raise ConfigError(
+                    f"The public base URL of '{d.name}' must start with https:// or http://."
+                )
+        if self.draft.default_profile not in self.draft.destinations:
+            self.draft.default_profile = "local"
+
+    def _save_keys(self) -> None:
+        from desktop_uploader.errors import ConfigError
+
+        creds = self._app.credentials
+        for name, keys in self.destinations.key_edits.items():
+            if name not in self.draft.destinations:
+                continue
+            if not keys.access_key_id:
+                raise ConfigError(f"Destination '{name}' needs an access key ID with its secret.")
+            creds.set(name, keys)
+        for name in self.destinations.removed:
+            creds.delete(name)
+
+    def _write_back(self) -> None:
+        """Copy the draft into the live settings object in place (the engine holds parts)."""
+        live = self._app.settings
+        before_login = live.desktop.start_at_login
+        for f in dataclasses.fields(live):
+            new = getattr(self.draft, f.name)
+            old = getattr(live, f.name)
+            if isinstance(old, dict):
+                old.clear()
+                old.update(copy.deepcopy(new))
+            elif isinstance(old, list):
+                old[:] = copy.deepcopy(new)
+            elif dataclasses.is_dataclass(old):
+                for sub in dataclasses.fields(old):
+                    setattr(old, sub.name, copy.deepcopy(getattr(new, sub.name)))
+            else:
+                setattr(live, f.name, new)
+        if live.desktop.start_at_login != before_login:
+            try:
+                autostart.set_start_at_login(live.desktop.start_at_login)
+            except OSError as e:
+                from desktop_uploader.errors import ConfigError
+
+                raise ConfigError(f"Could not change start at login: {e}") from e

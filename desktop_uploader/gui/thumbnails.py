@@ -1,0 +1,82 @@
+"""Thumbnails for the queue and the history: fetched and decoded off the GUI thread, cached on
+disk (by URL) and in memory (a bounded LRU of pixmaps)."""
+
+from __future__ import annotations
+
+import hashlib
+import urllib.request
+from collections import OrderedDict
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+
+from desktop_uploader.gui.workers import TaskRunner
+from desktop_uploader.paths import atomic_write
+
+MAX_THUMBNAIL_BYTES = 4 * 1024 * 1024
+
+
+class ThumbnailCache(QObject):
+    """``get(url)`` answers at once (a pixmap, or None and ``ready(url)`` later)."""
+
+    ready = Signal(str)
+
+    def __init__(
+        self,
+        runner: TaskRunner,
+        cache_dir: Path,
+        size: int = 128,
+        capacity: int = 600,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._dir = cache_dir
+        self._size = size
+        self._capacity = capacity
+        self._memory: OrderedDict[str, QPixmap] = OrderedDict()
+        self._pending: set[str] = set()
+        self._failed: set[str] = set()
+
+    def get(self, url: str | None) -> QPixmap | None:
+        if not url or not url.startswith(("http://", "https://")) or url in self._failed:
+            return None
+        pixmap = self._memory.get(url)
+        if pixmap is not None:
+            self._memory.move_to_end(url)
+            return pixmap
+        if url not in self._pending:
+            self._pending.add(url)
+            self._runner.run(self._load, url, callback=lambda img, err: self._loaded(url, img, err))
+        return None
+
+    def _load(self, url: str) -> QImage:  # worker thread: QImage (not QPixmap) is thread-safe
+        path = self._dir / f"{hashlib.sha256(url.encode()).hexdigest()[:32]}.img"
+        if path.exists():
+            data = path.read_bytes()
+        else:
+            with urllib.request.urlopen(url, timeout=15) as resp:
+                data = resp.read(MAX_THUMBNAIL_BYTES + 1)
+            if len(data) > MAX_THUMBNAIL_BYTES:
+                raise ValueError("thumbnail too large")
+            atomic_write(path, data)
+        image = QImage.fromData(data)
+        if image.isNull():
+            raise ValueError("not an image")
+        return image.scaled(
+            self._size,
+            self._size,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+
+    def _loaded(self, url: str, image: QImage | None, error: BaseException | None) -> None:
+        self._pending.discard(url)
+        if error is not None or image is None:
+            self._failed.add(url)
+            return
+        self._memory[url] = QPixmap.fromImage(image)
+        while len(self._memory) > self._capacity:
+            self._memory.popitem(last=False)
+        self.ready.emit(url)

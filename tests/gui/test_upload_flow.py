@@ -1,0 +1,98 @@
+"""Drop → queue → done → history → copy link, against the real engine and SeaweedFS."""
+
+from __future__ import annotations
+
+import urllib.request
+
+from gui_helpers import WAIT_MS, drop_files, stages
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QApplication
+
+from desktop_uploader.gui.history_model import RowRole
+
+
+def test_dropped_files_upload_and_show_in_history(window, images, qtbot):
+    queue = window.queue_panel
+    drop_files(queue.view.viewport(), images)
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 3, timeout=WAIT_MS)
+    assert [r.name for r in window.queue_model.rows()] == [p.name for p in images]
+    qtbot.waitUntil(lambda: stages(window.queue_model) == ["done"] * 3, timeout=WAIT_MS)
+
+    rows = window.queue_model.rows()
+    urls = [r.result.url for r in rows]
+    # every row shows its link; the last upload's link (URL format) is on the clipboard
+    model = window.queue_model
+    assert [model.index(i, 3).data() for i in range(3)] == urls
+    assert QApplication.clipboard().text() in urls
+    assert "Uploaded" in window.toast.text()
+    assert queue.overall.value() == 1000
+    with urllib.request.urlopen(urls[0], timeout=10) as resp:
+        assert resp.headers["Content-Type"] == "image/webp"
+
+    # the history gallery has them, newest first, with lazily loaded thumbnails
+    window.tabs.setCurrentWidget(window.history_panel)
+    history = window.history_model
+    names = [history.index(i).data() for i in range(history.rowCount())]
+    assert names[:3] == [p.name for p in reversed(images)]
+    first = history.index(0)
+    history.data(first, Qt.ItemDataRole.DecorationRole)  # asks for the thumbnail
+    qtbot.waitUntil(
+        lambda: isinstance(history.data(first, Qt.ItemDataRole.DecorationRole), QPixmap),
+        timeout=WAIT_MS,
+    )
+
+    # copy link in each format
+    panel = window.history_panel
+    panel.view.setCurrentIndex(first)
+    row = first.data(RowRole)
+    url, name = row["url"], row["display_name"]
+    assert panel.copy_button.isEnabled()
+    panel.copy_button.click()  # the configured format (URL)
+    assert QApplication.clipboard().text() == url
+    expected = {
+        "Copy as Markdown": f"![{name}]({url})",
+        "Copy as BBCode": f"[img]{url}[/img]",
+        "Copy as HTML": f'<img src="{url}" alt="{name}" width="{row["width"]}"'
+        f' height="{row["height"]}">',
+    }
+    actions = {a.text(): a for a in panel.copy_button.menu().actions()}
+    for label, text in expected.items():
+        actions[label].trigger()
+        assert QApplication.clipboard().text() == text
+    actions["Copy as <picture> snippet"].trigger()
+    picture = QApplication.clipboard().text()
+    assert picture.startswith("<picture>") and f'srcset="{url}"' in picture
+
+
+def test_search_finds_by_name_and_date(window, images, qtbot):
+    drop_files(window.queue_panel.view.viewport(), images[:2])
+    qtbot.waitUntil(lambda: stages(window.queue_model) == ["done"] * 2, timeout=WAIT_MS)
+    panel = window.history_panel
+    panel.search.setText("photo-1")
+    qtbot.waitUntil(lambda: window.history_model.search == "photo-1", timeout=WAIT_MS)
+    history = window.history_model
+    assert [history.index(i).data() for i in range(history.rowCount())] == ["photo-1.jpg"]
+    today = window.history_model.row(0)["created_at"]
+    from datetime import datetime
+
+    panel.search.setText(datetime.fromtimestamp(today).strftime("%Y-%m-%d"))
+    qtbot.waitUntil(lambda: window.history_model.rowCount() == 2, timeout=WAIT_MS)
+    panel.search.setText("no-such-thing")
+    qtbot.waitUntil(lambda: window.history_model.rowCount() == 0, timeout=WAIT_MS)
+
+
+def test_rejected_file_shows_its_reason(window, tmp_path, qtbot):
+    bad = tmp_path / "holiday.jpg"
+    bad.write_text("this is a text file with a .jpg name\n")
+    drop_files(window.queue_panel.view.viewport(), [bad])
+    qtbot.waitUntil(lambda: stages(window.queue_model) == ["rejected"], timeout=WAIT_MS)
+    row = window.queue_model.row(0)
+    shown = window.queue_model.index(0, 3).data()
+    assert shown == row.result.reason and len(shown.split()) > 4  # a sentence, not a code
+    assert window.queue_model.index(0, 1).data() == "Rejected"
+    assert "Rejected holiday.jpg" in window.toast.text()
+    # it is in the history too, with its reason in the tooltip
+    window.tabs.setCurrentWidget(window.history_panel)
+    tip = window.history_model.index(0).data(Qt.ItemDataRole.ToolTipRole)
+    assert row.result.reason in tip
