@@ -1,3 +1,4 @@
 from desktop_uploader.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when a decoder worker (spawn) imports this module
+    raise SystemExit(main())

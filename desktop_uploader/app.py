@@ -8,7 +8,9 @@ from __future__ import annotations
 import logging
 import logging.handlers
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cached_property
+from pathlib import Path
 
 from desktop_uploader.config import Settings, load_settings, save_settings
 from desktop_uploader.credentials import CredentialStore
@@ -43,6 +45,8 @@ class App:
         self._engine = None
         self.limiter = None  # a shared RateLimiter when a bandwidth limit is set
         self.offline_wait: float | None = None  # None: wait for an unreachable destination
+        # per-run overrides of every destination's policy, e.g. {"malware_scan": "required"}
+        self.policy_overrides: dict[str, str] = {}
 
     @cached_property
     def settings(self) -> Settings:
@@ -122,14 +126,51 @@ class App:
                 self.settings.limits,
                 self.uploader,
                 offline_wait=self.offline_wait,
+                checks=self.checks,
             )
         return self._engine
+
+    def validation_policy(self, profile: str | None = None):
+        """A destination's malware/content policy, with this run's overrides applied."""
+        from desktop_uploader.pipeline.scanners import ValidationPolicy
+
+        dest = self.settings.destination(profile)
+        policy = ValidationPolicy(
+            dest.malware_scan,
+            dest.content_check,
+            tuple(dest.content_labels),
+            float(dest.content_threshold),
+        )
+        return replace(policy, **self.policy_overrides)
+
+    @cached_property
+    def checks(self):
+        """Malware scanner (clamd found or started on first use) and decoder workers."""
+        import os
+
+        from desktop_uploader.pipeline.checks import SafetyChecks
+        from desktop_uploader.pipeline.decoder import DecodePool
+        from desktop_uploader.pipeline.scanners import MalwareScanner
+
+        limits, scanning = self.settings.limits, self.settings.scanning
+        scanner = MalwareScanner(
+            self.paths.cache_dir / "run",
+            Path(scanning.database_dir),
+            scanning.clamd_socket or None,
+            scanning.start_own_clamd,
+            limits.max_bytes,
+        )
+        decoder = DecodePool(os.cpu_count() or 2, limits.decoder_memory_mb, limits.decode_timeout)
+        return SafetyChecks(limits, scanner, decoder, self.validation_policy)
 
     def close(self) -> None:
         """Shut down in order: engine (finishes running jobs), then the journal."""
         if self._engine is not None:
             self._engine.shutdown(wait=True)
             self._engine = None
+        if "checks" in self.__dict__:
+            self.checks.close()  # decoder workers, and the clamd we started if any
+            del self.__dict__["checks"]
         if "journal" in self.__dict__:
             self.journal.close()
 

@@ -42,11 +42,24 @@ def build_parser() -> argparse.ArgumentParser:
         default=600.0,
         help="how long to wait for an unreachable destination before giving up (default 600)",
     )
+    up.add_argument(
+        "--malware-scan",
+        choices=["required", "optional", "off"],
+        help="override the destination's malware-scan policy for this run",
+    )
+    up.add_argument(
+        "--content-check",
+        choices=["block", "review", "off"],
+        help="override the destination's content-check policy for this run",
+    )
 
     hi = sub.add_parser("history", help="list finished uploads")
     hi.add_argument("--search", metavar="TEXT", help="match name, path, destination, status, URL")
     hi.add_argument("--limit", type=int, default=50)
     hi.add_argument("--json", action="store_true", help="one JSON object per entry")
+    hi.add_argument(
+        "--quarantine", action="store_true", help="only files held back as malware (malware:…)"
+    )
 
     dr = sub.add_parser("doctor", help="check a destination end to end")
     dr.add_argument("--profile")
@@ -108,6 +121,9 @@ def cmd_upload(app, args) -> int:
             print(f"error: --bwlimit: '{args.bwlimit}' is not a rate like 20M", file=sys.stderr)
             return EXIT_FAILED
     app.offline_wait = args.offline_wait
+    for key in ("malware_scan", "content_check"):
+        if getattr(args, key):
+            app.policy_overrides[key] = getattr(args, key)
     files = expand_paths(args.paths)
     if not files:
         print("error: no files found in the given paths", file=sys.stderr)
@@ -115,12 +131,14 @@ def cmd_upload(app, args) -> int:
     engine = app.engine
     reporter = _Reporter(json_lines=args.json, total=len(files))
     unsubscribe = engine.subscribe(reporter.on_event)
+    unsubscribe_holds = engine.subscribe(lambda e: _on_hold(engine, e))
     try:
         with reporter:
             jobs = [engine.submit(f, dest.name, preset) for f in files]
             results = [j.future.result() for j in jobs]
     finally:
         unsubscribe()
+        unsubscribe_holds()
     statuses = {r.status for r in results}
     if not args.json:
         done = sum(r.status in ("done", "duplicate") for r in results)
@@ -130,6 +148,21 @@ def cmd_upload(app, args) -> int:
     if "rejected" in statuses:
         return EXIT_REJECTED
     return EXIT_OK
+
+
+def _on_hold(engine, event) -> None:
+    """Held jobs in a one-shot command: say why a file waits; review cannot be asked here."""
+    stage = event.data.get("stage")
+    if stage == "waiting_for_scanner":
+        print(f"note: {event.source}: {event.data.get('reason')}", file=sys.stderr, flush=True)
+    elif stage == "waiting_for_review":
+        print(
+            f"note: {event.source}: {event.data.get('reason')} The command line cannot ask for "
+            "approval: rejected. Upload it from the app to review it, or use --content-check off.",
+            file=sys.stderr,
+            flush=True,
+        )
+        engine.reject(event.job_id)
 
 
 class _Reporter:
@@ -187,7 +220,10 @@ class _Reporter:
 
 # -- history -----------------------------------------------------------------------------
 def cmd_history(app, args) -> int:
-    rows = app.journal.history(search=args.search, limit=args.limit)
+    search = args.search or ("malware:" if args.quarantine else None)
+    rows = app.journal.history(search=search, limit=args.limit)
+    if args.quarantine:  # infected files: never uploaded, never deleted, listed here
+        rows = [r for r in rows if (r.get("code") or "").startswith("malware:")]
     if args.json:
         for r in rows:
             print(

@@ -14,6 +14,7 @@ from typing import Any
 
 from desktop_uploader.errors import ConfigError
 from desktop_uploader.paths import atomic_write
+from desktop_uploader.pipeline.scanners import EXPLICIT_LABELS
 
 SCHEMA_VERSION = 1
 LOCAL_PROFILE = "local"
@@ -39,6 +40,11 @@ class Destination:
     read_timeout: float = 60.0
     verify_download_max_bytes: int = 0  # also GET and hash objects up to this size (0: HEAD only)
     abort_stale_uploads_after_hours: float = 24.0
+    # validation policy (see pipeline/scanners.py)
+    malware_scan: str = "optional"  # required | optional | off
+    content_check: str = "block"  # block | review | off
+    content_labels: list[str] = field(default_factory=lambda: list(EXPLICIT_LABELS))
+    content_threshold: float = 0.6  # NudeNet score from which a label counts
 
     @property
     def is_local(self) -> bool:
@@ -74,6 +80,18 @@ class Limits:
     max_bytes: int = 200 * 1024 * 1024
     max_pixels: int = 150_000_000
     max_frames: int = 1000
+    decode_timeout: float = 10.0  # seconds a decoder worker may spend on one file
+    decoder_memory_mb: int = 3072  # address-space cap of each decoder worker process
+
+
+@dataclass
+class ScanningSettings:
+    """The malware scanner. Empty ``clamd_socket``: use a running system clamd, else (with
+    ``start_own_clamd``) start our own on ``database_dir``."""
+
+    clamd_socket: str = ""
+    database_dir: str = "/var/lib/clamav"
+    start_own_clamd: bool = True
 
 
 @dataclass
@@ -114,6 +132,7 @@ class Settings:
     destinations: dict[str, Destination] = field(default_factory=dict)
     presets: dict[str, Preset] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    scanning: ScanningSettings = field(default_factory=ScanningSettings)
     local_store: LocalStoreSettings = field(default_factory=LocalStoreSettings)
     desktop: DesktopSettings = field(default_factory=DesktopSettings)
     watched_folders: list[WatchedFolder] = field(default_factory=list)
@@ -177,6 +196,7 @@ def load_settings(path: Path) -> Settings:
                 for k, v in raw.get("presets", {}).items()
             },
             limits=_build(Limits, raw.get("limits", {})),
+            scanning=_build(ScanningSettings, raw.get("scanning", {})),
             local_store=_build(LocalStoreSettings, raw.get("local_store", {})),
             desktop=_build(DesktopSettings, raw.get("desktop", {})),
             watched_folders=[_build(WatchedFolder, w) for w in raw.get("watched_folders", [])],

@@ -23,10 +23,11 @@ from desktop_uploader.errors import Cancelled, Paused, Rejected, StorageError, U
 from desktop_uploader.events import Event, JobResult
 from desktop_uploader.journal import Journal
 from desktop_uploader.pipeline import deliver
+from desktop_uploader.pipeline.checks import SafetyChecks, WaitForScanner
 from desktop_uploader.pipeline.intake import display_name, expand_paths
-from desktop_uploader.pipeline.process import ProcessedImage, Rendition, file_sha256, process_image
+from desktop_uploader.pipeline.process import ProcessedImage, Rendition
 from desktop_uploader.pipeline.upload import Uploader
-from desktop_uploader.pipeline.validate import Probe, probe
+from desktop_uploader.pipeline.validate import Probe
 
 log = logging.getLogger(__name__)
 Subscriber = Callable[[Event], None]
@@ -48,6 +49,10 @@ class Job:
     # (executor, stage function, args) waiting for resume or for the destination to come back
     parked: tuple | None = None
     offline_since: float | None = None
+    # "review" (content check) or "scanner" (required scan, no scanner): parked until released
+    held: str | None = None
+    findings: tuple = ()
+    warnings: tuple[str, ...] = ()  # accepted, but worth telling (trailing data, not scanned)
 
 
 class Engine:
@@ -63,6 +68,8 @@ class Engine:
         io_executor: Executor | None = None,
         offline_wait: float | None = None,
         offline_probe_interval: float = 2.0,
+        checks: SafetyChecks | None = None,
+        scanner_retry_interval: float = 10.0,
     ) -> None:
         """``offline_wait``: how long a job waits for an unreachable destination before it
         fails (None: for ever, as the GUI does). While waiting, the destination is probed every
@@ -89,6 +96,10 @@ class Engine:
         self._probe_interval = offline_probe_interval
         self._prober: threading.Thread | None = None
         self._closing = threading.Event()
+        # malware scan, probe, decode + content check (default: no scanner, decode inline)
+        self.checks = checks or SafetyChecks(limits)
+        self._scanner_retry = scanner_retry_interval
+        self._scanner_waiter: threading.Thread | None = None
         spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     # -- events --------------------------------------------------------------------------
@@ -170,7 +181,7 @@ class Engine:
             if job:
                 job.paused = False
         for j in targets:
-            if j.parked is not None and j.offline_since is None:
+            if j.parked is not None and j.offline_since is None and j.held is None:
                 self._unpark(j)
 
     def cancel(self, job_id: int) -> None:
@@ -221,7 +232,9 @@ class Engine:
     def _park(self, job: Job, executor: Executor, fn: Callable[..., object], *args) -> None:
         job.parked = (executor, fn, args)
         # resume() may have run between the check and the parking: don't strand the job
-        if job.cancelled or (not self.is_paused(job) and job.offline_since is None):
+        if job.cancelled or (
+            not self.is_paused(job) and job.offline_since is None and job.held is None
+        ):
             self._unpark(job)
 
     def _unpark(self, job: Job) -> None:
@@ -342,8 +355,17 @@ class Engine:
 
     def _cpu_stage(self, job: Job) -> None:
         self._set_stage(job, "validating")
-        info = probe(job.source, self.limits)
-        source_sha, source_size = file_sha256(job.source)
+        try:
+            scanned = self.checks.scan(job.source, job.profile)  # raw bytes, before any decoder
+        except WaitForScanner as e:
+            self._hold(job, "scanner", e.message, self._cpu, self._cpu_stage, job)
+            return
+        info = self.checks.probe(job.source)
+        source_sha, source_size = scanned.sha256, scanned.size
+        job.warnings = tuple(w for w in (scanned.warning, *info.warnings) if w)
+        for w in job.warnings:
+            log.warning("job %s (%s): %s", job.id, job.source, w)
+            self._emit(ev.STAGE, job, stage="validating", warning=w)
         self.journal.update_job(
             job.id, source_sha256=source_sha, source_size=source_size, had_gps=int(info.had_gps)
         )
@@ -353,6 +375,11 @@ class Engine:
             return
         self._set_stage(job, "processing")
         processed = self._process(job, info, source_sha)
+        if job.findings:  # the content policy is "review": hold until the user decides
+            top = job.findings[0]
+            reason = f"Held for review: the content check found {top.label} ({top.score:.2f})."
+            self._hold(job, "review", reason, self._io, self._io_stage, job, info, processed)
+            return
         self._schedule(job, self._io, self._io_stage, job, info, processed)
 
     def _process(self, job: Job, info: Probe, source_sha: str) -> ProcessedImage:
@@ -364,9 +391,77 @@ class Engine:
             if reused is not None:
                 self.journal.record_spool(job.id, source_sha, job.profile, fp, saved)
                 return reused
-        processed = process_image(job.source, info, job.preset, self.spool_dir)
+        decoded = self.checks.process(job.source, info, job.preset, self.spool_dir, job.profile)
+        job.findings = decoded.findings
+        processed = decoded.processed
         self.journal.record_spool(job.id, source_sha, job.profile, fp, processed.to_records())
         return processed
+
+    # -- held jobs: content review, waiting for a malware scanner ------------------------------
+    def approve(self, job_id: int) -> bool:
+        """Let a job held for content review go on to upload. False if it is not held."""
+        job = self.job(job_id)
+        if job is None or job.held != "review" or job.future.done():
+            return False
+        log.info("job %s approved after review", job_id)
+        job.held = None
+        self._unpark(job)
+        return True
+
+    def reject(self, job_id: int) -> bool:
+        """Reject a job held for content review: it ends as ``content:<label>``, nothing is
+        uploaded and the source is kept. False if it is not held."""
+        job = self.job(job_id)
+        if job is None or job.held != "review" or job.future.done():
+            return False
+        with self._lock:
+            parked, job.parked = job.parked, None
+        job.held = None
+        if parked is not None:
+            self._drop_spool(job, parked[2][2])  # (job, info, processed)
+        top = job.findings[0]
+        reason = f"Rejected on review: the content check found {top.label} ({top.score:.2f})."
+        self._finish(
+            job, JobResult(str(job.source), "rejected", code=f"content:{top.label}", reason=reason)
+        )
+        return True
+
+    def _hold(self, job: Job, why: str, reason: str, executor: Executor, fn, *args) -> None:
+        """Park a job until it is released: by ``approve``/``reject`` ("review"), or when a
+        malware scanner answers again ("scanner")."""
+        job.held = why
+        job.parked = (executor, fn, args)
+        stage = {"review": "waiting_for_review", "scanner": "waiting_for_scanner"}[why]
+        findings = [{"label": f.label, "score": f.score} for f in job.findings]
+        job.stage = stage
+        self._emit(ev.STAGE, job, stage=stage, reason=reason, findings=findings)
+        if job.cancelled or self._closing.is_set():
+            self._unpark(job)  # cancel/shutdown ran meanwhile: end it now
+            return
+        if why == "scanner":
+            with self._lock:
+                if self._scanner_waiter is None:
+                    self._scanner_waiter = threading.Thread(
+                        target=self._wait_for_scanner, name="du-scanner-wait", daemon=True
+                    )
+                    self._scanner_waiter.start()
+
+    def _wait_for_scanner(self) -> None:
+        while not self._closing.wait(self._scanner_retry):
+            with self._lock:
+                waiting = [
+                    j for j in self._jobs.values() if j.held == "scanner" and j.parked is not None
+                ]
+                if not waiting:
+                    self._scanner_waiter = None
+                    return
+            if self.checks.scanner_ready():
+                log.info("a malware scanner answers; %d waiting file(s) go on", len(waiting))
+                for j in waiting:
+                    j.held = None
+                    self._unpark(j)
+        with self._lock:
+            self._scanner_waiter = None
 
     def _still_there(self, profile: str, row: dict) -> bool:
         uploader = self._uploader(profile)
@@ -468,6 +563,8 @@ class Engine:
 
     def _finish(self, job: Job, result: JobResult) -> None:
         result.job_id = job.id
+        if result.reason is None and job.warnings:  # accepted with a note (e.g. trailing data)
+            result.reason = " ".join(job.warnings)
         fields = {
             "status": result.status,
             "code": result.code,

@@ -94,6 +94,27 @@ def app(home, store_target, memory_keyring):
 
 
 @pytest.fixture(scope="session")
+def clamd_socket(tmp_path_factory) -> str:
+    """A real clamd on the project's test signatures (tests/signatures), started by the
+    product's own launcher once per session and stopped by PID at the end."""
+    from desktop_uploader.pipeline.clamd import OwnClamd
+
+    if not shutil.which("clamd") and not Path("/usr/sbin/clamd").exists():
+        msg = "clamd missing: `make test` installs clamav clamav-daemon"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    own = OwnClamd(tmp_path_factory.mktemp("clamd"), ROOT / "tests" / "signatures", 64 << 20)
+    own.start()
+    pid = own.pid
+    yield str(own.socket_path)
+    own.stop()
+    from desktop_uploader.localstore import pid_alive
+
+    assert pid is not None and not pid_alive(pid), "clamd left running"
+
+
+@pytest.fixture(scope="session")
 def exiftool() -> str:
     path = shutil.which("exiftool")
     if not path:

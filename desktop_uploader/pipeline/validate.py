@@ -17,6 +17,7 @@ from PIL import Image
 
 from desktop_uploader.config import Limits
 from desktop_uploader.errors import Rejected
+from desktop_uploader.pipeline.structure import inspect_bytes
 
 # A bomb warning must stop the job, not scroll past in a log.
 warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -106,6 +107,8 @@ class Probe:
     height: int
     frames: int
     had_gps: bool
+    # Things the user should hear about although the file was accepted (e.g. trailing data).
+    warnings: tuple[str, ...] = ()
 
 
 def _mp(pixels: int) -> str:
@@ -116,8 +119,13 @@ def _human_bytes(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
 
 
-def probe(path: Path, limits: Limits) -> Probe:
-    """Check ``path`` against the allow-list and limits from its headers; raise ``Rejected``."""
+def check_file(path: Path, limits: Limits) -> int:
+    """The checks that need no content: the file exists, is readable, not empty, not too
+    large. Returns its size; raises ``Rejected``."""
+    return _read_head(path, limits)[0]
+
+
+def _read_head(path: Path, limits: Limits) -> tuple[int, bytes]:
     try:
         size = os.stat(path).st_size
         with open(path, "rb") as f:
@@ -137,6 +145,12 @@ def probe(path: Path, limits: Limits) -> Probe:
             f"The file is {_human_bytes(size)}; the limit is {_human_bytes(limits.max_bytes)}.",
             code="file_too_large",
         )
+    return size, head
+
+
+def probe(path: Path, limits: Limits) -> Probe:
+    """Check ``path`` against the allow-list and limits from its headers; raise ``Rejected``."""
+    _size, head = _read_head(path, limits)
     fmt = sniff(head)
     if fmt is None:
         raise Rejected(
@@ -149,6 +163,7 @@ def probe(path: Path, limits: Limits) -> Probe:
             f"{fmt} files are not accepted. Accepted formats: {', '.join(ALLOWED)}."
         )
         raise Rejected(why, code="format_not_allowed")
+    warnings_ = _check_structure(path, fmt)
     if fmt == "HEIF":
         _register_heif()
     Image.MAX_IMAGE_PIXELS = limits.max_pixels
@@ -168,6 +183,8 @@ def probe(path: Path, limits: Limits) -> Probe:
                     "pixels to process safely.",
                     code="too_many_pixels",
                 )
+            if frames > 1:
+                _check_every_frame(im, frames, limits)
             had_gps = _has_gps(im)
     except Rejected:
         raise
@@ -185,9 +202,50 @@ def probe(path: Path, limits: Limits) -> Probe:
         raise Rejected(
             f"The file starts like a {fmt} image but its header is damaged.", code="corrupt"
         ) from None
-    except (OSError, ValueError, SyntaxError, EOFError) as e:
+    except ValueError as e:
+        if "too large" in str(e).lower():  # PNG text/ICC chunks that inflate past Pillow's cap
+            raise Rejected(
+                "The image carries a compressed metadata block that inflates to an unsafe size "
+                "(a zlib bomb).",
+                code="metadata_bomb",
+            ) from None
         raise Rejected(f"The {fmt} image could not be read: {e}.", code="corrupt") from None
-    return Probe(fmt, width, height, frames, had_gps)
+    except (OSError, SyntaxError, EOFError) as e:
+        if "truncated" in str(e).lower():
+            raise Rejected(
+                f"The {fmt} image ends inside its header (the file is truncated).",
+                code="truncated",
+            ) from None
+        raise Rejected(f"The {fmt} image could not be read: {e}.", code="corrupt") from None
+    return Probe(fmt, width, height, frames, had_gps, warnings_)
+
+
+def _check_structure(path: Path, fmt: str) -> tuple[str, ...]:
+    """Reject polyglots; return a warning for harmless trailing data (see ``structure``)."""
+    with open(path, "rb") as f:
+        found = inspect_bytes(f.read(), fmt)
+    if found.active:
+        where = "after the end of" if found.active_where == "after the image end" else "inside"
+        raise Rejected(
+            f"The file is an image with {found.active} hidden {where} it (a polyglot file, "
+            "a way to smuggle code past upload filters); it was not uploaded.",
+            code="polyglot",
+        )
+    if found.trailing:
+        return (
+            f"trailing_data: {_human_bytes(found.trailing)} after the end of the image "
+            "were dropped (the uploaded copy is re-encoded from the pixels only).",
+        )
+    return ()
+
+
+def _check_every_frame(im: Image.Image, frames: int, limits: Limits) -> None:
+    """A bomb can hide in a later frame (GIF frames may grow the canvas; TIFF pages have
+    their own size): look at every frame's declared size before anything decodes it."""
+    for i in range(1, frames):
+        im.seek(i)
+        _check_pixels(*im.size, limits, frame=i)
+    im.seek(0)
 
 
 def _check_pixels(width: int, height: int, limits: Limits, frame: int | None) -> None:

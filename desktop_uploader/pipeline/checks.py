@@ -1,0 +1,144 @@
+"""Safety checks in the order the engine runs them, with each destination's policy applied.
+
+1. ``scan``: file-system facts (exists, not empty, not too large), then the malware scan of the
+   raw bytes — before any decoder has seen them, so an infected file is ``malware:<signature>``
+   whatever else is wrong with it. The scan stream also gives the source's SHA-256 (one read).
+2. ``probe``: allow-list, structure (trailing data, polyglots), limits on every frame — in a
+   decoder worker when there is a pool.
+3. ``process``: decode, orient, sRGB, resize, content check on the decoded pixels, encode — in a
+   decoder worker too. ``block`` rejects with ``content:<label>``; ``review`` returns findings
+   for the engine to hold the job until the user decides.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop_uploader.config import Limits, Preset
+from desktop_uploader.errors import Rejected
+from desktop_uploader.pipeline.clamd import ClamdError
+from desktop_uploader.pipeline.decoder import Decoded, DecodePool
+from desktop_uploader.pipeline.process import file_sha256, process_image
+from desktop_uploader.pipeline.scanners import (
+    Finding,
+    MalwareScanning,
+    ScannerUnavailable,
+    ValidationPolicy,
+    content_findings,
+    content_rejection,
+)
+from desktop_uploader.pipeline.validate import Probe, check_file, probe
+
+log = logging.getLogger(__name__)
+
+
+class WaitForScanner(Exception):  # noqa: N818 - a state the engine handles, not a failure
+    """The destination requires a malware scan and no scanner is available: the file waits."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Scanned:
+    sha256: str
+    size: int
+    warning: str | None = None  # e.g. "not scanned" under an optional policy
+
+
+class SafetyChecks:
+    """Runs the checks; ``scanner`` and ``decoder`` may be None (no scanning; decode inline)."""
+
+    def __init__(
+        self,
+        limits: Limits,
+        scanner: MalwareScanning | None = None,
+        decoder: DecodePool | None = None,
+        policy_for: Callable[[str], ValidationPolicy] | None = None,
+    ) -> None:
+        self.limits = limits
+        self.scanner = scanner
+        self.decoder = decoder
+        # without a policy source (engines built directly, e.g. in tests): no scan, no content
+        self.policy_for = policy_for or (
+            lambda _profile: ValidationPolicy(malware_scan="off", content_check="off")
+        )
+
+    def scanner_ready(self) -> bool:
+        """True if a malware scanner answers now (used to release waiting files)."""
+        return self.scanner is not None and self.scanner.available()
+
+    def scan(self, path: Path, profile: str) -> Scanned:
+        """File checks and the malware scan; raises ``Rejected`` or ``WaitForScanner``."""
+        check_file(path, self.limits)
+        policy = self.policy_for(profile).malware_scan
+        if policy == "off":
+            return Scanned(*file_sha256(path))
+        if self.scanner is None:
+            return self._no_scan(path, policy, "no malware scanner is set up")
+        try:
+            reply = self.scanner.scan(path)
+        except ScannerUnavailable as e:
+            return self._no_scan(path, policy, str(e))
+        except (ClamdError, OSError) as e:
+            if policy == "required":
+                raise Rejected(
+                    f"The malware scanner could not scan this file ({e}); this destination "
+                    "requires a scan, so it was not uploaded.",
+                    code="scan_failed",
+                ) from None
+            return Scanned(*file_sha256(path), warning=f"not_scanned: {e}")
+        if reply.signature:
+            raise Rejected(
+                f"Malware found ({reply.signature}). The file is quarantined: it was not "
+                "uploaded and is left where it is; delete it yourself if you trust the finding.",
+                code=f"malware:{reply.signature}",
+            )
+        return Scanned(reply.sha256, reply.size)
+
+    def _no_scan(self, path: Path, policy: str, why: str) -> Scanned:
+        if policy == "required":
+            raise WaitForScanner(
+                f"Waiting for the malware scanner: this destination requires a scan and {why}. "
+                "Start clamd (or install clamav-daemon with signatures); the file goes on "
+                "by itself once a scanner answers."
+            )
+        return Scanned(*file_sha256(path), warning=f"not_scanned: {why}")
+
+    def probe(self, path: Path) -> Probe:
+        """Allow-list, structure and limits; raises ``Rejected``."""
+        if self.decoder is not None:
+            return self.decoder.probe(path, self.limits)
+        return probe(path, self.limits)
+
+    def process(
+        self, path: Path, info: Probe, preset: Preset, spool_dir: Path, profile: str
+    ) -> Decoded:
+        """Decode and encode with the content check; raises ``Rejected`` (``content:<label>``
+        under ``block``). Under ``review``, findings come back in ``Decoded.findings``."""
+        policy = self.policy_for(profile)
+        rule = policy.content_rule()
+        block = policy.content_check == "block"
+        if self.decoder is not None:
+            return self.decoder.process(path, info, preset, spool_dir, rule, block)
+        findings: list[Finding] = []
+
+        def inspect(rgb) -> None:
+            if rule is not None:
+                findings.extend(content_findings(rgb, rule))
+                if block and findings:
+                    raise content_rejection(findings[0], "blocks it")
+
+        processed = process_image(path, info, preset, spool_dir, inspect=inspect)
+        return Decoded(processed, tuple(findings))
+
+    def close(self) -> None:
+        """Stop the decoder workers and any clamd we started."""
+        if self.decoder is not None:
+            self.decoder.close()
+        if self.scanner is not None:
+            self.scanner.close()

@@ -1,0 +1,245 @@
+"""Decoder workers: probe and decode images in separate processes that can be capped and killed.
+
+A hostile file must cost one worker, not the app. Each worker is a long-lived process (started
+with ``spawn``, so no threads or locks are inherited) with an address-space limit
+(``RLIMIT_AS``); each call has a deadline after which the worker is killed and replaced. A worker
+that dies (a decoder crash, the kernel's OOM killer) fails only the file it was working on.
+
+Calls cost one pipe round trip with small pickled arguments; pixels never cross the pipe (the
+worker writes its outputs to the spool folder itself).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing as mp
+import queue
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop_uploader.config import Limits, Preset
+from desktop_uploader.errors import Rejected
+from desktop_uploader.pipeline.process import ProcessedImage
+from desktop_uploader.pipeline.scanners import ContentRule, Finding, content_rejection
+from desktop_uploader.pipeline.validate import Probe
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """The outputs of one processed image and what the content check found on it."""
+
+    processed: ProcessedImage
+    findings: tuple[Finding, ...] = ()
+
+
+class DecodePool:
+    """``size`` worker processes, each limited to ``memory_mb`` of address space; every call
+    must finish within ``timeout`` seconds. Thread-safe; workers start on first use."""
+
+    def __init__(self, size: int = 2, memory_mb: int = 3072, timeout: float = 10.0) -> None:
+        self.size = max(1, size)
+        self.memory_mb = memory_mb
+        self.timeout = timeout
+        self._ctx = mp.get_context("spawn")
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._started = 0
+        self._lock = threading.Lock()
+        self._all: set[_Worker] = set()
+        self._closed = False
+
+    # -- public calls --------------------------------------------------------------------------
+    def probe(self, path: Path, limits: Limits) -> Probe:
+        """``validate.probe`` in a worker; raises ``Rejected``."""
+        return self._call("probe", (path, limits))
+
+    def process(
+        self,
+        path: Path,
+        info: Probe,
+        preset: Preset,
+        spool_dir: Path,
+        content: ContentRule | None = None,
+        block: bool = False,
+    ) -> Decoded:
+        """``process.process_image`` in a worker, with the content check on the decoded first
+        frame. With ``block``, a finding rejects the file (``content:<label>``) before encoding."""
+        return self._call("process", (path, info, preset, spool_dir, content, block))
+
+    def warm_up(self) -> None:
+        """Start every worker now rather than on first use."""
+        for _ in range(self.size):
+            w = self._get()
+            self._idle.put(w)
+
+    def close(self) -> None:
+        """Stop every worker (idle ones politely, busy ones are killed)."""
+        with self._lock:
+            self._closed = True
+            workers = list(self._all)
+            self._all.clear()
+        for w in workers:
+            w.stop()
+
+    # -- internals -----------------------------------------------------------------------------
+    def _get(self) -> _Worker:
+        while True:
+            try:
+                return self._idle.get_nowait()
+            except queue.Empty:
+                pass
+            with self._lock:
+                if self._closed:
+                    raise RuntimeError("the decoder pool is closed")
+                if self._started < self.size:
+                    self._started += 1
+                    try:
+                        w = _Worker(self._ctx, self.memory_mb)
+                    except BaseException:
+                        self._started -= 1
+                        raise
+                    self._all.add(w)
+                    return w
+            try:
+                return self._idle.get(timeout=1.0)
+            except queue.Empty:
+                continue
+
+    def _retire(self, w: _Worker) -> None:
+        w.stop()
+        with self._lock:
+            self._all.discard(w)
+            self._started -= 1
+
+    def _call(self, kind: str, args: tuple):
+        w = self._get()
+        try:
+            reply = w.call(kind, args, self.timeout)
+        except _WorkerTimeout:
+            self._retire(w)
+            raise Rejected(
+                f"Decoding took longer than {self.timeout:g} s and was stopped; the file is "
+                "pathological or far too large.",
+                code="decode_timeout",
+            ) from None
+        except _WorkerDied as e:
+            self._retire(w)
+            raise Rejected(
+                f"The image decoder crashed on this file ({e}); the file is damaged or hostile.",
+                code="decoder_crashed",
+            ) from None
+        status = reply[0]
+        if status == "ok":
+            self._idle.put(w)
+            return reply[1]
+        if status == "rejected":
+            # after a MemoryError the worker's heap may be in a bad way: start a fresh one
+            self._retire(w) if reply[2] == "too_much_memory" else self._idle.put(w)
+            raise Rejected(reply[1], code=reply[2])
+        self._idle.put(w)
+        raise RuntimeError(f"decoder worker error: {reply[1]}")
+
+
+class _WorkerTimeout(Exception):
+    pass
+
+
+class _WorkerDied(Exception):
+    pass
+
+
+class _Worker:
+    def __init__(self, ctx, memory_mb: int) -> None:
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(
+            target=worker_main, args=(child, memory_mb), name="du-decoder", daemon=True
+        )
+        self.proc.start()
+        child.close()
+
+    def call(self, kind: str, args: tuple, timeout: float):
+        try:
+            self.conn.send((kind, args))
+            if not self.conn.poll(timeout):
+                raise _WorkerTimeout()
+            return self.conn.recv()
+        except (EOFError, OSError):
+            self.proc.join(1)
+            code = self.proc.exitcode
+            raise _WorkerDied(
+                f"signal {-code}" if code and code < 0 else f"exit status {code}"
+            ) from None
+
+    def stop(self) -> None:
+        if self.proc.is_alive():
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
+            self.proc.join(0.5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(2)
+        self.conn.close()
+
+
+# -- the worker process ---------------------------------------------------------------------------
+def worker_main(conn, memory_mb: int) -> None:
+    """Serve probe/process calls until told to stop (``None``) or the pipe closes."""
+    import resource
+
+    if memory_mb:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    from desktop_uploader.pipeline import process, validate  # noqa: F401 - import before work
+
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if msg is None:
+            return
+        kind, args = msg
+        try:
+            reply = ("ok", _handle(kind, args))
+        except Rejected as e:
+            reply = ("rejected", e.message, e.code)
+        except MemoryError:
+            reply = (
+                "rejected",
+                "Decoding this image needs more memory than a decoder may use; the file is "
+                "far too large or built to exhaust memory.",
+                "too_much_memory",
+            )
+        except Exception as e:  # reported to the engine as an internal error
+            reply = ("error", f"{type(e).__name__}: {e}")
+        try:
+            conn.send(reply)
+        except (OSError, ValueError):
+            return
+        if reply[0] == "rejected" and reply[2] == "too_much_memory":
+            return
+
+
+def _handle(kind: str, args: tuple):
+    from desktop_uploader.pipeline.process import process_image
+    from desktop_uploader.pipeline.validate import probe
+
+    if kind == "probe":
+        return probe(*args)
+    path, info, preset, spool_dir, rule, block = args
+    findings: list[Finding] = []
+
+    def inspect(rgb) -> None:
+        if rule is None:
+            return
+        from desktop_uploader.pipeline.scanners import content_findings
+
+        findings.extend(content_findings(rgb, rule))
+        if block and findings:
+            raise content_rejection(findings[0], "blocks it")
+
+    processed = process_image(path, info, preset, spool_dir, inspect=inspect)
+    return Decoded(processed, tuple(findings))
