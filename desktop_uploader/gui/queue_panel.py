@@ -37,6 +37,8 @@ class QueuePanel(QWidget):
         self.clear_button.setToolTip("Remove finished rows from the queue (they stay in History)")
         self.pause_button.clicked.connect(lambda: self._each(self._engine.pause))
         self.resume_button.clicked.connect(lambda: self._each(self._engine.resume))
+        for b in (self.pause_button, self.resume_button):
+            b.clicked.connect(self.update_buttons)
         self.cancel_button.clicked.connect(lambda: self.cancel(self.view.selected_job_ids()))
         self.retry_button.clicked.connect(self.retry)
         self.clear_button.clicked.connect(model.clear_finished)
@@ -99,11 +101,16 @@ class QueuePanel(QWidget):
     def update_buttons(self, *_args) -> None:
         rows = [r for r in self._selected_rows() if r]
         active = [r for r in rows if not r.finished]
-        self.pause_button.setEnabled(any(r.stage != "paused" for r in active))
-        self.resume_button.setEnabled(bool(active))
+        held = [r for r in active if self._paused_on_its_own(r.job_id)]
+        self.pause_button.setEnabled(len(held) < len(active))
+        self.resume_button.setEnabled(any(r.stage == "paused" for r in active) or bool(held))
         self.cancel_button.setEnabled(bool(active))
         self.retry_button.setEnabled(any(r.stage in RETRYABLE for r in rows))
         self.clear_button.setEnabled(any(r.finished for r in self.model.rows()))
+
+    def _paused_on_its_own(self, job_id: int) -> bool:
+        job = self._engine.job(job_id)
+        return bool(job and job.paused)
 
     def update_totals(self) -> None:
         finished, total, fraction = self.model.overall()
