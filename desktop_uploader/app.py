@@ -178,4 +178,4 @@ class App:
 def _default_public_base(dest) -> str:
     if dest.endpoint:
         return f"{dest.endpoint.rstrip('/')}/{dest.bucket}"
-    return f"https://{dest.bucket}.s3.{dest.region}.amazonaws.com"
+    return f"https://{dest.bucket}.s3.{dest.region or 'us-east-1'}.amazonaws.com"

@@ -27,10 +27,10 @@ class Destination:
 
     name: str
     endpoint: str | None = None
-    region: str = "us-east-1"
+    region: str = ""  # empty: the provider's default (us-east-1, or "auto" for R2/GCS)
     bucket: str = ""
     prefix: str = "i"
-    addressing_style: str = "path"  # path | virtual | auto
+    addressing_style: str = ""  # path | virtual | auto; empty: the provider's usual style
     public_base_url: str = ""
     provider: str = "other"
     # transfer behaviour

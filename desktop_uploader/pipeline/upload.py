@@ -106,7 +106,12 @@ def make_client(target: Target, max_pool: int = 32) -> Any:
         connect_timeout=dest.connect_timeout,
         read_timeout=dest.read_timeout,
         max_pool_connections=max_pool,
-        s3={"addressing_style": dest.addressing_style or prof.addressing_style},
+        s3={
+            "addressing_style": dest.addressing_style or prof.addressing_style,
+            # Every request carries its own checksum the server verifies (Content-MD5 or
+            # x-amz-checksum-sha256), so SigV4 need not hash each payload again over plain HTTP.
+            "payload_signing_enabled": False,
+        },
         request_checksum_calculation=mode,
         response_checksum_validation=mode,
         tcp_keepalive=True,

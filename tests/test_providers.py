@@ -1,0 +1,142 @@
+"""Provider quirks: which integrity headers each provider kind gets.
+
+R2, B2, GCS and AWS can't run here, so botocore's Stubber checks the requests we would send them;
+the SeaweedFS and MinIO-style paths run against the real server in test_resumable.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import pytest
+from botocore.stub import ANY, Stubber
+
+from desktop_uploader.config import Destination
+from desktop_uploader.credentials import S3Keys
+from desktop_uploader.pipeline.upload import MULTIPART_THRESHOLD, Target, Uploader
+from desktop_uploader.providers import PROFILES, profile_for
+
+
+def uploader_for(provider: str) -> Uploader:
+    dest = Destination(
+        "p",
+        endpoint="https://s3.example.invalid",
+        bucket="bkt",
+        provider=provider,
+        part_concurrency=1,
+    )
+    return Uploader(Target(dest, dest.endpoint, "bkt", "https://cdn.example", S3Keys("A", "B")))
+
+
+@pytest.mark.parametrize("provider", ["r2", "b2", "gcs", "wasabi", "other"])
+def test_md5_providers_get_content_md5_and_no_flexible_checksums(provider, tmp_path):
+    up = uploader_for(provider)
+    cfg = up.client.meta.config
+    assert cfg.request_checksum_calculation == "when_required"
+    data = b"x" * 1000
+    p = tmp_path / "a.webp"
+    p.write_bytes(data)
+    md5 = hashlib.md5(data).digest()
+    with Stubber(up.client) as stub:
+        stub.add_response(
+            "put_object",
+            {"ETag": f'"{md5.hex()}"'},
+            {
+                "Bucket": "bkt",
+                "Key": "k",
+                "Body": ANY,
+                "ContentLength": 1000,
+                "ContentMD5": base64.b64encode(md5).decode(),
+                "ContentType": "image/webp",
+                "CacheControl": ANY,
+                "Metadata": {"sha256": "s"},
+            },
+        )
+        up._put(
+            p,
+            "k",
+            1000,
+            {"ContentType": "image/webp", "CacheControl": "c", "Metadata": {"sha256": "s"}},
+            None,
+        )
+        stub.assert_no_pending_responses()
+    up.close()
+
+
+def test_aws_gets_sha256_part_checksums_through_create_upload_complete(tmp_path):
+    up = uploader_for("aws")
+    assert up.client.meta.config.request_checksum_calculation == "when_supported"
+    size = MULTIPART_THRESHOLD + 10
+    data = bytes(range(256)) * (size // 256) + b"\0" * (size % 256)
+    p = tmp_path / "big.bin"
+    p.write_bytes(data)
+    part = up_part_size = 8 * 1024 * 1024
+    chunks = [data[i : i + part] for i in range(0, size, up_part_size)]
+    sums = [base64.b64encode(hashlib.sha256(c).digest()).decode() for c in chunks]
+    with Stubber(up.client) as stub:
+        stub.add_response(
+            "create_multipart_upload",
+            {"UploadId": "U1"},
+            {
+                "Bucket": "bkt",
+                "Key": "k",
+                "ChecksumAlgorithm": "SHA256",
+                "ContentType": "x/y",
+                "CacheControl": ANY,
+                "Metadata": ANY,
+            },
+        )
+        for i, c in enumerate(chunks, 1):
+            stub.add_response(
+                "upload_part",
+                {"ETag": f'"{hashlib.md5(c).hexdigest()}"'},
+                {
+                    "Bucket": "bkt",
+                    "Key": "k",
+                    "UploadId": "U1",
+                    "PartNumber": i,
+                    "Body": ANY,
+                    "ContentLength": len(c),
+                    "ChecksumSHA256": sums[i - 1],
+                },
+            )
+        stub.add_response(
+            "complete_multipart_upload",
+            {},
+            {
+                "Bucket": "bkt",
+                "Key": "k",
+                "UploadId": "U1",
+                "MultipartUpload": {
+                    "Parts": [
+                        {
+                            "PartNumber": i,
+                            "ETag": f'"{hashlib.md5(c).hexdigest()}"',
+                            "ChecksumSHA256": sums[i - 1],
+                        }
+                        for i, c in enumerate(chunks, 1)
+                    ]
+                },
+            },
+        )
+        up._multipart(
+            p,
+            "k",
+            size,
+            "sha",
+            {"ContentType": "x/y", "CacheControl": "c", "Metadata": {"sha256": "sha"}},
+            None,
+            None,
+        )
+        stub.assert_no_pending_responses()
+    up.close()
+
+
+def test_every_provider_kind_has_a_profile():
+    from desktop_uploader.config import PROVIDERS
+
+    assert set(PROVIDERS) <= set(PROFILES)
+    assert profile_for("unknown-kind").kind == "other"
+    assert profile_for("r2").default_region == "auto"
+    assert profile_for("aws").addressing_style == "virtual"
