@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("gui", help="open the desktop window (also: no command at all)")
 
     up = sub.add_parser("upload", help="validate, process and upload files or folders")
     up.add_argument("paths", nargs="+", metavar="PATH")
@@ -82,9 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         from desktop_uploader import storekeeper
 
         return storekeeper.main()
-    if args.command is None:
-        build_parser().print_help()
-        return EXIT_OK
+    if args.command in (None, "gui"):
+        return open_window()
     from desktop_uploader.app import App, setup_logging
 
     app = App(notice=lambda msg: print(f"note: {msg}", file=sys.stderr))
@@ -104,6 +104,29 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         app.close()
+
+
+# -- the window --------------------------------------------------------------------------
+def open_window() -> int:
+    """The desktop window; without a display, say so and list the commands instead (Qt would
+    abort the process)."""
+    import os
+
+    headless = sys.platform.startswith("linux") and not any(
+        os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    )
+    if headless:
+        print(
+            "desktop-uploader: no display found (DISPLAY and WAYLAND_DISPLAY are not set), so "
+            "the window cannot open. Use one of the commands below, or set "
+            "QT_QPA_PLATFORM=offscreen to run the window without a screen.\n",
+            file=sys.stderr,
+        )
+        build_parser().print_help()
+        return EXIT_REJECTED
+    from desktop_uploader.gui.main import run_gui
+
+    return run_gui()
 
 
 # -- upload ------------------------------------------------------------------------------
