@@ -21,6 +21,10 @@ demo:
 	$(BIN)/desktop-uploader local-store start
 	$(BIN)/desktop-uploader upload resources/samples/
 	@echo "The local store keeps running; stop it with: $(BIN)/desktop-uploader local-store stop"
+	@# with a display, open the window (the samples are in its history); headless, stay CLI-only
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+		echo "Opening the window (close it to finish) ..."; $(BIN)/desktop-uploader gui; \
+	else echo "No display: skipping the window (run $(BIN)/desktop-uploader on a desktop)."; fi
 
 ## Set up what the tests need (system packages when root, the venv) and run them.
 test:
