@@ -8,6 +8,11 @@ what=${1:-test}
 demo_pkgs=(python3-venv)
 test_pkgs=(python3-venv libimage-exiftool-perl)
 
+# Real-window GUI screenshots under Xvfb (scripts/screenshots.py): Qt's xcb platform plugin
+# needs these (its error message blames only xcb-cursor0), plus a font to draw text with.
+test_pkgs+=(xvfb libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
+  libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1
+  libfontconfig1 libdbus-1-3 fonts-dejavu-core)
 pkgs=("${demo_pkgs[@]}")
 [ "$what" = test ] && pkgs=("${test_pkgs[@]}")
 
