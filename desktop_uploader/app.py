@@ -160,7 +160,15 @@ class App:
             scanning.start_own_clamd,
             limits.max_bytes,
         )
-        decoder = DecodePool(os.cpu_count() or 2, limits.decoder_memory_mb, limits.decode_timeout)
+        decoder = DecodePool(
+            os.cpu_count() or 2,
+            limits.decoder_memory_mb,
+            limits.decode_timeout,
+            preload_content_model=any(
+                d.content_check != "off" for d in self.settings.destinations.values()
+            )
+            or self.policy_overrides.get("content_check", "off") != "off",
+        )
         return SafetyChecks(limits, scanner, decoder, self.validation_policy)
 
     def close(self) -> None:

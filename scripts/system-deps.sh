@@ -6,7 +6,7 @@ what=${1:-test}
 
 # python3-venv: a fresh Debian has python3 without venv/ensurepip.
 demo_pkgs=(python3-venv)
-test_pkgs=(python3-venv libimage-exiftool-perl)
+test_pkgs=(python3-venv libimage-exiftool-perl clamav clamav-daemon)
 
 # Real-window GUI screenshots under Xvfb (scripts/screenshots.py): Qt's xcb platform plugin
 # needs these (its error message blames only xcb-cursor0), plus a font to draw text with.

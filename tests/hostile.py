@@ -68,6 +68,15 @@ def png_header_bomb(width: int, height: int) -> bytes:
     )
 
 
+def black_png(width: int, height: int) -> bytes:
+    """A real, fully decodable PNG that is tiny on disk and large in memory (all black)."""
+    comp = zlib.compressobj(6)
+    row = b"\x00" * (1 + 3 * width)
+    body = b"".join(comp.compress(row) for _ in range(height)) + comp.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
 def zlib_bomb(size: int = 200 << 20) -> bytes:
     """``size`` zero bytes compressed (about 1000:1), streamed so we never hold them."""
     comp = zlib.compressobj(9)

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import multiprocessing as mp
 import queue
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +41,17 @@ class DecodePool:
     """``size`` worker processes, each limited to ``memory_mb`` of address space; every call
     must finish within ``timeout`` seconds. Thread-safe; workers start on first use."""
 
-    def __init__(self, size: int = 2, memory_mb: int = 3072, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        size: int = 2,
+        memory_mb: int = 3072,
+        timeout: float = 10.0,
+        preload_content_model: bool = False,
+    ) -> None:
+        """``preload_content_model``: load NudeNet when a worker starts, so the first content
+        check does not spend the file's decode deadline on it."""
         self.size = max(1, size)
+        self.preload = preload_content_model
         self.memory_mb = memory_mb
         self.timeout = timeout
         self._ctx = mp.get_context("spawn")
@@ -97,7 +107,7 @@ class DecodePool:
                 if self._started < self.size:
                     self._started += 1
                     try:
-                        w = _Worker(self._ctx, self.memory_mb)
+                        w = _Worker(self._ctx, self.memory_mb, self.preload)
                     except BaseException:
                         self._started -= 1
                         raise
@@ -152,16 +162,23 @@ class _WorkerDied(Exception):
 
 
 class _Worker:
-    def __init__(self, ctx, memory_mb: int) -> None:
+    STARTUP_TIMEOUT = 120.0  # interpreter start and imports; not part of any file's deadline
+
+    def __init__(self, ctx, memory_mb: int, preload: bool) -> None:
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(
-            target=worker_main, args=(child, memory_mb), name="du-decoder", daemon=True
+            target=worker_main, args=(child, memory_mb, preload), name="du-decoder", daemon=True
         )
         self.proc.start()
         child.close()
+        self.ready = False
 
     def call(self, kind: str, args: tuple, timeout: float):
         try:
+            if not self.ready:  # the worker says "ready" once started and imported
+                if not self.conn.poll(self.STARTUP_TIMEOUT) or self.conn.recv() != "ready":
+                    raise _WorkerDied("it did not start")
+                self.ready = True
             self.conn.send((kind, args))
             if not self.conn.poll(timeout):
                 raise _WorkerTimeout()
@@ -185,14 +202,24 @@ class _Worker:
 
 
 # -- the worker process ---------------------------------------------------------------------------
-def worker_main(conn, memory_mb: int) -> None:
+def worker_main(conn, memory_mb: int, preload: bool = False) -> None:
     """Serve probe/process calls until told to stop (``None``) or the pipe closes."""
     import resource
 
     if memory_mb:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    from desktop_uploader.pipeline import process, validate  # noqa: F401 - import before work
+    from desktop_uploader.pipeline import process, scanners, validate  # noqa: F401 - warm up
+
+    if preload:
+        try:
+            scanners.load_content_model()
+        except Exception as e:  # reported on first use instead
+            print(f"du-decoder: content model not loaded: {e}", file=sys.stderr)
+    try:
+        conn.send("ready")
+    except OSError:
+        return
 
     while True:
         try:

@@ -198,20 +198,26 @@ def content_rejection(top: Finding, verdict: str) -> Rejected:
 _detector: Any = None
 
 
-def content_findings(rgb: Any, rule: ContentRule) -> list[Finding]:
-    """NudeNet detections on decoded pixels (a PIL image in RGB/RGBA) that ``rule`` counts,
-    highest score first. The model is loaded once per process, from the wheel, offline."""
-    import numpy as np
-
+def load_content_model() -> Any:
+    """NudeNet's detector, loaded once per process from the model inside its wheel."""
     global _detector
     if _detector is None:
         from nudenet import NudeDetector
 
         _detector = NudeDetector()
+    return _detector
+
+
+def content_findings(rgb: Any, rule: ContentRule) -> list[Finding]:
+    """NudeNet detections on decoded pixels (a PIL image in RGB/RGBA) that ``rule`` counts,
+    highest score first. The model is loaded once per process, from the wheel, offline."""
+    import numpy as np
+
+    detector = load_content_model()
     arr = np.asarray(rgb.convert("RGB"))[:, :, ::-1]  # BGR, as its own file loader gives it
     found = [
         Finding(d["class"], round(float(d["score"]), 3))
-        for d in _detector.detect(np.ascontiguousarray(arr))
+        for d in detector.detect(np.ascontiguousarray(arr))
         if d["class"] in rule.labels and d["score"] >= rule.threshold
     ]
     return sorted(found, key=lambda f: -f.score)

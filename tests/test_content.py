@@ -1,0 +1,162 @@
+"""Content check with the real NudeNet model, on generated and bundled non-explicit images.
+
+NudeNet's labels include non-explicit ones: scikit-image's ``astronaut()`` sample is detected as
+``FACE_FEMALE``. Configuring that label lets the policies be proven without explicit material.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from conftest import run_cli
+from imagegen import jpeg_bytes, scene
+from PIL import Image
+
+from desktop_uploader import events as ev
+from desktop_uploader.pipeline.scanners import ContentRule, content_findings
+from desktop_uploader.pipeline.upload import make_client
+
+FACE = ContentRule(("FACE_FEMALE",), 0.5)
+
+
+@pytest.fixture(scope="module")
+def astronaut_jpeg(tmp_path_factory):
+    skdata = pytest.importorskip("skimage.data", reason="scikit-image is in the dev extra")
+    p = tmp_path_factory.mktemp("content") / "astronaut.jpg"
+    Image.fromarray(skdata.astronaut()).save(p, "JPEG", quality=92)
+    return p
+
+
+@pytest.fixture
+def plain_jpeg(tmp_path):
+    p = tmp_path / "scene.jpg"
+    p.write_bytes(jpeg_bytes(scene(400, 300, seed=21), gps=False))
+    return p
+
+
+def objects_under(app) -> list[str]:
+    target = app.target("test")
+    prefix = app.settings.destinations["test"].prefix + "/"
+    listing = make_client(target).list_objects_v2(Bucket=target.bucket, Prefix=prefix)
+    return [o["Key"] for o in listing.get("Contents", [])]
+
+
+@pytest.fixture
+def face_app(app):
+    """Destination "test" counting FACE_FEMALE (a non-explicit stand-in) as a finding."""
+    dest = app.settings.destinations["test"]
+    dest.malware_scan = "off"
+    dest.content_labels = ["FACE_FEMALE"]
+    dest.content_threshold = 0.5
+    return app
+
+
+def test_detector_on_decoded_pixels(astronaut_jpeg, plain_jpeg):
+    with Image.open(astronaut_jpeg) as im:
+        found = content_findings(im.convert("RGB"), FACE)
+    assert found and found[0].label == "FACE_FEMALE" and found[0].score >= 0.5
+    with Image.open(plain_jpeg) as im:
+        assert content_findings(im.convert("RGB"), FACE) == []
+    # the default (explicit) labels do not fire on either
+    explicit = ContentRule(("FEMALE_BREAST_EXPOSED", "FEMALE_GENITALIA_EXPOSED"), 0.3)
+    with Image.open(astronaut_jpeg) as im:
+        assert content_findings(im.convert("RGB"), explicit) == []
+
+
+def test_block_rejects_before_upload(face_app, astronaut_jpeg, plain_jpeg):
+    face_app.settings.destinations["test"].content_check = "block"
+    bad, good = face_app.engine.run(
+        [astronaut_jpeg, plain_jpeg], "test", face_app.settings.preset(None)
+    )
+    assert bad.status == "rejected" and bad.code == "content:FACE_FEMALE", bad.reason
+    assert "blocks it" in bad.reason
+    assert good.status == "done", good.reason
+    assert bad.url is None and bad.key is None
+    assert len(objects_under(face_app)) == 2  # the good image and its thumbnail only
+
+
+def _held(engine) -> tuple[threading.Event, list[ev.Event]]:
+    held = threading.Event()
+    seen: list[ev.Event] = []
+
+    def on_event(e: ev.Event) -> None:
+        if e.data.get("stage") == "waiting_for_review":
+            seen.append(e)
+            held.set()
+
+    engine.subscribe(on_event)
+    return held, seen
+
+
+def test_review_holds_until_approved(face_app, astronaut_jpeg):
+    face_app.settings.destinations["test"].content_check = "review"
+    engine = face_app.engine
+    held, seen = _held(engine)
+    job = engine.submit(astronaut_jpeg, "test", face_app.settings.preset(None))
+    assert held.wait(60), "the job should be held for review"
+    assert seen[0].data["findings"][0]["label"] == "FACE_FEMALE"
+    assert "Held for review" in seen[0].data["reason"]
+    assert not job.future.done() and job.stage == "waiting_for_review"
+    engine.resume()  # resuming the queue does not release a held job
+    assert not job.future.done()
+    assert objects_under(face_app) == []
+    assert engine.approve(job.id)
+    result = job.future.result(timeout=60)
+    assert result.status == "done", result.reason
+    assert len(objects_under(face_app)) == 2
+
+
+def test_review_rejected_by_the_user(face_app, astronaut_jpeg):
+    face_app.settings.destinations["test"].content_check = "review"
+    engine = face_app.engine
+    held, _ = _held(engine)
+    job = engine.submit(astronaut_jpeg, "test", face_app.settings.preset(None))
+    assert held.wait(60)
+    assert engine.reject(job.id)
+    result = job.future.result(timeout=10)
+    assert result.status == "rejected" and result.code == "content:FACE_FEMALE"
+    assert "Rejected on review" in result.reason
+    assert objects_under(face_app) == []
+    assert not engine.approve(job.id)  # nothing left to approve
+    assert astronaut_jpeg.exists()
+
+
+def test_off_uploads_and_cli_override(face_app, astronaut_jpeg, local_store, store_home):
+    face_app.settings.destinations["test"].content_check = "off"
+    [r] = face_app.engine.run([astronaut_jpeg], "test", face_app.settings.preset(None))
+    assert r.status == "done", r.reason
+    # the CLI: the store's home with a destination that blocks FACE_FEMALE; override per run
+    home = store_home.parent / f"content-home-{astronaut_jpeg.parent.name}"
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    st, keys = local_store.status(), local_store.keys()
+    (home / "config" / "settings.toml").write_text(
+        f'default_profile = "cloud"\n[destinations.cloud]\nendpoint = "{st.s3_endpoint}"\n'
+        f'bucket = "{st.bucket}"\nprovider = "minio"\nprefix = "c{home.name[-8:]}"\n'
+        'malware_scan = "off"\ncontent_check = "block"\ncontent_labels = ["FACE_FEMALE"]\n'
+        "content_threshold = 0.5\n"
+    )
+    import os
+
+    env_before = dict(os.environ)
+    os.environ["AWS_ACCESS_KEY_ID"] = keys.access_key_id
+    os.environ["AWS_SECRET_ACCESS_KEY"] = keys.secret_access_key
+    try:
+        blocked = run_cli("upload", "--json", str(astronaut_jpeg), env_home=home)
+        review = run_cli(
+            "upload", "--json", "--content-check", "review", str(astronaut_jpeg), env_home=home
+        )
+        allowed = run_cli(
+            "upload", "--json", "--content-check", "off", str(astronaut_jpeg), env_home=home
+        )
+    finally:
+        os.environ.clear()
+        os.environ.update(env_before)
+    line = json.loads(blocked.stdout)
+    assert blocked.returncode == 1 and line["code"] == "content:FACE_FEMALE", blocked.stderr
+    line = json.loads(review.stdout)
+    assert review.returncode == 1 and line["code"] == "content:FACE_FEMALE"
+    assert "cannot ask for approval" in review.stderr
+    line = json.loads(allowed.stdout)
+    assert allowed.returncode == 0 and line["status"] == "done", allowed.stderr
