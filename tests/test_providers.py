@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import zlib
 
 import pytest
 from botocore.stub import ANY, Stubber
@@ -64,16 +65,30 @@ def test_md5_providers_get_content_md5_and_no_flexible_checksums(provider, tmp_p
     up.close()
 
 
-def test_aws_gets_sha256_part_checksums_through_create_upload_complete(tmp_path):
-    up = uploader_for("aws")
-    assert up.client.meta.config.request_checksum_calculation == "when_supported"
+def _crc32(c: bytes) -> str:
+    return base64.b64encode(zlib.crc32(c).to_bytes(4, "big")).decode()
+
+
+def _sha256(c: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(c).digest()).decode()
+
+
+@pytest.mark.parametrize("provider", ["aws", "seaweedfs", "minio"])
+def test_checksum_providers_send_part_checksums_through_create_upload_complete(tmp_path, provider):
+    up = uploader_for(provider)
+    algo = up.profile.part_checksum.upper()
+    field = f"Checksum{algo}"
+    digest = {"CRC32": _crc32, "SHA256": _sha256}[algo]
+    flexible = "when_supported" if provider == "aws" else "when_required"
+    assert up.client.meta.config.request_checksum_calculation == flexible
     size = MULTIPART_THRESHOLD + 10
     data = bytes(range(256)) * (size // 256) + b"\0" * (size % 256)
     p = tmp_path / "big.bin"
     p.write_bytes(data)
-    part = up_part_size = 8 * 1024 * 1024
-    chunks = [data[i : i + part] for i in range(0, size, up_part_size)]
-    sums = [base64.b64encode(hashlib.sha256(c).digest()).decode() for c in chunks]
+    part = 8 * 1024 * 1024
+    chunks = [data[i : i + part] for i in range(0, size, part)]
+    sums = [digest(c) for c in chunks]
+    etags = [f'"{hashlib.md5(c).hexdigest()}"' for c in chunks]
     with Stubber(up.client) as stub:
         stub.add_response(
             "create_multipart_upload",
@@ -81,7 +96,7 @@ def test_aws_gets_sha256_part_checksums_through_create_upload_complete(tmp_path)
             {
                 "Bucket": "bkt",
                 "Key": "k",
-                "ChecksumAlgorithm": "SHA256",
+                "ChecksumAlgorithm": algo,
                 "ContentType": "x/y",
                 "CacheControl": ANY,
                 "Metadata": ANY,
@@ -90,7 +105,7 @@ def test_aws_gets_sha256_part_checksums_through_create_upload_complete(tmp_path)
         for i, c in enumerate(chunks, 1):
             stub.add_response(
                 "upload_part",
-                {"ETag": f'"{hashlib.md5(c).hexdigest()}"'},
+                {"ETag": etags[i - 1]},
                 {
                     "Bucket": "bkt",
                     "Key": "k",
@@ -98,37 +113,20 @@ def test_aws_gets_sha256_part_checksums_through_create_upload_complete(tmp_path)
                     "PartNumber": i,
                     "Body": ANY,
                     "ContentLength": len(c),
-                    "ChecksumSHA256": sums[i - 1],
+                    field: sums[i - 1],
                 },
             )
+        parts = [
+            {"PartNumber": i, "ETag": etags[i - 1], field: sums[i - 1]}
+            for i in range(1, len(chunks) + 1)
+        ]
         stub.add_response(
             "complete_multipart_upload",
             {},
-            {
-                "Bucket": "bkt",
-                "Key": "k",
-                "UploadId": "U1",
-                "MultipartUpload": {
-                    "Parts": [
-                        {
-                            "PartNumber": i,
-                            "ETag": f'"{hashlib.md5(c).hexdigest()}"',
-                            "ChecksumSHA256": sums[i - 1],
-                        }
-                        for i, c in enumerate(chunks, 1)
-                    ]
-                },
-            },
+            {"Bucket": "bkt", "Key": "k", "UploadId": "U1", "MultipartUpload": {"Parts": parts}},
         )
-        up._multipart(
-            p,
-            "k",
-            size,
-            "sha",
-            {"ContentType": "x/y", "CacheControl": "c", "Metadata": {"sha256": "sha"}},
-            None,
-            None,
-        )
+        extra = {"ContentType": "x/y", "CacheControl": "c", "Metadata": {"sha256": "sha"}}
+        up._multipart(p, "k", size, "sha", extra, None, None)
         stub.assert_no_pending_responses()
     up.close()
 

@@ -180,7 +180,7 @@ def test_batch_of_50_through_a_faulty_network_all_arrive_verified(
         assert client.head_object(Bucket=status.bucket, Key=r.thumbnail_key)["ContentLength"] > 0
 
 
-@pytest.mark.parametrize("provider", ["aws", "seaweedfs"])  # x-amz-checksum-sha256 / MD5
+@pytest.mark.parametrize("provider", ["aws", "seaweedfs", "other"])  # crc32 / crc32 / MD5
 def test_corrupted_part_is_rejected_by_the_server_and_resent(
     proxied_app, tmp_path, provider, store_target
 ):

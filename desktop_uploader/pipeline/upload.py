@@ -17,6 +17,7 @@ import os
 import random
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -193,6 +194,9 @@ def translate(e: Exception, bucket: str) -> StorageError:
     return StorageError(f"Upload failed: {type(e).__name__}: {e}", code="upload_error")
 
 
+_CHECKSUM_FIELD = {"crc32": "ChecksumCRC32", "sha256": "ChecksumSHA256"}
+
+
 def _b64(digest: bytes) -> str:
     return base64.b64encode(digest).decode()
 
@@ -341,11 +345,16 @@ class Uploader:
                 )
         return head
 
-    def _checksum_args(self, data: bytes) -> tuple[dict, str]:
-        """The per-request checksum header for this provider, and the MD5 hex for the ETag."""
+    def _checksum_args(self, data: bytes) -> tuple[dict, str | None]:
+        """The provider's per-request checksum header, and the MD5 hex when that is what was
+        sent (then the ETag must equal it too)."""
+        kind = self.profile.part_checksum
+        if kind == "crc32":
+            crc = zlib.crc32(data).to_bytes(4, "big")
+            return {"ChecksumCRC32": _b64(crc)}, None
+        if kind == "sha256":
+            return {"ChecksumSHA256": _b64(hashlib.sha256(data).digest())}, None
         md5 = hashlib.md5(data, usedforsecurity=False).digest()
-        if self.profile.part_checksum == "sha256":
-            return {"ChecksumSHA256": _b64(hashlib.sha256(data).digest())}, md5.hex()
         return {"ContentMD5": _b64(md5)}, md5.hex()
 
     def _retrying(self, what: str, fn: Callable[[], Any]) -> Any:
@@ -376,7 +385,7 @@ class Uploader:
 
         resp = self._retrying(f"PUT {key}", put)
         etag = str(resp.get("ETag", "")).strip('"')
-        if etag and "-" not in etag and etag != md5_hex:
+        if md5_hex and etag and "-" not in etag and etag != md5_hex:
             raise StorageError(
                 "The server stored different bytes than were sent (ETag does not match MD5).",
                 code="checksum_mismatch",
@@ -413,9 +422,10 @@ class Uploader:
                 transient=True,
             )
         parts = [{"PartNumber": n, "ETag": done[n]["etag"]} for n in sorted(done)]
-        if self.profile.part_checksum == "sha256":
+        field = _CHECKSUM_FIELD.get(self.profile.part_checksum)
+        if field:  # the upload was created with a checksum algorithm: complete must list them
             for p in parts:
-                p["ChecksumSHA256"] = done[p["PartNumber"]]["checksum"]
+                p[field] = done[p["PartNumber"]]["checksum"]
 
         def complete() -> None:
             from botocore.exceptions import ClientError
@@ -456,8 +466,8 @@ class Uploader:
                 return existing["upload_id"], existing["part_size"], done
         part_size = part_size_for(size)
         create_args = dict(extra)
-        if self.profile.part_checksum == "sha256":
-            create_args["ChecksumAlgorithm"] = "SHA256"
+        if self.profile.part_checksum in _CHECKSUM_FIELD:
+            create_args["ChecksumAlgorithm"] = self.profile.part_checksum.upper()
         resp = self._retrying(
             f"create {key}",
             lambda: self.client.create_multipart_upload(Bucket=self.bucket, Key=key, **create_args),
@@ -530,7 +540,7 @@ class Uploader:
 
         resp = self._retrying(f"part {number} of {key}", send_checked)
         etag = str(resp["ETag"])
-        if etag.strip('"') != md5_hex:
+        if md5_hex and etag.strip('"') != md5_hex:
             raise StorageError(
                 f"Part {number}: the server's ETag does not match the MD5 of what was sent.",
                 code="checksum_mismatch",
@@ -539,9 +549,9 @@ class Uploader:
         return {
             "number": number,
             "etag": etag,
-            "md5": md5_hex,
+            "md5": md5_hex or "",
             "size": len(data),
-            "checksum": checksum.get("ChecksumSHA256", ""),
+            "checksum": next(iter(checksum.values())),
         }
 
     def _record(self, part: dict, done: dict[int, dict], upload_id: str) -> None:

