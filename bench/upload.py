@@ -163,6 +163,8 @@ def main() -> None:
                 str(1 if case == "big" else args.concurrency),
                 "--part-concurrency",
                 str(args.part_concurrency),
+                "--part-mib",
+                str(args.part_mib),
             ]
             if case == "big":
                 s5 = [
