@@ -49,6 +49,7 @@ class Job:
     # (executor, stage function, args) waiting for resume or for the destination to come back
     parked: tuple | None = None
     offline_since: float | None = None
+    upload_attempted: bool = False  # an object found on a later attempt is then our own
     # "review" (content check) or "scanner" (required scan, no scanner): parked until released
     held: str | None = None
     findings: tuple = ()
@@ -389,6 +390,7 @@ class Engine:
         for saved in self.journal.find_spool(source_sha, job.profile, fp):
             reused = ProcessedImage.from_records(saved)
             if reused is not None:
+                log.info("job %s: reusing spooled output %s", job.id, reused.main.sha256)
                 self.journal.record_spool(job.id, source_sha, job.profile, fp, saved)
                 return reused
         decoded = self.checks.process(job.source, info, job.preset, self.spool_dir, job.profile)
@@ -490,7 +492,7 @@ class Engine:
         base = uploader.target.public_base_url
         result = JobResult(
             str(job.source),
-            "duplicate" if already else "done",
+            "duplicate" if already and not job.upload_attempted else "done",
             job_id=job.id,
             url=deliver.public_url(base, key),
             thumbnail_url=deliver.public_url(base, thumb_key),
@@ -520,6 +522,7 @@ class Engine:
         if uploader.exists_verified(key, r.bytes, r.sha256):
             progress(r.bytes)
             return True
+        job.upload_attempted = True
         uploader.upload_file(r.path, key, r.sha256, r.content_type, progress, job.id)
         return False
 
