@@ -63,10 +63,21 @@ def save_clipboard_image(image: QImage, folder: Path) -> Path:
     return path
 
 
+def warm_up(app) -> None:
+    """Start the decoder workers and load the S3 library now, not on the first drop, so the
+    first upload does not compete with the user for the CPU (runs on a worker thread)."""
+    import boto3  # noqa: F401
+
+    decoder = getattr(app.engine.checks, "decoder", None)
+    if decoder is not None and hasattr(decoder, "warm_up"):
+        decoder.warm_up()
+
+
 class MainWindow(QMainWindow):
     """Everything the user sees. ``closed`` fires once the window has really shut down."""
 
     closed = Signal()
+    warmed_up = Signal()
 
     def __init__(self, app, tray: bool = True) -> None:
         super().__init__()
@@ -100,6 +111,12 @@ class MainWindow(QMainWindow):
         self.bridge.events.connect(self._on_events)
         self.refresh_settings()
         self.history_model.fetchMore()
+        self.tasks.run(warm_up, app, callback=self._warmed_up)
+
+    def _warmed_up(self, _result, error) -> None:
+        if error is not None:
+            log.warning("warm-up failed: %s", error)
+        self.warmed_up.emit()
 
     # -- building ------------------------------------------------------------------------
     def _build_actions(self) -> None:

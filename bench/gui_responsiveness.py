@@ -1,0 +1,170 @@
+"""Does the window stay responsive while the engine works? ("never freezes", issue 5)
+
+Processes N images (default 200) through the real engine and the embedded SeaweedFS store, added
+through the window's own drop path, while a QTimer in the GUI thread ticks every 5 ms and records
+the gap between ticks. A gap is how long the GUI thread could not react to the user. Prints a
+table with the median, p95, p99 and longest gap; the target is a longest gap under 50 ms.
+
+    .venv/bin/python bench/gui_responsiveness.py [--images 200] [--size 1600x1200]
+
+Runs offscreen unless a display is set. Everything lives in a temporary home, removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TICK_MS = 5
+TARGET_MS = 50.0
+
+
+def make_images(folder: Path, count: int, size: tuple[int, int]) -> list[Path]:
+    """Distinct photo-like JPEGs, quickly (gradients and shapes, a different mix per image)."""
+    from PIL import Image, ImageDraw
+
+    w, h = size
+    base = Image.linear_gradient("L").resize((w, h))
+    other = Image.radial_gradient("L").resize((w, h))
+    out = []
+    for i in range(count):
+        r = base.point(lambda v, i=i: (v + i * 37) % 256)
+        g = other.point(lambda v, i=i: (v * 2 + i * 11) % 256)
+        b = base.transpose(Image.Transpose.FLIP_LEFT_RIGHT).point(lambda v, i=i: (v + i * 5) % 256)
+        im = Image.merge("RGB", (r, g, b))
+        d = ImageDraw.Draw(im)
+        for k in range(6):
+            x, y = (i * 97 + k * 211) % w, (i * 61 + k * 157) % h
+            d.ellipse((x, y, x + w // 6, y + h // 6), fill=((i * 40 + k * 30) % 256, 90, 160))
+        p = folder / f"bench-{i:04d}.jpg"
+        im.save(p, "JPEG", quality=88)
+        out.append(p)
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--images", type=int, default=200)
+    ap.add_argument("--size", default="1600x1200", help="WxH of the generated JPEGs")
+    ap.add_argument("--no-tuning", action="store_true", help="keep Python's 5 ms GIL interval")
+    ap.add_argument("--cold", action="store_true", help="start measuring before the warm-up")
+    args = ap.parse_args()
+    size = tuple(int(v) for v in args.size.lower().split("x"))
+
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    home = Path(tempfile.mkdtemp(prefix="du-gui-bench-"))
+    os.environ["DESKTOP_UPLOADER_HOME"] = str(home / "home")
+
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: TID251
+    from PySide6.QtWidgets import QApplication  # noqa: TID251
+
+    from desktop_uploader.app import App
+    from desktop_uploader.gui.main import tune_for_responsiveness
+    from desktop_uploader.gui.main_window import MainWindow
+
+    qt_app = QApplication.instance() or QApplication([sys.argv[0]])
+    app = App()
+    store = app.local_store
+    try:
+        print(f"generating {args.images} images of {size[0]}x{size[1]} ...", file=sys.stderr)
+        folder = home / "images"
+        folder.mkdir()
+        make_images(folder, args.images, size)
+        store.start()
+        if not args.no_tuning:
+            tune_for_responsiveness()  # as run_gui does
+        busy: list[float] = []  # how long each batch of engine events kept the GUI thread
+
+        class TimedWindow(MainWindow):
+            def _on_events(self, batch: list) -> None:
+                t0 = time.perf_counter()
+                super()._on_events(batch)
+                busy.append((time.perf_counter() - t0) * 1000)
+
+        load_before = os.getloadavg()[0]
+        window = TimedWindow(app, tray=False)
+        warm = QEventLoop()
+        window.warmed_up.connect(warm.quit)
+        window.show()
+        if not args.cold:  # as when the app has been open a moment before the first drop
+            warm.exec()
+        qt_app.processEvents()
+
+        gaps: list[float] = []
+        clock = QElapsedTimer()
+        loop = QEventLoop()
+        last = [0.0]
+
+        def tick() -> None:
+            now = clock.nsecsElapsed() / 1e6
+            gaps.append(now - last[0])
+            last[0] = now
+            rows = window.queue_model.rows()
+            if len(rows) == args.images and all(r.finished for r in rows):
+                loop.quit()
+
+        timer = QTimer()
+        timer.setTimerType(Qt.TimerType.PreciseTimer)
+        timer.setInterval(TICK_MS)
+        timer.timeout.connect(tick)
+        clock.start()
+        started = time.perf_counter()
+        timer.start()
+        window.add_paths([folder])  # the same path a drop takes
+        loop.exec()
+        timer.stop()
+        wall = time.perf_counter() - started
+        statuses: dict[str, int] = {}
+        for r in window.queue_model.rows():
+            statuses[r.stage] = statuses.get(r.stage, 0) + 1
+        window.shutdown()
+        window.close()
+    finally:
+        app.close()
+        store.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+    gaps = gaps[1:]  # the first tick measures from clock start, not from a previous tick
+    worst = max(gaps)
+    rows = [
+        ("images", f"{args.images} ({', '.join(f'{v} {k}' for k, v in sorted(statuses.items()))})"),
+        ("wall time", f"{wall:.1f} s ({args.images / wall:.1f} images/s)"),
+        ("GUI ticks (every 5 ms)", f"{len(gaps)}"),
+        ("median gap", f"{statistics.median(gaps):.1f} ms"),
+        ("p95 gap", f"{percentile(gaps, 0.95):.1f} ms"),
+        ("p99 gap", f"{percentile(gaps, 0.99):.1f} ms"),
+        ("longest gap", f"{worst:.1f} ms"),
+        ("gaps over 50 ms", f"{sum(g > TARGET_MS for g in gaps)}"),
+        ("event batches handled", f"{len(busy)}, longest {max(busy, default=0):.1f} ms"),
+        ("load average (1 min)", f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after"),
+        (
+            "platform",
+            f"{os.environ.get('QT_QPA_PLATFORM', 'display')}, {platform.machine()}, "
+            f"{os.cpu_count()} cores, Python {platform.python_version()}",
+        ),
+    ]
+    width = max(len(k) for k, _ in rows)
+    print(f"{'measure':<{width}}  value")
+    print(f"{'-' * width}  {'-' * 40}")
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    verdict = "meets" if worst < TARGET_MS else "MISSES"
+    print(f"\nlongest gap {worst:.1f} ms {verdict} the {TARGET_MS:.0f} ms target")
+    return 0 if worst < TARGET_MS else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
