@@ -147,3 +147,16 @@ def _catch(fn, *args):
         return fn(*args)
     except Exception as e:
         return e
+
+
+def test_hostile_file_name_is_sanitised_and_never_used_as_key(app, tmp_path):
+    dest = app.settings.destinations["test"]
+    dest.malware_scan, dest.content_check = "off", "off"
+    name = '<img src=x onerror="alert(1)">\x1b[31m\u202etxt.jpg'
+    p = tmp_path / name
+    p.write_bytes(jpeg_bytes(scene(200, 120, seed=43)))
+    [r] = app.engine.run([p], "test", app.settings.preset(None))
+    assert r.status == "done", r.reason
+    assert r.key == f"{dest.prefix}/{r.sha256[:2]}/{r.sha256}.webp"
+    shown = app.journal.job(r.job_id)["display_name"]
+    assert not set(shown) & set("<>\"'`\\\x1b\u202e"), shown
