@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import run_cli
 from imagegen import jpeg_bytes, scene
+from support import run_cli
 from test_validate_process import png_header_only
 
 

@@ -10,9 +10,9 @@ import json
 import threading
 
 import pytest
-from conftest import run_cli
 from imagegen import jpeg_bytes, scene
 from PIL import Image
+from support import run_cli
 
 from desktop_uploader import events as ev
 from desktop_uploader.pipeline.scanners import ContentRule, content_findings

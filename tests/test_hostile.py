@@ -15,9 +15,9 @@ import threading
 import time
 
 import pytest
-from conftest import ROOT
 from hostile import black_png, corpus, malware_cases, write
 from imagegen import jpeg_bytes, scene
+from support import ROOT
 
 from desktop_uploader.config import Limits, Preset
 from desktop_uploader.errors import Rejected

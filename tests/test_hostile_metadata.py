@@ -11,9 +11,9 @@ import subprocess
 import urllib.request
 
 import pytest
-from conftest import exif_tags, run_cli
 from imagegen import GPS, XMP, heic_bytes, iptc_segment, scene
 from PIL import Image, PngImagePlugin
+from support import exif_tags, run_cli
 
 SECRETS = (b"Secret", b"SECRETMAKERNOTE", b"52.52N")
 

@@ -9,7 +9,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from support import run_cli
 
 from desktop_uploader.pipeline.upload import Target, Uploader, make_client
 

@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 from faultproxy import FaultProxy
 from imagegen import jpeg_bytes, scene
 from PIL import Image
+from support import ROOT
 
 from desktop_uploader.app import App
 from desktop_uploader.config import Destination

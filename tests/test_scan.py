@@ -6,9 +6,9 @@ import json
 import threading
 
 import pytest
-from conftest import run_cli
 from hostile import EICAR, malware_cases
 from imagegen import jpeg_bytes, scene
+from support import run_cli
 
 from desktop_uploader import events as ev
 from desktop_uploader.pipeline.clamd import ClamdClient, ClamdError, OwnClamd, ScanReply

@@ -6,9 +6,9 @@ import os
 import urllib.request
 
 import pytest
-from conftest import exif_tags
 from imagegen import animated_gif_bytes, heic_bytes, jpeg_bytes, png_bytes, scene
 from PIL import Image
+from support import exif_tags
 
 from desktop_uploader import events as ev
 from desktop_uploader.config import Destination

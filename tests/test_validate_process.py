@@ -6,9 +6,9 @@ import struct
 import zlib
 
 import pytest
-from conftest import exif_tags
 from imagegen import animated_gif_bytes, heic_bytes, jpeg_bytes, png_bytes, scene
 from PIL import Image
+from support import exif_tags
 
 from desktop_uploader.config import Limits, Preset
 from desktop_uploader.errors import Rejected

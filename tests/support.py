@@ -1,0 +1,47 @@
+"""Helpers shared by the test modules (import them from here, not from conftest: pytest loads
+each folder's conftest.py under the same module name)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from desktop_uploader.paths import HOME_ENV
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def exif_tags(exiftool: str, path: Path) -> dict[str, str]:
+    """All tags exiftool finds, as {"Group:Tag": value}, excluding file-system facts."""
+    out = subprocess.run(
+        [exiftool, "-a", "-G1", "-s", "-u", "-j", "-b", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    import json
+
+    tags = json.loads(out)[0]
+    return {
+        k: v
+        for k, v in tags.items()
+        if not k.startswith(("System:", "ExifTool:", "File:", "Composite:", "SourceFile"))
+        and k != "SourceFile"
+    }
+
+
+def run_cli(*args: str, env_home: Path, check: bool = False, timeout: float = 120):
+    """Run the real CLI in a subprocess, as a user would."""
+    env = dict(os.environ)
+    env[HOME_ENV] = str(env_home)
+    return subprocess.run(
+        [sys.executable, "-m", "desktop_uploader", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=check,
+        cwd=ROOT,
+    )
