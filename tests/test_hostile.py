@@ -160,3 +160,19 @@ def test_hostile_file_name_is_sanitised_and_never_used_as_key(app, tmp_path):
     assert r.key == f"{dest.prefix}/{r.sha256[:2]}/{r.sha256}.webp"
     shown = app.journal.job(r.job_id)["display_name"]
     assert not set(shown) & set("<>\"'`\\\x1b\u202e"), shown
+
+
+def test_a_fresh_worker_decodes_heic_it_never_probed(tmp_path):
+    """Probe and process of one file can land on different workers."""
+    from imagegen import heic_bytes
+
+    p = tmp_path / "phone.heic"
+    p.write_bytes(heic_bytes(scene(200, 150, seed=44)))
+    prober, decoder = DecodePool(size=1), DecodePool(size=1)
+    try:
+        info = prober.probe(p, Limits())
+        out = decoder.process(p, info, Preset("default"), tmp_path / "spool")
+        assert out.processed.main.width == 200
+    finally:
+        prober.close()
+        decoder.close()

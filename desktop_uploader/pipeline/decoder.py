@@ -211,6 +211,8 @@ def worker_main(conn, memory_mb: int, preload: bool = False) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from desktop_uploader.pipeline import process, scanners, validate  # noqa: F401 - warm up
 
+    # probe and process of one file may run in different workers: every opener, every worker
+    validate.register_openers()
     if preload:
         try:
             scanners.load_content_model()

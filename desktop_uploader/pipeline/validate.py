@@ -35,6 +35,11 @@ def _register_heif() -> None:
         _heif_registered = True
 
 
+def register_openers() -> None:
+    """Register the optional openers (HEIF/AVIF) now rather than on the first such file."""
+    _register_heif()
+
+
 _HEIF_BRANDS = {
     b"heic",
     b"heix",
