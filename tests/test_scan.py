@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 
 import pytest
@@ -189,3 +190,25 @@ def test_scan_reply_parsing():
     with pytest.raises(ClamdError, match="size limit"):
         _parse_verdict("INSTREAM size limit exceeded. ERROR")
     assert ScanReply(None, "x", 1).signature is None
+
+
+def test_own_clamd_stops_its_leftover_from_a_crashed_run(tmp_path):
+    from support import ROOT
+
+    from desktop_uploader.localstore import pid_alive
+
+    sigs = ROOT / "tests" / "signatures"
+    crashed = OwnClamd(tmp_path / "run", sigs, 16 << 20)
+    crashed.start()
+    old_pid = crashed.pid
+    crashed._proc = None  # the app died without stopping it
+    fresh = OwnClamd(tmp_path / "run", sigs, 16 << 20)
+    try:
+        assert fresh.start().ping()
+        new_pid = fresh.pid
+        assert new_pid != old_pid and not pid_alive(old_pid)
+    finally:
+        fresh.stop()
+        if pid_alive(old_pid):
+            os.kill(old_pid, 9)
+    assert not pid_alive(new_pid)

@@ -207,6 +207,7 @@ class OwnClamd:
         (self.runtime_dir / "tmp").mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.runtime_dir, 0o700)
         conf = self.runtime_dir / "clamd.conf"
+        self._stop_leftover(conf)
         conf.write_text(self.config_text(), encoding="utf-8")
         self.socket_path.unlink(missing_ok=True)
         log_file = open(self.runtime_dir / "clamd.log", "ab")  # noqa: SIM115 - owned by the child
@@ -250,6 +251,22 @@ class OwnClamd:
             proc.kill()
             proc.wait(5)
         self.socket_path.unlink(missing_ok=True)
+
+    def _stop_leftover(self, conf: Path) -> None:
+        """A clamd of ours left running by a crashed app (it runs in its own session): stop it,
+        identified by its PID file *and* its command line naming our config."""
+        try:
+            pid = int((self.runtime_dir / "clamd.pid").read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            return
+        if str(conf).encode() in cmdline:
+            log.info("stopping a clamd left over from an earlier run (pid %s)", pid)
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(100):
+                if not Path(f"/proc/{pid}").exists():
+                    break
+                time.sleep(0.05)
 
     def _log_tail(self) -> str:
         try:

@@ -81,8 +81,8 @@ class DecodePool:
 
     def warm_up(self) -> None:
         """Start every worker now rather than on first use."""
-        for _ in range(self.size):
-            w = self._get()
+        started = [self._get() for _ in range(self.size)]  # held, so each _get starts one
+        for w in started:
             self._idle.put(w)
 
     def close(self) -> None:
