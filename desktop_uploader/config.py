@@ -45,6 +45,14 @@ class Destination:
     content_check: str = "block"  # block | review | off
     content_labels: list[str] = field(default_factory=lambda: list(EXPLICIT_LABELS))
     content_threshold: float = 0.6  # NudeNet score from which a label counts
+    # delivery (see docs/cdn.md): readable keys, stable names + CDN purge, private buckets
+    key_template: str = ""  # e.g. "{yyyy}/{mm}/{name}-{hash8}.{ext}"; empty: content-hash keys
+    stable_names: bool = False  # also publish under <prefix>/<name>.<ext>, overwritten each time
+    stable_max_age: int = 300  # Cache-Control max-age of stable-name objects (seconds)
+    cloudfront_distribution_id: str = ""  # invalidate stable names on this distribution
+    purge_url: str = ""  # or POST {"urls": [...]} here to purge another CDN
+    private: bool = False  # links are presigned URLs (the bucket is not publicly readable)
+    link_expiry_hours: float = 168.0  # presigned link lifetime (SigV4 allows up to 7 days)
 
     @property
     def is_local(self) -> bool:
@@ -63,10 +71,20 @@ class Preset:
     # "webp", or "original": full resolution kept in the source's format when that is lossless
     # (PNG, TIFF), else high-quality JPEG; metadata stripped either way
     format: str = "webp"
+    # responsive variants (empty: one rendition, as before): widths in pixels, each as WebP
+    # (and AVIF if ``avif``), plus the original's format as fallback; with a blur placeholder
+    widths: list[int] = field(default_factory=list)
+    avif: bool = False
+    fallback: bool = True
 
     def fingerprint(self) -> str:
         """Identifies the output this preset makes, so a re-run can recognise finished work."""
-        return f"{self.format}:{self.max_size}:{self.quality}:{self.method}:{self.thumbnail_size}"
+        fp = f"{self.format}:{self.max_size}:{self.quality}:{self.method}:{self.thumbnail_size}"
+        if self.widths:
+            fp += (
+                f":w{','.join(map(str, sorted(self.widths)))}:{int(self.avif)}{int(self.fallback)}"
+            )
+        return fp
 
     def thumbnail_preset(self) -> Preset:
         """Thumbnails are always small WebPs."""
@@ -112,6 +130,11 @@ class WatchedFolder:
     recursive: bool = True
     originals: str = "keep"  # keep | move (to done_folder)
     done_folder: str = ""
+    include: list[str] = field(default_factory=list)  # globs; empty: image file types
+    exclude: list[str] = field(default_factory=list)
+    polling: bool = False  # poll instead of OS events (network shares, some sync folders)
+    stable_seconds: float = 1.0  # size and mtime unchanged this long before upload
+    preset: str = ""  # empty: "default"
 
 
 @dataclass

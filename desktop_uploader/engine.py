@@ -8,6 +8,7 @@ imports Qt.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -22,7 +23,7 @@ from desktop_uploader.config import Limits, Preset
 from desktop_uploader.errors import Cancelled, Paused, Rejected, StorageError, UploaderError
 from desktop_uploader.events import Event, JobResult
 from desktop_uploader.journal import Journal
-from desktop_uploader.pipeline import deliver
+from desktop_uploader.pipeline import deliver, publish
 from desktop_uploader.pipeline.checks import SafetyChecks, WaitForScanner
 from desktop_uploader.pipeline.intake import display_name, expand_paths
 from desktop_uploader.pipeline.process import ProcessedImage, Rendition
@@ -54,6 +55,7 @@ class Job:
     held: str | None = None
     findings: tuple = ()
     warnings: tuple[str, ...] = ()  # accepted, but worth telling (trailing data, not scanned)
+    variants: tuple = ()  # responsive renditions (preset ``widths``), made after processing
 
 
 class Engine:
@@ -376,6 +378,7 @@ class Engine:
             return
         self._set_stage(job, "processing")
         processed = self._process(job, info, source_sha)
+        job.variants = self._make_variants(job, info, processed)
         if job.findings:  # the content policy is "review": hold until the user decides
             top = job.findings[0]
             reason = f"Held for review: the content check found {top.label} ({top.score:.2f})."
@@ -398,6 +401,14 @@ class Engine:
         processed = decoded.processed
         self.journal.record_spool(job.id, source_sha, job.profile, fp, processed.to_records())
         return processed
+
+    def _make_variants(self, job: Job, info: Probe, processed: ProcessedImage) -> tuple:
+        """The preset's responsive set, made from the (trusted) main rendition."""
+        if not job.preset.widths:
+            return ()
+        from desktop_uploader.pipeline.variants import make_variants
+
+        return tuple(make_variants(job.preset, processed.main, self.spool_dir, info.format))
 
     # -- held jobs: content review, waiting for a malware scanner ------------------------------
     def approve(self, job_id: int) -> bool:
@@ -474,6 +485,7 @@ class Engine:
         uploader = self._uploader(job.profile)
         dest = uploader.target.destination
         total = processed.main.bytes + processed.thumbnail.bytes
+        total += sum(v.rendition.bytes for v in job.variants if v.rendition != processed.main)
         sent = 0
 
         def progress(delta: int) -> None:
@@ -482,20 +494,21 @@ class Engine:
             self._emit(ev.PROGRESS, job, sent=sent, total=total)
             self.check_controls(job)  # between parts: pause/cancel take effect here
 
-        key = deliver.object_key(dest.prefix, processed.main.sha256, processed.main.extension)
-        thumb_key = deliver.object_key(
-            dest.prefix, processed.main.sha256, "webp", f"thumb{job.preset.thumbnail_size}"
+        main_sha = processed.main.sha256
+        key = deliver.destination_key(dest, main_sha, processed.main.extension, job.name)
+        thumb_key = deliver.destination_key(
+            dest, main_sha, "webp", job.name, f"thumb{job.preset.thumbnail_size}"
         )
         already = self._put(uploader, processed.main, key, progress, job)
         self._put(uploader, processed.thumbnail, thumb_key, progress, job)
+        extras = self._publish_extras(job, uploader, processed, key, progress)
         self._drop_spool(job, processed)
-        base = uploader.target.public_base_url
         result = JobResult(
             str(job.source),
             "duplicate" if already and not job.upload_attempted else "done",
             job_id=job.id,
-            url=deliver.public_url(base, key),
-            thumbnail_url=deliver.public_url(base, thumb_key),
+            url=extras.pop("url"),
+            thumbnail_url=publish.link_for(uploader, thumb_key),
             key=key,
             thumbnail_key=thumb_key,
             sha256=processed.main.sha256,
@@ -503,8 +516,35 @@ class Engine:
             width=processed.main.width,
             height=processed.main.height,
             had_gps=info.had_gps,
+            **extras,
         )
         self._finish(job, result)
+
+    def _publish_extras(
+        self, job: Job, uploader: Uploader, processed: ProcessedImage, key: str, progress
+    ) -> dict:
+        """Links, responsive variants, blur placeholder and stable name (each only when the
+        preset or destination asks for it): the ``JobResult`` fields beyond the main upload."""
+        out: dict = {"url": publish.link_for(uploader, key)}
+        if job.variants:
+            from desktop_uploader.pipeline.variants import lqip
+
+            out["variants"] = publish.upload_variants(
+                uploader,
+                job.name,
+                processed.main,
+                key,
+                list(job.variants),
+                lambda r, k: self._put(uploader, r, k, progress, job),
+            )
+            out["lqip"] = lqip(processed.main)
+            for v in job.variants:
+                if v.rendition != processed.main:
+                    v.rendition.path.unlink(missing_ok=True)
+        if uploader.target.destination.stable_names:
+            stable = publish.publish_stable(uploader, processed.main, job.name)
+            out["stable_url"] = publish.link_for(uploader, stable)
+        return out
 
     def _drop_spool(self, job: Job, processed: ProcessedImage) -> None:
         """Verified on the server: the spooled copies (this job's and any reused) can go."""
@@ -562,6 +602,9 @@ class Engine:
             width=row["width"],
             height=row["height"],
             had_gps=info.had_gps,
+            variants=json.loads(row.get("variants") or "[]"),
+            lqip=row.get("lqip"),
+            stable_url=row.get("stable_url"),
         )
 
     def _finish(self, job: Job, result: JobResult) -> None:
@@ -580,6 +623,9 @@ class Engine:
             "bytes": result.bytes,
             "width": result.width,
             "height": result.height,
+            "variants": json.dumps(result.variants) if result.variants else None,
+            "lqip": result.lqip,
+            "stable_url": result.stable_url,
         }
         try:
             self.journal.update_job(job.id, **fields)

@@ -41,6 +41,11 @@ class JobResult:
     width: int | None = None
     height: int | None = None
     had_gps: bool | None = None
+    # responsive set (preset ``widths``): [{key, url, width, height, format, ...}], blur
+    # placeholder (data URI), and the stable-name link (destination ``stable_names``)
+    variants: list[dict[str, Any]] = field(default_factory=list)
+    lqip: str | None = None
+    stable_url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The ``upload --json`` line: the promised fields first, then extras."""
@@ -58,4 +63,7 @@ class JobResult:
             "width": self.width,
             "height": self.height,
             "thumbnail_key": self.thumbnail_key,
+            "variants": self.variants,
+            "lqip": self.lqip,
+            "stable_url": self.stable_url,
         }

@@ -53,6 +53,15 @@ CREATE INDEX IF NOT EXISTS spool_by_source ON spool (source_sha256, profile, pre
 CREATE INDEX IF NOT EXISTS jobs_by_source ON jobs (source_sha256, profile, preset_fp, status);
 CREATE INDEX IF NOT EXISTS jobs_by_time ON jobs (created_at);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);
+CREATE TABLE IF NOT EXISTS watched_files (
+    -- what the folder watcher saw and did: a start-up scan compares path+size+mtime, no hashing
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    state TEXT NOT NULL,  -- pending | done | rejected
+    job_id INTEGER,
+    updated_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS multipart_uploads (
     upload_id TEXT PRIMARY KEY,
     job_id INTEGER,
@@ -97,7 +106,10 @@ class Journal:
 
     def _add_missing_columns(self) -> None:
         """Journals made by an earlier version get the columns added since."""
-        added = {"parts": {"checksum": "TEXT NOT NULL DEFAULT ''"}}
+        added = {
+            "parts": {"checksum": "TEXT NOT NULL DEFAULT ''"},
+            "jobs": {"variants": "TEXT", "lqip": "TEXT", "stable_url": "TEXT"},
+        }
         for table, columns in added.items():
             have = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
             for name, decl in columns.items():
@@ -180,6 +192,31 @@ class Journal:
     def mark_remote_deleted(self, job_id: int) -> None:
         """The uploaded object was deleted from its destination: drop the job from history."""
         self.update_job(job_id, status="deleted", url=None, thumbnail_url=None)
+
+    # -- watched folders -------------------------------------------------------------------
+    def watched_files(self, root: str) -> dict[str, tuple[int, int, str]]:
+        """{path: (size, mtime_ns, state)} for every file recorded under folder ``root``."""
+        prefix = root.rstrip("/\\") + "/"
+        rows = self._query(
+            "SELECT path, size, mtime_ns, state FROM watched_files WHERE substr(path, 1, ?) = ?",
+            (len(prefix), prefix),
+        )
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+    def record_watched(
+        self, path: str, size: int, mtime_ns: int, state: str, job_id: int | None = None
+    ) -> None:
+        """Remember a watched file's state (pending until its upload is verified)."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO watched_files (path, size, mtime_ns, state, job_id,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (path, size, mtime_ns, state, job_id, time.time()),
+            )
+
+    def forget_watched(self, path: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM watched_files WHERE path = ?", (path,))
 
     # -- spooled outputs ------------------------------------------------------------------
     def record_spool(

@@ -1,0 +1,129 @@
+"""Publishing beyond the main rendition: links (public or presigned), responsive variants,
+stable names with a CDN purge, and re-signing history links of private buckets.
+
+The engine's upload stage calls these with its ``Uploader``; the GUI calls ``resign_history``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from desktop_uploader import cdn
+from desktop_uploader.errors import StorageError
+from desktop_uploader.pipeline import deliver
+from desktop_uploader.pipeline.process import Rendition
+from desktop_uploader.pipeline.variants import Variant
+
+log = logging.getLogger(__name__)
+
+PutFn = Callable[[Rendition, str], object]  # upload one rendition to a key (engine._put)
+
+
+def link_for(uploader: Any, key: str) -> str:
+    """The link to ``key``: its public (CDN) URL, or for a private destination a presigned
+    GET URL valid for the destination's ``link_expiry_hours``."""
+    dest = uploader.target.destination
+    if getattr(dest, "private", False):
+        seconds = int(max(1.0, min(dest.link_expiry_hours * 3600, 7 * 24 * 3600)))
+        return uploader.client.generate_presigned_url(
+            "get_object", Params={"Bucket": uploader.bucket, "Key": key}, ExpiresIn=seconds
+        )
+    return deliver.public_url(uploader.target.public_base_url, key)
+
+
+def upload_variants(
+    uploader: Any,
+    name: str,
+    main: Rendition,
+    main_key: str,
+    variants: list[Variant],
+    put: PutFn,
+) -> list[dict]:
+    """Upload the responsive set next to the main rendition; returns one record per variant
+    (``key``, ``url``, ``width``, ``height``, ``format``, ...). The variant that is the main
+    rendition itself reuses its key instead of storing the bytes twice."""
+    dest = uploader.target.destination
+    records = []
+    for v in variants:
+        r = v.rendition
+        if r.sha256 == main.sha256:
+            key = main_key
+        else:
+            key = deliver.destination_key(dest, main.sha256, r.extension, name, v.label)
+            put(r, key)
+        records.append(v.record(key, link_for(uploader, key)))
+    return records
+
+
+def stable_key(dest: Any, name: str, extension: str) -> str:
+    """``<prefix>/<safe name>.<ext>``: the same for every upload of a file with that name."""
+    return "/".join(
+        p for p in (dest.prefix.strip("/"), f"{deliver.safe_name(name)}.{extension}") if p
+    )
+
+
+def publish_stable(uploader: Any, main: Rendition, name: str, cloudfront: Any = None) -> str:
+    """Upload ``main`` again under its stable name (short cache lifetime, overwritten each
+    time) and tell the CDN; returns the stable key. A failed purge is logged, not fatal: the
+    upload itself succeeded and the cache expires after ``stable_max_age`` anyway."""
+    dest = uploader.target.destination
+    key = stable_key(dest, name, main.extension)
+    if not uploader.exists_verified(key, main.bytes, main.sha256):
+        with open(main.path, "rb") as f:
+            uploader.client.put_object(
+                Bucket=uploader.bucket,
+                Key=key,
+                Body=f,
+                ContentLength=main.bytes,
+                ContentType=main.content_type,
+                CacheControl=f"public, max-age={int(dest.stable_max_age)}",
+                Metadata={"sha256": main.sha256},
+            )
+        uploader.verify(key, main.bytes, main.sha256)
+        try:
+            cdn.purge(dest, [key], [link_for(uploader, key)], cloudfront)
+        except StorageError as e:
+            log.warning("%s", e.message)
+    return key
+
+
+def resign_history(
+    journal: Any, uploader_for: Callable[[str], Any], rows: Iterable[dict] | None = None
+) -> int:
+    """Give history entries of private destinations fresh presigned links (url, thumbnail and
+    variants), saved in the journal; returns how many were re-signed. ``rows``: history rows
+    (default: the last 1,000 finished uploads)."""
+    if rows is None:
+        rows = journal.history(limit=1000)
+    uploaders: dict[str, Any] = {}
+    count = 0
+    for row in rows:
+        if row.get("status") not in ("done", "duplicate") or not row.get("key"):
+            continue
+        profile = row["profile"]
+        if profile not in uploaders:
+            try:
+                uploaders[profile] = uploader_for(profile)
+            except Exception as e:  # a destination removed from settings, no keys, ...
+                log.warning("cannot re-sign links of %s: %s", profile, e)
+                uploaders[profile] = None
+        up = uploaders[profile]
+        if up is None or not getattr(up.target.destination, "private", False):
+            continue
+        values: dict[str, Any] = {"url": link_for(up, row["key"])}
+        if row.get("thumbnail_key"):
+            values["thumbnail_url"] = link_for(up, row["thumbnail_key"])
+        if row.get("variants"):
+            variants = json.loads(row["variants"])
+            for v in variants:
+                v["url"] = link_for(up, v["key"])
+            values["variants"] = json.dumps(variants)
+        journal.update_job(row["id"], **values)
+        count += 1
+    for up in uploaders.values():
+        if up is not None and hasattr(up, "close"):
+            up.close()
+    return count
