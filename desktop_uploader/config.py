@@ -99,7 +99,7 @@ class Limits:
     max_pixels: int = 150_000_000
     max_frames: int = 1000
     decode_timeout: float = 10.0  # seconds a decoder worker may spend on one file
-    decoder_memory_mb: int = 3072  # address-space cap of each decoder worker process
+    decoder_memory_mb: int = 2048  # address space a decoder worker may add for one image
 
 
 @dataclass

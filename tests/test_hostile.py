@@ -97,7 +97,7 @@ def test_worker_memory_cap_and_timeout_cost_one_worker(heavy_png, tmp_path):
     good = tmp_path / "good.jpg"
     good.write_bytes(jpeg_bytes(scene(300, 200, seed=41)))
     preset, spool = Preset("default"), tmp_path / "spool"
-    pool = DecodePool(size=1, memory_mb=400, timeout=30)
+    pool = DecodePool(size=1, memory_mb=250, timeout=30)
     try:
         info = pool.probe(heavy_png, Limits())
         with pytest.raises(Rejected) as e:

@@ -212,3 +212,50 @@ def test_own_clamd_stops_its_leftover_from_a_crashed_run(tmp_path):
         if pid_alive(old_pid):
             os.kill(old_pid, 9)
     assert not pid_alive(new_pid)
+
+
+def test_stream_over_clamd_limit_is_an_error_never_clean(tmp_path):
+    from support import ROOT
+
+    own = OwnClamd(tmp_path / "run", ROOT / "tests" / "signatures", max_bytes=0)  # 16 MB
+    client = own.start()
+    big = tmp_path / "big.jpg"
+    big.write_bytes(b"\xff\xd8\xff" + bytes(17 << 20))
+    try:
+        with pytest.raises(ClamdError, match="size limit"):
+            client.scan_file(big)
+    finally:
+        own.stop()
+
+
+def test_scanner_finds_a_system_clamd_else_starts_its_own(clamd_socket, tmp_path, monkeypatch):
+    from support import ROOT
+
+    from desktop_uploader.pipeline import clamd as clamd_mod
+    from desktop_uploader.pipeline.scanners import MalwareScanner, ScannerUnavailable
+
+    infected = tmp_path / "x.jpg"
+    infected.write_bytes(EICAR)
+    monkeypatch.setattr(clamd_mod, "SYSTEM_CONFIGS", ())
+    monkeypatch.setattr(clamd_mod, "SYSTEM_SOCKETS", ("/nonexistent/clamd.ctl", clamd_socket))
+    system = MalwareScanner(tmp_path / "a", database_dir=tmp_path / "empty")
+    assert system.scan(infected).signature.startswith("DU.Test.EICAR")
+    assert system.describe() == f"clamd at {clamd_socket}"
+    system.close()
+
+    monkeypatch.setattr(clamd_mod, "SYSTEM_SOCKETS", ())
+    none = MalwareScanner(tmp_path / "b", database_dir=tmp_path / "empty")
+    with pytest.raises(ScannerUnavailable, match="no ClamAV signatures"):
+        none.scan(infected)
+    none.close()
+
+    own = MalwareScanner(tmp_path / "c", database_dir=ROOT / "tests" / "signatures")
+    try:
+        assert own.scan(infected).signature.startswith("DU.Test.EICAR")
+        assert own.describe().startswith("own clamd at ")
+        pid = own._own.pid
+    finally:
+        own.close()  # stops the clamd it started
+    from desktop_uploader.localstore import pid_alive
+
+    assert not pid_alive(pid)

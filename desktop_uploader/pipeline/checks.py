@@ -92,6 +92,14 @@ class SafetyChecks:
                     code="scan_failed",
                 ) from None
             return Scanned(*file_sha256(path), warning=f"not_scanned: {e}")
+        if reply.signature and reply.signature.startswith("Heuristics.Limits.Exceeded"):
+            # AlertExceedsMax: clamd could not scan all of it (a nested archive past its
+            # limits); never treat that as clean
+            raise Rejected(
+                f"The malware scanner could not scan all of this file ({reply.signature}); "
+                "it is treated as unsafe, quarantined and not uploaded.",
+                code=f"malware:{reply.signature}",
+            )
         if reply.signature:
             raise Rejected(
                 f"Malware found ({reply.signature}). The file is quarantined: it was not "

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing as mp
+import os
 import queue
 import sys
 import threading
@@ -38,13 +39,14 @@ class Decoded:
 
 
 class DecodePool:
-    """``size`` worker processes, each limited to ``memory_mb`` of address space; every call
-    must finish within ``timeout`` seconds. Thread-safe; workers start on first use."""
+    """``size`` worker processes, each allowed ``memory_mb`` of address space beyond what it
+    had after start-up (``RLIMIT_AS``); every call must finish within ``timeout`` seconds.
+    Thread-safe; workers start on first use."""
 
     def __init__(
         self,
         size: int = 2,
-        memory_mb: int = 3072,
+        memory_mb: int = 2048,
         timeout: float = 10.0,
         preload_content_model: bool = False,
     ) -> None:
@@ -206,9 +208,6 @@ def worker_main(conn, memory_mb: int, preload: bool = False) -> None:
     """Serve probe/process calls until told to stop (``None``) or the pipe closes."""
     import resource
 
-    if memory_mb:
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from desktop_uploader.pipeline import process, scanners, validate  # noqa: F401 - warm up
 
     # probe and process of one file may run in different workers: every opener, every worker
@@ -218,6 +217,11 @@ def worker_main(conn, memory_mb: int, preload: bool = False) -> None:
             scanners.load_content_model()
         except Exception as e:  # reported on first use instead
             print(f"du-decoder: content model not loaded: {e}", file=sys.stderr)
+    if memory_mb:
+        # The cap is a budget for decoding on top of what the libraries reserved at start
+        # (onnxruntime alone maps ~1 GB of address space, more on machines with many cores).
+        limit = _address_space() + memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
         conn.send("ready")
     except OSError:
@@ -250,6 +254,15 @@ def worker_main(conn, memory_mb: int, preload: bool = False) -> None:
             return
         if reply[0] == "rejected" and reply[2] == "too_much_memory":
             return
+
+
+def _address_space() -> int:
+    """This process's current virtual size in bytes (0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
 
 
 def _handle(kind: str, args: tuple):
