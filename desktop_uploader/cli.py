@@ -23,6 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
         "S3-compatible storage behind a CDN.",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="check this build end to end (embedded store, one upload, the window offscreen)",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("gui", help="open the desktop window (also: no command at all)")
 
@@ -79,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.smoke_test:
+        from desktop_uploader.smoke import run_smoke_test
+
+        return run_smoke_test()
     if args.command == "local-store" and args.action == "_keeper":
         from desktop_uploader import storekeeper
 

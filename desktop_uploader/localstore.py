@@ -56,6 +56,10 @@ def find_weed() -> str:
                 candidates.append(Path(str(dist.locate_file(f))))
     exe_dir = Path(sys.executable).parent
     candidates += [exe_dir / "weed", exe_dir / "weed.exe"]
+    # The frozen app (packaging/desktop_uploader.spec) carries weed in its _internal folder.
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        candidates += [Path(bundle) / "weed", Path(bundle) / "weed.exe"]
     for c in candidates:
         if c.is_file() and os.access(c, os.X_OK):
             return str(c.resolve())

@@ -8,7 +8,9 @@ from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
-ICON_DIR = Path(__file__).resolve().parents[2] / "resources" / "icons"
+from desktop_uploader.assets import icons_dir
+
+ICON_DIR: Path = icons_dir()  # inside the frozen bundle too (importlib.resources)
 _SIZES = (16, 22, 24, 32, 48, 64)
 _cache: dict[tuple[str, str], QIcon] = {}
 

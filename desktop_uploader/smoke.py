@@ -1,0 +1,250 @@
+"""``desktop-uploader --smoke-test``: prove that this build (usually the frozen one) works.
+
+It starts the embedded store, uploads one bundled sample through the real engine (malware and
+content checks as configured, decoder worker processes included), fetches the public URL, checks
+that the bytes are WebP with no EXIF, XMP or ICC chunk, opens and closes the main window (offscreen
+unless ``QT_QPA_PLATFORM`` says otherwise) and stops the store. One ``smoke: …`` line per step goes
+to stdout; a failure is one ``smoke: FAILED …`` line on stderr and exit code 1.
+
+It runs in ``DESKTOP_UPLOADER_HOME`` when set, else in a temporary home that it removes. It never
+touches the user's keyring unless ``PYTHON_KEYRING_BACKEND`` is set: the store then gets fresh keys
+that only its keeper process holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import struct
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+# WebP chunks that carry metadata; none may reach an uploaded file.
+METADATA_CHUNKS = {b"EXIF", b"XMP ", b"ICCP"}
+# VP8X header flags announcing those chunks (ICC, EXIF, XMP).
+VP8X_METADATA_FLAGS = 0x20 | 0x08 | 0x04
+KEYRING_BACKEND_FOR = {
+    "linux": "keyring.backends.SecretService",
+    "darwin": "keyring.backends.macOS",
+    "win32": "keyring.backends.Windows",
+}
+
+
+class SmokeFailure(Exception):
+    pass
+
+
+def webp_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """The RIFF chunks of a WebP file as (fourcc, payload); raises SmokeFailure if it is not one."""
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        raise SmokeFailure(f"not a WebP file (starts with {data[:12]!r})")
+    (riff_size,) = struct.unpack("<I", data[4:8])
+    if riff_size + 8 != len(data):
+        raise SmokeFailure(f"RIFF size {riff_size + 8} does not match the file ({len(data)} bytes)")
+    chunks, pos = [], 12
+    while pos < len(data):
+        if pos + 8 > len(data):
+            raise SmokeFailure(f"truncated chunk header at byte {pos}")
+        fourcc = data[pos : pos + 4]
+        (size,) = struct.unpack("<I", data[pos + 4 : pos + 8])
+        payload = data[pos + 8 : pos + 8 + size]
+        if len(payload) != size:
+            raise SmokeFailure(f"chunk {fourcc!r} runs past the end of the file")
+        chunks.append((fourcc, payload))
+        pos += 8 + size + (size & 1)  # chunks are padded to an even length
+    return chunks
+
+
+def check_webp_without_metadata(data: bytes) -> list[str]:
+    """Raise SmokeFailure unless ``data`` is a WebP file without metadata; returns chunk names."""
+    chunks = webp_chunks(data)
+    names = [c.decode("latin-1") for c, _ in chunks]
+    found = [c for c, _ in chunks if c in METADATA_CHUNKS]
+    if found:
+        raise SmokeFailure(f"the uploaded WebP carries metadata chunks: {found}")
+    for fourcc, payload in chunks:
+        if fourcc == b"VP8X" and payload and payload[0] & VP8X_METADATA_FLAGS:
+            raise SmokeFailure(f"the VP8X header announces metadata (flags {payload[0]:#04x})")
+    if not any(c in (b"VP8 ", b"VP8L", b"ANIM") for c, _ in chunks):
+        raise SmokeFailure(f"no image data chunk in {names}")
+    return names
+
+
+def seconds_since_process_start() -> float | None:
+    """How long ago the OS started this process (Linux; None elsewhere)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as f:
+            start_ticks = int(f.read().rsplit(") ", 1)[1].split()[19])
+        with open("/proc/uptime", encoding="ascii") as f:
+            uptime = float(f.read().split()[0])
+        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def child_processes() -> int | None:
+    """How many child processes this one has (decoder workers, clamd); None off Linux."""
+    me, count = str(os.getpid()), 0
+    try:
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError):
+                if stat.read_text(encoding="ascii").rsplit(") ", 1)[1].split()[1] == me:
+                    count += 1
+    except OSError:
+        return None
+    return count if sys.platform.startswith("linux") else None
+
+
+def _say(step: str, detail: str = "") -> None:
+    print(f"smoke: {step}: ok{'  ' + detail if detail else ''}", flush=True)
+
+
+def run_smoke_test() -> int:
+    """Run every step; 0 when all passed, 1 (with the reason on stderr) otherwise."""
+    started = time.monotonic()
+    own_home = None
+    if not os.environ.get("DESKTOP_UPLOADER_HOME"):
+        own_home = tempfile.mkdtemp(prefix="du-smoke-")
+        os.environ["DESKTOP_UPLOADER_HOME"] = own_home
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    try:
+        _run_steps()
+    except SmokeFailure as e:
+        print(f"smoke: FAILED: {e}", file=sys.stderr, flush=True)
+        return 1
+    except Exception as e:  # anything else is a failure of the build too; say what it was
+        print(f"smoke: FAILED: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        if own_home:
+            shutil.rmtree(own_home, ignore_errors=True)
+    print(f"smoke: all steps passed in {time.monotonic() - started:.1f} s", flush=True)
+    return 0
+
+
+def _run_steps() -> None:
+    from desktop_uploader import __version__, assets
+
+    frozen = bool(getattr(sys, "frozen", False))
+    _say("build", f"version {__version__}, {'frozen' if frozen else 'from source'}, {sys.platform}")
+    _check_libraries()
+
+    from desktop_uploader.app import App, setup_logging
+
+    notices: list[str] = []
+    app = App(notice=notices.append)
+    setup_logging(app.paths)
+    store = app.local_store
+    try:
+        t = time.monotonic()
+        status = store.start()
+        _say("local store", f"S3 {status.s3_endpoint} in {time.monotonic() - t:.1f} s")
+        _upload_sample(app, assets.sample("harbour.jpg"))
+        _open_and_close_window(app)
+    finally:
+        app.close()
+        stopped = store.stop()
+    if not stopped:
+        raise SmokeFailure("the local store was not running any more at the end")
+    if store.status().running:
+        raise SmokeFailure("the local store is still running after stop")
+    _say("local store stopped")
+
+
+def _check_libraries() -> None:
+    """What PyInstaller could silently leave out: keyring backends, HEIF codecs, NudeNet's model."""
+    import importlib
+
+    import keyring.backend
+
+    expected = KEYRING_BACKEND_FOR.get(sys.platform)
+    if expected:
+        importlib.import_module(expected)
+    viable = keyring.backend.get_all_keyring()
+    names = sorted({type(k).__module__.rsplit(".", 1)[-1] for k in viable})
+    _say("keyring backends", ", ".join(names))
+
+    import pillow_heif
+    from PIL import Image
+
+    pillow_heif.register_heif_opener()
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 80, 40)).save(buf, format="HEIF", quality=80)
+    buf.seek(0)
+    with Image.open(buf) as im:
+        im.load()
+        if im.size != (64, 48):
+            raise SmokeFailure(f"HEIF round trip gave size {im.size}")
+    _say("heif", f"pillow-heif {pillow_heif.__version__} encodes and decodes")
+
+    from desktop_uploader.pipeline import scanners
+
+    t = time.monotonic()
+    scanners.load_content_model()
+    _say("content model", f"NudeNet loaded in {time.monotonic() - t:.2f} s")
+
+
+def _upload_sample(app, sample: Path) -> None:
+    if not sample.is_file():
+        raise SmokeFailure(f"the bundled sample {sample} is missing")
+    dest = app.settings.destination(None)
+    preset = app.settings.preset(None)
+    t = time.monotonic()
+    job = app.engine.submit(sample, dest.name, preset)
+    result = job.future.result(timeout=180)
+    if result.status not in ("done", "duplicate") or not result.url:
+        raise SmokeFailure(
+            f"upload of {sample.name}: {result.status} [{result.code}] {result.reason}"
+        )
+    workers = child_processes()
+    spawned = f", {workers} child process(es) running" if workers is not None else ""
+    _say("upload", f"{sample.name} -> {result.url} in {time.monotonic() - t:.1f} s{spawned}")
+    with urllib.request.urlopen(result.url, timeout=30) as r:
+        data = r.read()
+        ctype = r.headers.get("Content-Type", "")
+    chunks = check_webp_without_metadata(data)
+    if "image/webp" not in ctype:
+        raise SmokeFailure(f"the public URL answers with Content-Type {ctype!r}")
+    _say("public URL", f"{len(data)} bytes of WebP, chunks {' '.join(chunks)}, no metadata")
+
+
+def _open_and_close_window(app) -> None:
+    # Qt only here, like the cli's window command: this module drives the app, it is no stage
+    from PySide6.QtCore import QEventLoop, QTimer  # noqa: TID251
+    from PySide6.QtWidgets import QApplication  # noqa: TID251
+
+    from desktop_uploader.gui.main import tune_for_responsiveness
+    from desktop_uploader.gui.main_window import MainWindow
+
+    tune_for_responsiveness()
+    qt_app = QApplication.instance() or QApplication([sys.argv[0]])
+    qt_app.setApplicationName("Desktop Uploader")
+    window = MainWindow(app, tray=False)
+    loop = QEventLoop()
+    warmed = []
+    window.warmed_up.connect(lambda: (warmed.append(True), loop.quit()))
+    window.show()
+    shown_after = seconds_since_process_start()
+    QTimer.singleShot(60_000, loop.quit)
+    if not warmed:
+        loop.exec()
+    try:
+        if not window.isVisible():
+            raise SmokeFailure("the main window did not become visible")
+        if not warmed:
+            raise SmokeFailure("the main window did not finish warming up within 60 s")
+        rows = window.history_model.rowCount()
+        if rows < 1:
+            raise SmokeFailure("the history in the window does not list the uploaded sample")
+    finally:
+        window.quit()
+        with contextlib.suppress(RuntimeError):
+            qt_app.processEvents()
+        window.shutdown()
+    since = f", shown {shown_after:.2f} s after process start" if shown_after else ""
+    _say("window", f"opened on '{qt_app.platformName()}'{since}, {rows} history row(s), closed")
