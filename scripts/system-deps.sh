@@ -13,6 +13,9 @@ test_pkgs=(python3-venv libimage-exiftool-perl clamav clamav-daemon)
 test_pkgs+=(xvfb libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1
   libfontconfig1 libdbus-1-3 fonts-dejavu-core)
+# The frozen app (tests/test_packaging.py): PyInstaller reads libraries with objdump; the .deb
+# is built with dpkg-deb (in dpkg, always there on Debian).
+test_pkgs+=(binutils)
 pkgs=("${demo_pkgs[@]}")
 [ "$what" = test ] && pkgs=("${test_pkgs[@]}")
 

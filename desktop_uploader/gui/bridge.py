@@ -1,7 +1,7 @@
 """The Qt bridge: engine events (from worker threads) become one signal in the GUI thread.
 
 Events are queued under a lock and delivered in batches, so a burst of progress events costs the
-GUI thread one slot call, not hundreds. Nothing here touches widgets.
+GUI thread one slot call, not hundreds. Engine threads never call Qt (see ``waker``).
 """
 
 from __future__ import annotations
@@ -9,24 +9,23 @@ from __future__ import annotations
 import threading
 from collections import deque
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from desktop_uploader.events import Event
+from desktop_uploader.gui.waker import Waker
 
 
 class EngineBridge(QObject):
     """Subscribes to an engine; ``events`` carries ``list[Event]`` in the GUI thread."""
 
     events = Signal(list)
-    _wake = Signal()
 
     def __init__(self, engine, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._lock = threading.Lock()
         self._pending: deque[Event] = deque()
-        self._scheduled = False
         self._closed = False
-        self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
+        self._waker = Waker(self._drain, self)
         self._unsubscribe = engine.subscribe(self._on_event)
 
     def _on_event(self, event: Event) -> None:  # called from engine worker threads
@@ -34,17 +33,12 @@ class EngineBridge(QObject):
             if self._closed:
                 return
             self._pending.append(event)
-            if self._scheduled:
-                return
-            self._scheduled = True
-        self._wake.emit()
+        self._waker.wake()
 
-    @Slot()
     def _drain(self) -> None:
         with self._lock:
             batch = list(self._pending)
             self._pending.clear()
-            self._scheduled = False
         if batch:
             self.events.emit(batch)
 
@@ -55,6 +49,7 @@ class EngineBridge(QObject):
                 return
             self._closed = True
         self._unsubscribe()
+        self._waker.close()
 
 
 class NoticeRelay(QObject):
@@ -62,5 +57,20 @@ class NoticeRelay(QObject):
 
     message = Signal(str)
 
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._pending: deque[str] = deque()
+        self._waker = Waker(self._drain, self)
+
     def post(self, text: str) -> None:
-        self.message.emit(text)
+        with self._lock:
+            self._pending.append(text)
+        self._waker.wake()
+
+    def _drain(self) -> None:
+        with self._lock:
+            texts = list(self._pending)
+            self._pending.clear()
+        for text in texts:
+            self.message.emit(text)

@@ -53,8 +53,14 @@ TOOLTIPS = {
     "content_check": "block: reject matching images; review: hold them for you to decide",
     "content_labels": "Comma-separated NudeNet labels",
 }
+PLACEHOLDERS = {
+    "endpoint": "empty: AWS S3",
+    "region": "empty: the provider's default (us-east-1; auto for R2)",
+    "public_base_url": "empty: the bucket's own URL",
+}
+CHOICE_LABELS = {"": "(provider default)"}
 CHOICES: dict[str, tuple[str, ...]] = {
-    "addressing_style": ("path", "virtual", "auto"),
+    "addressing_style": ("", "path", "virtual", "auto"),
     "malware_scan": ("required", "optional", "off"),
     "content_check": ("block", "review", "off"),
     "format": ("webp", "original"),
@@ -110,7 +116,8 @@ class DataclassForm(QWidget):
         kind = self._kind(f)
         if kind == "choice":
             box = QComboBox()
-            box.addItems(list(self._choices[f.name]))
+            for value in self._choices[f.name]:
+                box.addItem(CHOICE_LABELS.get(value, value), value)
             return box
         if kind == "bool":
             return QCheckBox()
@@ -125,16 +132,18 @@ class DataclassForm(QWidget):
             spin.setDecimals(2)
             spin.setSingleStep(0.05)
             return spin
-        return QLineEdit()
+        edit = QLineEdit()
+        edit.setPlaceholderText(PLACEHOLDERS.get(f.name, ""))
+        return edit
 
     def load(self, obj: Any) -> None:
         """Show ``obj``'s values."""
         for f in self._fields:
             w, value = self.widgets[f.name], getattr(obj, f.name)
             if isinstance(w, QComboBox):
-                if w.findText(str(value)) < 0:
-                    w.addItem(str(value))
-                w.setCurrentText(str(value))
+                if w.findData(str(value)) < 0:
+                    w.addItem(CHOICE_LABELS.get(str(value), str(value)), str(value))
+                w.setCurrentIndex(w.findData(str(value)))
             elif isinstance(w, QCheckBox):
                 w.setChecked(bool(value))
             elif isinstance(w, QSpinBox):
@@ -151,7 +160,7 @@ class DataclassForm(QWidget):
         for f in self._fields:
             w, old = self.widgets[f.name], getattr(obj, f.name)
             if isinstance(w, QComboBox):
-                value: Any = w.currentText()
+                value: Any = w.currentData()
             elif isinstance(w, QCheckBox):
                 value = w.isChecked()
             elif isinstance(w, QSpinBox | QDoubleSpinBox):

@@ -50,16 +50,21 @@ def submit_paths(engine, paths: list[Path], profile: str, preset) -> int:
     return len(files)
 
 
-def save_clipboard_image(image: QImage, folder: Path) -> Path:
-    """Write a pasted image as PNG (worker thread; QImage is safe to use off the GUI thread)."""
+def save_clipboard_image(pixels: tuple[int, int, bytes], folder: Path) -> Path:
+    """Write a pasted image (RGBA pixels) as PNG; worker thread, so Pillow rather than Qt."""
+    from PIL import Image
+
+    width, height, data = pixels
+    im = Image.frombytes("RGBA", (width, height), data)
+    if im.getextrema()[3][0] == 255:  # fully opaque: no alpha channel needed
+        im = im.convert("RGB")
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / time.strftime("clipboard-%Y%m%d-%H%M%S.png")
     n = 1
     while path.exists():
         n += 1
         path = folder / time.strftime(f"clipboard-%Y%m%d-%H%M%S-{n}.png")
-    if not image.save(str(path), "PNG"):
-        raise OSError(f"could not write {path}")
+    im.save(path, "PNG")
     return path
 
 
@@ -339,8 +344,10 @@ class MainWindow(QMainWindow):
             else:
                 self.add_paths([path])
 
+        image = image.convertToFormat(QImage.Format.Format_RGBA8888)
+        pixels = (image.width(), image.height(), image.constBits().tobytes())
         self.tasks.run(
-            save_clipboard_image, image, self.app.paths.cache_dir / "pasted", callback=saved
+            save_clipboard_image, pixels, self.app.paths.cache_dir / "pasted", callback=saved
         )
 
     # -- engine events -------------------------------------------------------------------

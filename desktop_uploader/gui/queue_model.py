@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QIcon
 
 from desktop_uploader import events as ev
 from desktop_uploader.events import Event, JobResult
@@ -148,7 +149,7 @@ class QueueModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and col == 0:
             url = row.result.thumbnail_url if row.result else None
             pixmap = self._thumbnails.get(url) if self._thumbnails and url else None
-            return pixmap if pixmap is not None else self._placeholder
+            return QIcon(pixmap) if pixmap is not None else self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == 0:
                 return row.source

@@ -1,14 +1,15 @@
-"""Thumbnails for the queue and the history: fetched and decoded off the GUI thread, cached on
-disk (by URL) and in memory (a bounded LRU of pixmaps)."""
+"""Thumbnails for the queue and the history: fetched and decoded (with Pillow, never Qt: see
+``waker``) off the GUI thread, cached on disk (by URL) and in memory (a bounded LRU of pixmaps)."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import urllib.request
 from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 from desktop_uploader.gui.workers import TaskRunner
@@ -51,7 +52,9 @@ class ThumbnailCache(QObject):
             self._runner.run(self._load, url, callback=lambda img, err: self._loaded(url, img, err))
         return None
 
-    def _load(self, url: str) -> QImage:  # worker thread: QImage (not QPixmap) is thread-safe
+    def _load(self, url: str) -> tuple[int, int, bytes]:  # worker thread: no Qt here
+        from PIL import Image
+
         path = self._dir / f"{hashlib.sha256(url.encode()).hexdigest()[:32]}.img"
         if path.exists():
             data = path.read_bytes()
@@ -61,21 +64,19 @@ class ThumbnailCache(QObject):
             if len(data) > MAX_THUMBNAIL_BYTES:
                 raise ValueError("thumbnail too large")
             atomic_write(path, data)
-        image = QImage.fromData(data)
-        if image.isNull():
-            raise ValueError("not an image")
-        return image.scaled(
-            self._size,
-            self._size,
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
+        with Image.open(io.BytesIO(data), formats=("WEBP", "JPEG", "PNG")) as im:
+            im.draft("RGB", (self._size, self._size))
+            im.thumbnail((self._size, self._size))
+            rgba = im.convert("RGBA")
+        return rgba.width, rgba.height, rgba.tobytes()
 
-    def _loaded(self, url: str, image: QImage | None, error: BaseException | None) -> None:
+    def _loaded(self, url: str, pixels, error: BaseException | None) -> None:
         self._pending.discard(url)
-        if error is not None or image is None:
+        if error is not None or pixels is None:
             self._failed.add(url)
             return
+        width, height, data = pixels
+        image = QImage(data, width, height, 4 * width, QImage.Format.Format_RGBA8888).copy()
         self._memory[url] = QPixmap.fromImage(image)
         while len(self._memory) > self._capacity:
             self._memory.popitem(last=False)

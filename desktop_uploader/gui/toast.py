@@ -30,7 +30,7 @@ class Toast(QFrame):
 
     def show_message(self, text: str, seconds: float = 4.0) -> None:
         self.label.setText(text)
-        self.setMaximumWidth(max(240, self.parentWidget().width() // 2))
+        self.setMaximumWidth(max(240, self.parentWidget().width() // 3))
         self.adjustSize()
         self._place()
         self.show()
@@ -42,7 +42,8 @@ class Toast(QFrame):
 
     def _place(self) -> None:
         parent = self.parentWidget()
-        self.move(parent.width() - self.width() - 16, parent.height() - self.height() - 40)
+        # bottom right, above the queue's and the history's button rows
+        self.move(parent.width() - self.width() - 24, parent.height() - self.height() - 96)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.Resize and self.isVisible():

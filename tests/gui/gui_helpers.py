@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -18,13 +18,16 @@ def drop_files(widget, paths: list[Path]) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     pos = widget.rect().center()
-    enter = QDragEnterEvent(
-        QPointF(pos),
+    args = (
         Qt.DropAction.CopyAction,
         mime,
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
+    try:  # Qt 6.12 takes a QPointF (the QPoint form is deprecated there); older Qt a QPoint
+        enter = QDragEnterEvent(QPointF(pos), *args)
+    except TypeError:
+        enter = QDragEnterEvent(QPoint(pos), *args)
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted(), "the drop zone refused the drag"
     drop = QDropEvent(

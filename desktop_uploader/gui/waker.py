@@ -1,0 +1,61 @@
+"""Wake the GUI thread from worker threads without calling Qt from them.
+
+PySide6 6.12 corrupts reference counts when Qt is called from several Python threads at once
+(``emit``, ``postEvent``, even ``QImage.isNull`` return values are built without the GIL; the
+process aborts with ``bool_dealloc``/``none_dealloc``). So worker threads never touch Qt: they
+queue their payload under a lock and write one byte to a socket pair; a ``QSocketNotifier`` in
+the GUI thread sees the byte and calls the drain function there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QSocketNotifier
+
+
+class Waker(QObject):
+    """``wake()`` from any thread makes ``on_wake()`` run soon in the GUI thread (coalesced)."""
+
+    def __init__(self, on_wake: Callable[[], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._on_wake = on_wake
+        self._read, self._write = socket.socketpair()
+        self._read.setblocking(False)
+        self._write.setblocking(False)
+        self._lock = threading.Lock()
+        self._pending = False
+        self._closed = False
+        self._notifier = QSocketNotifier(self._read.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._woken)
+
+    def wake(self) -> None:
+        """Any thread; cheap, and only the first wake before the GUI thread runs writes."""
+        with self._lock:
+            if self._pending or self._closed:
+                return
+            self._pending = True
+            with contextlib.suppress(OSError):  # a full buffer already holds a wake-up
+                self._write.send(b"\0")
+
+    def _woken(self, *_args) -> None:
+        try:
+            while self._read.recv(4096):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+        with self._lock:
+            self._pending = False
+        self._on_wake()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._notifier.setEnabled(False)
+        self._read.close()
+        self._write.close()
