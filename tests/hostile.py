@@ -128,6 +128,30 @@ def tiff_later_page_bomb() -> bytes:
     return bytes(data)
 
 
+def apng_later_frame_bomb() -> bytes:
+    """Frame 2's fcTL claims 60000 × 60000 on a 16 × 16 canvas (APNG frames must fit it)."""
+    buf = io.BytesIO()
+    first, second = Image.new("RGB", (16, 16), (255, 0, 0)), Image.new("RGB", (16, 16))
+    first.save(buf, "PNG", save_all=True, append_images=[second], duration=100)
+    data = bytearray(buf.getvalue())
+    i = data.index(b"fcTL", data.index(b"fcTL") + 4)  # type, then seq, width, height …
+    data[i + 8 : i + 16] = struct.pack(">II", 60000, 60000)
+    crc = zlib.crc32(bytes(data[i : i + 30])) & 0xFFFFFFFF  # type + 26 data bytes
+    data[i + 30 : i + 34] = struct.pack(">I", crc)
+    return bytes(data)
+
+
+def webp_canvas_bomb() -> bytes:
+    """An animated WebP whose VP8X canvas claims 16384 × 16384 around two 16 × 16 frames."""
+    buf = io.BytesIO()
+    frames = [Image.new("RGB", (16, 16)), Image.new("RGB", (16, 16), (9, 200, 9))]
+    frames[0].save(buf, "WEBP", save_all=True, append_images=frames[1:], duration=100)
+    data = bytearray(buf.getvalue())
+    i = data.index(b"VP8X")  # canvas width-1 and height-1, 24-bit little-endian
+    data[i + 12 : i + 18] = (16383).to_bytes(3, "little") * 2
+    return bytes(data)
+
+
 def jpeg_with_segment(marker: int, payload: bytes, base: bytes | None = None) -> bytes:
     """Insert an APPn/COM segment right after SOI."""
     base = base or jpeg_bytes(scene(160, 120), gps=False, xmp=False, iptc=False, comment=False)
@@ -235,6 +259,8 @@ def corpus() -> list[Case]:
         Case("pixel-bomb-frame2.gif", gif_later_frame_bomb(), "rejected", "too_many_pixels"),
         Case("pixel-bomb-page2.tiff", tiff_later_page_bomb(), "rejected", "too_many_pixels"),
         Case("too-many-frames.gif", many_frames, "rejected", "too_many_frames"),
+        Case("frame2-outside-canvas.png", apng_later_frame_bomb(), "rejected", "corrupt"),
+        Case("canvas-bomb.webp", webp_canvas_bomb(), "rejected", "too_many_pixels"),
         Case("ztxt-bomb.png", png_with_chunks([text_bomb]), "rejected", "metadata_bomb"),
         Case("itxt-bomb.png", png_with_chunks([itxt_bomb]), "rejected", "metadata_bomb"),
         Case("iccp-bomb.png", png_with_chunks([icc_bomb]), "rejected", "metadata_bomb"),

@@ -168,6 +168,14 @@ def probe(path: Path, limits: Limits) -> Probe:
             f"{fmt} files are not accepted. Accepted formats: {', '.join(ALLOWED)}."
         )
         raise Rejected(why, code="format_not_allowed")
+    if fmt == "WEBP" and head[12:16] == b"VP8X":
+        # Pillow's animated-WebP decoder allocates the whole canvas when the file is opened:
+        # check the canvas size from the header first.
+        canvas = (
+            int.from_bytes(head[24:27], "little") + 1,
+            int.from_bytes(head[27:30], "little") + 1,
+        )
+        _check_pixels(*canvas, limits, frame=None)
     warnings_ = _check_structure(path, fmt)
     if fmt == "HEIF":
         _register_heif()
