@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv lint samples stop clean
+.PHONY: demo test venv lint samples stop clean bundle smoke package
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,5 +42,17 @@ samples: venv
 stop:
 	$(BIN)/desktop-uploader local-store stop
 
+## The frozen app (dist/desktop-uploader/), its smoke test, and the Linux installables
+## (dist/*.tar.gz with install.sh, dist/*.deb). docs/packaging.md has Windows and macOS.
+bundle: venv
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist \
+		--workpath build/pyinstaller packaging/desktop_uploader.spec
+
+smoke: bundle
+	$(BIN)/python packaging/smoke_test.py
+
+package: smoke
+	packaging/linux/build.sh
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Linux installables from the one-folder bundle (dist/desktop-uploader, built by the spec):
+#   dist/desktop-uploader-VERSION-linux-ARCH.tar.gz   bundle + install.sh (per user or system-wide)
+#   dist/desktop-uploader_VERSION_ARCH.deb            /opt/desktop-uploader, /usr/bin launcher,
+#                                                     .desktop file and hicolor icons
+# Usage: packaging/linux/build.sh [--fast]   (--fast: light compression, for tests)
+# An AppImage needs appimagetool, which is not packaged for Debian/PyPI; see docs/packaging.md.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bundle="$root/dist/desktop-uploader"
+fast=0
+[ "${1:-}" = --fast ] && fast=1
+
+[ -x "$bundle/desktop-uploader" ] || { echo "no bundle at $bundle: run make bundle" >&2; exit 1; }
+version=$(cat "$bundle/VERSION")
+arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
+stage="$root/build/linux"
+rm -rf "$stage"
+mkdir -p "$stage"
+
+copy_bundle() {  # hard links when possible: the bundle is hundreds of MB
+  cp -al "$bundle" "$1" 2>/dev/null || cp -a "$bundle" "$1"
+}
+
+# -- .tar.gz + install.sh ----------------------------------------------------------------------
+name="desktop-uploader-$version-linux-$(uname -m)"
+tdir="$stage/$name"
+mkdir -p "$tdir/share/icons"
+copy_bundle "$tdir/desktop-uploader"
+install -m 0755 "$here/install.sh" "$tdir/install.sh"
+install -m 0644 "$root/resources/desktop-uploader.desktop" "$tdir/share/desktop-uploader.desktop"
+cp "$root"/resources/icons/desktop-uploader-*.png "$tdir/share/icons/"
+tarball="$root/dist/$name.tar.gz"
+level=9; [ $fast = 1 ] && level=1
+tar -C "$stage" -cf - "$name" | gzip -"$level" > "$tarball"
+echo "built $tarball ($(du -h "$tarball" | cut -f1))"
+
+# -- .deb ----------------------------------------------------------------------------------------
+droot="$stage/deb"
+mkdir -p "$droot/DEBIAN" "$droot/opt" "$droot/usr/bin" "$droot/usr/share/applications"
+copy_bundle "$droot/opt/desktop-uploader"
+install -m 0755 "$here/launcher.sh" "$droot/usr/bin/desktop-uploader"
+install -m 0644 "$root/resources/desktop-uploader.desktop" "$droot/usr/share/applications/"
+for png in "$root"/resources/icons/desktop-uploader-*.png; do
+  size=${png##*-}; size=${size%.png}
+  mkdir -p "$droot/usr/share/icons/hicolor/${size}x${size}/apps"
+  install -m 0644 "$png" "$droot/usr/share/icons/hicolor/${size}x${size}/apps/desktop-uploader.png"
+done
+mkdir -p "$droot/usr/share/icons/hicolor/scalable/apps"
+install -m 0644 "$root/resources/icons/app.svg" \
+  "$droot/usr/share/icons/hicolor/scalable/apps/desktop-uploader.svg"
+installed_kb=$(du -sk --exclude=DEBIAN "$droot" | cut -f1)
+sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$installed_kb/" \
+  "$here/control.in" > "$droot/DEBIAN/control"
+install -m 0755 "$here/postinst" "$droot/DEBIAN/postinst"
+install -m 0755 "$here/postinst" "$droot/DEBIAN/postrm"
+deb="$root/dist/desktop-uploader_${version}_${arch}.deb"
+if [ $fast = 1 ]; then comp=(-Zgzip -z1); else comp=(-Zxz -z6); fi
+dpkg-deb --root-owner-group "${comp[@]}" --build "$droot" "$deb" >/dev/null
+echo "built $deb ($(du -h "$deb" | cut -f1))"
