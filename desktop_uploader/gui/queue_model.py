@@ -21,6 +21,7 @@ STAGE_LABELS = {
     "waiting_for_destination": "Waiting for destination",
     "review": "Waiting for review",
     "waiting_for_review": "Waiting for review",
+    "waiting_for_scanner": "Waiting for the malware scanner",
     "done": "Done",
     "duplicate": "Already uploaded",
     "rejected": "Rejected",

@@ -30,6 +30,12 @@ class QueuePanel(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.retry_button = QPushButton("Retry")
         self.clear_button = QPushButton("Clear finished")
+        self.approve_button = QPushButton("Approve")
+        self.reject_button = QPushButton("Reject")
+        self.approve_button.setToolTip("Upload the selected files held for content review")
+        self.reject_button.setToolTip("Do not upload the selected files held for review")
+        self.approve_button.clicked.connect(lambda: self._review(approve=True))
+        self.reject_button.clicked.connect(lambda: self._review(approve=False))
         self.pause_button.setToolTip("Pause the selected uploads")
         self.resume_button.setToolTip("Resume the selected uploads")
         self.cancel_button.setToolTip("Cancel the selected uploads (Delete); files are kept")
@@ -53,6 +59,9 @@ class QueuePanel(QWidget):
         buttons = QHBoxLayout()
         for b in (self.pause_button, self.resume_button, self.cancel_button, self.retry_button):
             b.setAccessibleName(f"{b.text()} selected")
+            buttons.addWidget(b)
+        for b in (self.approve_button, self.reject_button):
+            b.setAccessibleName(f"{b.text()} selected held for review")
             buttons.addWidget(b)
         buttons.addStretch(1)
         self.clear_button.setAccessibleName("Clear finished")
@@ -79,6 +88,8 @@ class QueuePanel(QWidget):
             (self.cancel_button, "cancel"),
             (self.retry_button, "retry"),
             (self.clear_button, "clear"),
+            (self.approve_button, "done"),
+            (self.reject_button, "cancel"),
         ):
             button.setIcon(icon(name))
 
@@ -92,6 +103,12 @@ class QueuePanel(QWidget):
     def cancel(self, job_ids: list[int]) -> None:
         for job_id in job_ids:
             self._engine.cancel(job_id)
+
+    def _review(self, approve: bool) -> None:
+        decide = getattr(self._engine, "approve" if approve else "reject", None)
+        for row in self._selected_rows():
+            if decide and row and row.stage == "waiting_for_review":
+                decide(row.job_id)
 
     def retry(self) -> None:
         for row in self._selected_rows():
@@ -107,6 +124,10 @@ class QueuePanel(QWidget):
         self.cancel_button.setEnabled(bool(active))
         self.retry_button.setEnabled(any(r.stage in RETRYABLE for r in rows))
         self.clear_button.setEnabled(any(r.finished for r in self.model.rows()))
+        held = any(r.stage == "waiting_for_review" for r in rows)
+        for b in (self.approve_button, self.reject_button):
+            b.setVisible(hasattr(self._engine, "approve"))
+            b.setEnabled(held)
 
     def _paused_on_its_own(self, job_id: int) -> bool:
         job = self._engine.job(job_id)

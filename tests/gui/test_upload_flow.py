@@ -96,3 +96,78 @@ def test_rejected_file_shows_its_reason(window, tmp_path, qtbot):
     window.tabs.setCurrentWidget(window.history_panel)
     tip = window.history_model.index(0).data(Qt.ItemDataRole.ToolTipRole)
     assert row.result.reason in tip
+
+
+def test_delete_from_destination_keeps_the_source(window, images, qtbot):
+    import urllib.error
+
+    from PySide6.QtWidgets import QMessageBox
+
+    drop_files(window.queue_panel.view.viewport(), images[:1])
+    qtbot.waitUntil(lambda: stages(window.queue_model) == ["done"], timeout=WAIT_MS)
+    url = window.queue_model.row(0).result.url
+    panel = window.history_panel
+    window.tabs.setCurrentWidget(panel)
+    panel.view.setCurrentIndex(window.history_model.index(0))
+    assert panel.delete_button.isEnabled()
+    panel.delete_button.click()
+    box = panel.findChild(QMessageBox, "confirm-delete")
+    assert box is not None and box.isVisible()  # asks first, without blocking
+    delete = next(b for b in box.buttons() if b.text() == "Delete from destination")
+    delete.click()
+    qtbot.waitUntil(lambda: window.history_model.rowCount() == 0, timeout=WAIT_MS)
+    try:
+        urllib.request.urlopen(url, timeout=10)
+        raise AssertionError("the object is still served")
+    except urllib.error.HTTPError as e:
+        assert e.code == 404
+    assert images[0].exists()  # never the local source
+    assert window.app.journal.history() == []
+
+
+def test_paste_image_from_clipboard(window, qtbot):
+    from PySide6.QtGui import QColor, QImage
+
+    image = QImage(120, 80, QImage.Format.Format_RGB32)
+    image.fill(QColor(30, 140, 200))
+    QApplication.clipboard().setImage(image)
+    window.paste.trigger()  # Ctrl+V
+    qtbot.waitUntil(lambda: stages(window.queue_model) == ["done"], timeout=WAIT_MS)
+    row = window.queue_model.row(0)
+    assert row.name.startswith("clipboard-") and row.name.endswith(".png")
+    pasted = window.app.paths.cache_dir / "pasted" / row.name
+    assert pasted.exists()
+    assert (row.result.width, row.result.height) == (120, 80)
+
+
+def test_paste_without_an_image_says_so(window):
+    QApplication.clipboard().setText("just words")
+    window.paste.trigger()
+    assert window.error_banner.isVisible()
+    assert "Nothing to paste" in window.error_banner.text()
+    assert window.queue_model.rowCount() == 0
+
+
+def test_reveal_missing_source_is_an_error_in_the_window(window, images, qtbot):
+    drop_files(window.queue_panel.view.viewport(), images[:1])
+    qtbot.waitUntil(lambda: stages(window.queue_model) == ["done"], timeout=WAIT_MS)
+    images[0].unlink()
+    panel = window.history_panel
+    panel.view.setCurrentIndex(window.history_model.index(0))
+    panel.reveal_button.click()
+    assert window.error_banner.isVisible()
+    assert "Source file not found" in window.error_banner.text()
+
+
+def test_tray_recent_uploads_copy_their_link(qtbot):
+    from desktop_uploader.gui.tray import Tray
+
+    tray = Tray()
+    tray.add_recent("one.jpg", "https://cdn.example.com/1.webp")
+    tray.add_recent("two.jpg", "https://cdn.example.com/2.webp")
+    actions = tray.recent_menu.actions()
+    assert [a.text() for a in actions] == ["two.jpg", "one.jpg"]
+    actions[1].trigger()
+    assert QApplication.clipboard().text() == "https://cdn.example.com/1.webp"
+    tray.pause_action.trigger()
+    assert tray.pause_action.isChecked()
