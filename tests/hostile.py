@@ -152,6 +152,13 @@ def webp_canvas_bomb() -> bytes:
     return bytes(data)
 
 
+def gif_js_polyglot() -> bytes:
+    """A GIF that is also valid JavaScript: its width bytes open a comment (``/*``)."""
+    data = bytearray(animated_gif_bytes(frames=1, size=(8, 8)))
+    data[6:8] = b"/*"  # logical screen width 0x2A2F: still a valid GIF
+    return bytes(data[:-1]) + b"*/=1;alert(document.domain);//" + data[-1:]
+
+
 def jpeg_with_segment(marker: int, payload: bytes, base: bytes | None = None) -> bytes:
     """Insert an APPn/COM segment right after SOI."""
     base = base or jpeg_bytes(scene(160, 120), gps=False, xmp=False, iptc=False, comment=False)
@@ -280,6 +287,7 @@ def corpus() -> list[Case]:
             "rejected",
             "polyglot",
         ),
+        Case("gif-js-polyglot.gif", gif_js_polyglot(), "rejected", "polyglot"),
         Case(
             "motion-photo-like.jpg",
             jpg + b"\x00\x00\x00\x18ftypmp42" + b"\x11" * 4000,

@@ -63,7 +63,11 @@ def inspect_bytes(data: bytes | memoryview, fmt: str) -> Structure:
         if tail.strip(b"\x00\r\n\t \xff"):
             trailing = len(tail)
     active, where, at = None, None, -1
-    if buf[-22:-18] == b"PK\x05\x06":  # a ZIP's end-of-central-directory record, no comment
+    if fmt == "GIF" and buf[6:8] == b"/*":
+        # width bytes that open a JavaScript comment: the classic GIF/JS polyglot, where the
+        # whole file also runs as a script (<script src="x.gif">)
+        active, at = "JavaScript (the GIF header doubles as a script)", 6
+    elif buf[-22:-18] == b"PK\x05\x06":  # a ZIP's end-of-central-directory record, no comment
         active, at = "a ZIP archive", len(buf) - 22
     elif (dos := buf.find(b"This program cannot be run in DOS mode")) >= 0:
         active, at = "a Windows program", dos
