@@ -382,6 +382,8 @@ class Engine:
         if job.findings:  # the content policy is "review": hold until the user decides
             top = job.findings[0]
             reason = f"Held for review: the content check found {top.label} ({top.score:.2f})."
+            # not resumable from the spool until approved: a restart must check it again
+            self.journal.drop_spool_for(source_sha, job.profile, job.preset.fingerprint())
             self._hold(job, "review", reason, self._io, self._io_stage, job, info, processed)
             return
         self._schedule(job, self._io, self._io_stage, job, info, processed)
@@ -417,6 +419,12 @@ class Engine:
         if job is None or job.held != "review" or job.future.done():
             return False
         log.info("job %s approved after review", job_id)
+        parked = job.parked
+        if parked is not None:  # approved outputs may now resume after a restart
+            _job, _info, processed = parked[2]
+            sha = (self.journal.job(job_id) or {}).get("source_sha256") or ""
+            fp = job.preset.fingerprint()
+            self.journal.record_spool(job_id, sha, job.profile, fp, processed.to_records())
         job.held = None
         self._unpark(job)
         return True

@@ -99,6 +99,10 @@ def test_review_holds_until_approved(face_app, astronaut_jpeg):
     assert seen[0].data["findings"][0]["label"] == "FACE_FEMALE"
     assert "Held for review" in seen[0].data["reason"]
     assert not job.future.done() and job.stage == "waiting_for_review"
+    # nothing a restart could resume from without a new check
+    sha = face_app.journal.job(job.id)["source_sha256"]
+    fp = face_app.settings.preset(None).fingerprint()
+    assert face_app.journal.find_spool(sha, "test", fp) == []
     engine.resume()  # resuming the queue does not release a held job
     assert not job.future.done()
     assert objects_under(face_app) == []
