@@ -59,12 +59,56 @@ def build_parser() -> argparse.ArgumentParser:
         help="override the destination's content-check policy for this run",
     )
 
+    pr = sub.add_parser(
+        "process",
+        help="validate and process files into a folder, without uploading",
+        description="Validate and process images exactly as `upload` does (same checks, same "
+        "workers), writing NAME.webp and NAME.thumb.webp to --out instead of uploading.",
+    )
+    pr.add_argument("paths", nargs="+", metavar="PATH")
+    pr.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs")
+    pr.add_argument("--preset", help="processing preset (default: 'default')")
+    pr.add_argument("--profile", help="whose validation policies apply (default destination)")
+    pr.add_argument("--json", action="store_true", help="one JSON object per input on stdout")
+    pr.add_argument("--malware-scan", choices=["required", "optional", "off"])
+    pr.add_argument("--content-check", choices=["block", "review", "off"])
+
+    wa = sub.add_parser(
+        "watch", help="upload new images from folders as they appear, until Ctrl+C / SIGTERM"
+    )
+    wa.add_argument(
+        "dirs", nargs="*", metavar="DIR", help="folders (default: the watched folders in settings)"
+    )
+    wa.add_argument("--profile", help="destination name (default: the folder's, or the default)")
+    wa.add_argument("--preset", help="processing preset (default: the folder's, or 'default')")
+    wa.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
+    wa.add_argument(
+        "--polling", action="store_true", help="poll (network shares) instead of OS events"
+    )
+    wa.add_argument("--no-recursive", action="store_true", help="ignore subfolders")
+    wa.add_argument("--include", action="append", default=[], metavar="GLOB")
+    wa.add_argument("--exclude", action="append", default=[], metavar="GLOB")
+    wa.add_argument(
+        "--stable-seconds",
+        type=float,
+        metavar="S",
+        help="size and mtime unchanged this long before a file is uploaded (default 1)",
+    )
+    wa.add_argument(
+        "--move-to", metavar="DIR", help="move originals here once their upload is verified"
+    )
+
     hi = sub.add_parser("history", help="list finished uploads")
     hi.add_argument("--search", metavar="TEXT", help="match name, path, destination, status, URL")
     hi.add_argument("--limit", type=int, default=50)
     hi.add_argument("--json", action="store_true", help="one JSON object per entry")
     hi.add_argument(
         "--quarantine", action="store_true", help="only files held back as malware (malware:…)"
+    )
+    hi.add_argument(
+        "--resign",
+        action="store_true",
+        help="give entries of private destinations fresh presigned links first",
     )
 
     dr = sub.add_parser("doctor", help="check a destination end to end")
@@ -101,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {
             "upload": cmd_upload,
+            "process": cmd_process,
+            "watch": cmd_watch,
             "history": cmd_history,
             "doctor": cmd_doctor,
             "local-store": cmd_local_store,
@@ -182,6 +228,45 @@ def cmd_upload(app, args) -> int:
     return EXIT_OK
 
 
+def cmd_process(app, args) -> int:
+    """Like upload, but the outputs go to ``--out`` (the ``upload`` code path minus the
+    network: same engine, same checks, same worker pool)."""
+    from pathlib import Path
+
+    from desktop_uploader.pipeline.intake import expand_paths
+
+    preset = app.settings.preset(args.preset)
+    dest = app.settings.destination(args.profile)
+    for key in ("malware_scan", "content_check"):
+        if getattr(args, key):
+            app.policy_overrides[key] = getattr(args, key)
+    files = expand_paths(args.paths)
+    if not files:
+        print("error: no files found in the given paths", file=sys.stderr)
+        return EXIT_REJECTED
+    out = Path(args.out).expanduser()
+    engine = app.engine
+    reporter = _Reporter(json_lines=args.json, total=len(files))
+    unsubscribe = engine.subscribe(reporter.on_event)
+    unsubscribe_holds = engine.subscribe(lambda e: _on_hold(engine, e))
+    try:
+        with reporter:
+            jobs = [engine.submit(f, dest.name, preset, out_dir=out) for f in files]
+            results = [j.future.result() for j in jobs]
+    finally:
+        unsubscribe()
+        unsubscribe_holds()
+    statuses = {r.status for r in results}
+    if not args.json:
+        done = sum(r.status == "done" for r in results)
+        print(f"{done} of {len(results)} processed into {out}", file=sys.stderr)
+    if "failed" in statuses:
+        return EXIT_FAILED
+    if "rejected" in statuses:
+        return EXIT_REJECTED
+    return EXIT_OK
+
+
 def _on_hold(engine, event) -> None:
     """Held jobs in a one-shot command: say why a file waits; review cannot be asked here."""
     stage = event.data.get("stage")
@@ -239,7 +324,7 @@ class _Reporter:
                 return
             if result.status in ("done", "duplicate"):
                 tag = "" if result.status == "done" else "  (already uploaded)"
-                line = f"{result.url}{tag}"
+                line = f"{result.url or result.output}{tag}"
             else:
                 line = f"{result.status}: {result.source}: {result.reason} [{result.code}]"
             if self._progress:
@@ -250,9 +335,79 @@ class _Reporter:
                 print(line, file=out, flush=True)
 
 
+# -- watch -------------------------------------------------------------------------------
+def cmd_watch(app, args) -> int:
+    """Watch folders until SIGINT/SIGTERM; one result per file as it completes."""
+    import signal
+    from dataclasses import replace
+    from pathlib import Path
+
+    from desktop_uploader.config import WatchedFolder
+    from desktop_uploader.watch import FolderWatcher
+
+    configured = {str(Path(w.path).expanduser().resolve()): w for w in app.settings.watched_folders}
+    if args.dirs:
+        folders = [
+            configured.get(str(Path(d).expanduser().resolve()), WatchedFolder(str(d)))
+            for d in args.dirs
+        ]
+    else:
+        folders = list(configured.values())
+    if not folders:
+        print("error: name a folder to watch, or add watched folders in Settings", file=sys.stderr)
+        return EXIT_REJECTED
+    overrides: dict = {}
+    if args.profile:
+        overrides["destination"] = app.settings.destination(args.profile).name
+    if args.preset:
+        overrides["preset"] = app.settings.preset(args.preset).name
+    if args.polling:
+        overrides["polling"] = True
+    if args.no_recursive:
+        overrides["recursive"] = False
+    if args.include:
+        overrides["include"] = args.include
+    if args.exclude:
+        overrides["exclude"] = args.exclude
+    if args.stable_seconds is not None:
+        overrides["stable_seconds"] = args.stable_seconds
+    if args.move_to:
+        overrides |= {"originals": "move", "done_folder": args.move_to}
+    folders = [replace(f, **overrides) for f in folders]
+    app.offline_wait = None  # an unreachable destination: files wait until it is back
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    engine = app.engine
+    reporter = _Reporter(json_lines=args.json, total=None)
+    unsubscribe = engine.subscribe(reporter.on_event)
+    unsubscribe_holds = engine.subscribe(lambda e: _on_hold(engine, e))
+    watcher = FolderWatcher(engine, app.journal, app.settings, folders)
+    try:
+        watcher.start()
+        names = ", ".join(str(r.root) for r in watcher.rules)
+        print(f"watching {names} (Ctrl+C to stop)", file=sys.stderr, flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        watcher.stop()
+        engine.shutdown(wait=True)  # running jobs finish; waiting ones stay pending
+        unsubscribe()
+        unsubscribe_holds()
+    print("stopped watching", file=sys.stderr, flush=True)
+    return EXIT_OK
+
+
 # -- history -----------------------------------------------------------------------------
 def cmd_history(app, args) -> int:
     search = args.search or ("malware:" if args.quarantine else None)
+    if args.resign:
+        from desktop_uploader.pipeline.publish import resign_history
+
+        count = resign_history(
+            app.journal, app.uploader, app.journal.history(search, limit=args.limit)
+        )
+        print(f"re-signed {count} link(s)", file=sys.stderr)
     rows = app.journal.history(search=search, limit=args.limit)
     if args.quarantine:  # infected files: never uploaded, never deleted, listed here
         rows = [r for r in rows if (r.get("code") or "").startswith("malware:")]
@@ -279,6 +434,8 @@ def cmd_history(app, args) -> int:
                             "profile",
                             "preset",
                             "had_gps",
+                            "lqip",
+                            "stable_url",
                             "created_at",
                             "finished_at",
                         )

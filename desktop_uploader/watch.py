@@ -1,0 +1,418 @@
+"""Watched folders: new images are uploaded by themselves once they are complete.
+
+Three parts, each simple on its own (Maestral's pattern):
+
+* watchdog observers (the OS's native one, or polling for network shares) whose handler only
+  puts paths on a queue;
+* one gate thread that turns those paths into candidates and submits a file to the engine only
+  when it is **stable** (size and mtime unchanged for the folder's ``stable_seconds`` and it can
+  be opened), with at most ``max_in_flight`` jobs in the engine so a burst of thousands of files
+  costs a few bytes per waiting path, not a job each;
+* the journal's ``watched_files`` table (path, size, mtime, state), so a start-up scan finds
+  files added while the app was closed without hashing anything it already uploaded, and files
+  detected while the destination is unreachable are still pending after a restart.
+
+No Qt here: the GUI starts and stops a ``FolderWatcher`` and polls ``backlog()``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+import queue
+import shutil
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from desktop_uploader.config import Settings, WatchedFolder
+from desktop_uploader.events import JobResult
+
+log = logging.getLogger(__name__)
+
+IMAGE_GLOBS = (
+    "*.jpg",
+    "*.jpeg",
+    "*.png",
+    "*.webp",
+    "*.gif",
+    "*.heic",
+    "*.heif",
+    "*.avif",
+    "*.tif",
+    "*.tiff",
+    "*.bmp",
+)
+# Names browsers, sync clients and editors use while a file is still being written.
+PARTIAL_SUFFIXES = (
+    ".part",
+    ".crdownload",
+    ".tmp",
+    ".temp",
+    ".partial",
+    ".download",
+    ".opdownload",
+    ".!qb",
+    ".swp",
+    "~",
+)
+CLOSED_GRACE = 0.2  # after the writer closed the file (inotify), unchanged this long is enough
+
+
+def is_partial_name(name: str) -> bool:
+    """True for temp/partial names that are never uploaded: dotfiles, ``~$`` lock files and
+    download/editor suffixes (``.part``, ``.crdownload``, ``.tmp``, ...)."""
+    lower = name.lower()
+    return name.startswith((".", "~$")) or lower.endswith(PARTIAL_SUFFIXES)
+
+
+@dataclass
+class _Candidate:
+    rule: _Rule
+    size: int = -1
+    mtime_ns: int = -1
+    since: float = 0.0  # when size/mtime last changed (monotonic)
+    closed: bool = False  # the writer closed it (inotify IN_CLOSE_WRITE)
+
+
+@dataclass
+class _Rule:
+    """A watched folder resolved against settings: where its files go and how they are made."""
+
+    folder: WatchedFolder
+    root: Path
+    profile: str
+    preset: object
+    done_dir: Path | None
+
+    def wants(self, path: Path) -> bool:
+        try:
+            rel = path.relative_to(self.root)
+        except ValueError:
+            return False
+        parts = rel.parts
+        if not parts or any(p.startswith(".") for p in parts) or is_partial_name(parts[-1]):
+            return False
+        if not self.folder.recursive and len(parts) > 1:
+            return False
+        if self.done_dir is not None and path.is_relative_to(self.done_dir):
+            return False
+        name, relpath = parts[-1].lower(), rel.as_posix().lower()
+        include = [g.lower() for g in self.folder.include] or list(IMAGE_GLOBS)
+        if not any(
+            fnmatch.fnmatchcase(name, g) or fnmatch.fnmatchcase(relpath, g) for g in include
+        ):
+            return False
+        return not any(
+            fnmatch.fnmatchcase(name, g.lower()) or fnmatch.fnmatchcase(relpath, g.lower())
+            for g in self.folder.exclude
+        )
+
+
+class _EnqueueHandler(FileSystemEventHandler):
+    """Translates file-system events into paths on a queue, nothing else."""
+
+    def __init__(self, q: queue.SimpleQueue) -> None:
+        self._q = q
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        kind = event.event_type
+        path = event.dest_path if kind == "moved" else event.src_path
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        if event.is_directory:
+            if kind in ("created", "moved"):
+                self._q.put(("dir", path))  # a folder moved in: its files are new too
+            return
+        if kind in ("created", "modified", "moved"):
+            self._q.put(("file", path))
+        elif kind == "closed":
+            self._q.put(("closed", path))
+
+
+class FolderWatcher:
+    """Watches folders and submits stable files to the engine; ``start``/``stop`` once."""
+
+    def __init__(
+        self,
+        engine,
+        journal,
+        settings: Settings,
+        folders: Iterable[WatchedFolder] | None = None,
+        max_in_flight: int = 16,
+        poll_interval: float = 1.0,
+        tick: float = 0.1,
+        on_result: Callable[[Path, JobResult], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.journal = journal
+        self.rules = [self._resolve(settings, f) for f in (folders or settings.watched_folders)]
+        self.max_in_flight = max(1, max_in_flight)
+        self.poll_interval = poll_interval
+        self.tick = tick
+        self.on_result = on_result
+        self._events: queue.SimpleQueue = queue.SimpleQueue()
+        self._candidates: dict[str, _Candidate] = {}
+        self._ready: deque[tuple[str, _Candidate]] = deque()
+        self._in_flight: set[str] = set()
+        self._known: dict[str, tuple[int, int, str]] = {}  # path -> (size, mtime_ns, state)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._observers: list = []
+        self._gate: threading.Thread | None = None
+        self.scanned = threading.Event()  # set when the start-up scan has finished
+
+    @staticmethod
+    def _resolve(settings: Settings, folder: WatchedFolder) -> _Rule:
+        root = Path(folder.path).expanduser().resolve()
+        profile = settings.destination(folder.destination or None).name
+        preset = settings.preset(folder.preset or None)
+        done = None
+        if folder.originals == "move":
+            done = Path(folder.done_folder).expanduser() if folder.done_folder else root / "done"
+            done = done.resolve()
+        return _Rule(folder, root, profile, preset, done)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start observing, then scan the folders for files added while we were not running."""
+        handler = _EnqueueHandler(self._events)
+        # made only when used: an inotify observer starts a reader thread on construction
+        made: dict[bool, object] = {}
+        for rule in self.rules:
+            rule.root.mkdir(parents=True, exist_ok=True)
+            polled = rule.folder.polling
+            if polled not in made:
+                made[polled] = PollingObserver(timeout=self.poll_interval) if polled else Observer()
+            made[polled].schedule(handler, str(rule.root), recursive=rule.folder.recursive)
+        for obs in made.values():
+            obs.start()
+            self._observers.append(obs)
+        self._gate = threading.Thread(target=self._run, name="du-watch-gate", daemon=True)
+        self._gate.start()
+        log.info("watching %s", ", ".join(str(r.root) for r in self.rules))
+
+    def stop(self) -> None:
+        """Stop observing and submitting (jobs already in the engine go on; files not yet
+        submitted stay pending in the journal for the next start)."""
+        self._stop.set()
+        self._wake.set()
+        for obs in self._observers:
+            obs.stop()
+        for obs in self._observers:
+            obs.join(10)
+        self._observers.clear()
+        if self._gate is not None:
+            self._gate.join(30)
+            self._gate = None
+
+    def backlog(self) -> dict[str, int]:
+        """Files waiting to become stable, stable and queued, and in the engine right now."""
+        with self._lock:
+            return {
+                "settling": len(self._candidates),
+                "queued": len(self._ready),
+                "uploading": len(self._in_flight),
+            }
+
+    # -- the gate thread ----------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            self._startup_scan()
+        except Exception:
+            log.exception("start-up scan of watched folders failed")
+        self.scanned.set()
+        while not self._stop.is_set():
+            self._drain_events()
+            self._check_candidates()
+            self._submit_ready()
+            self._wake.wait(self.tick)
+            self._wake.clear()
+
+    def _startup_scan(self) -> None:
+        """Find files that are new or changed since the journal last saw them: compared by
+        path, size and mtime only, so thousands of unchanged files cost a stat each."""
+        for rule in self.rules:
+            known = self.journal.watched_files(str(rule.root))
+            with self._lock:
+                self._known.update(known)
+            for path, size, mtime_ns in _walk(rule.root, rule.folder.recursive):
+                if self._stop.is_set():
+                    return
+                seen = known.get(path)
+                if seen and seen[:2] == (size, mtime_ns) and seen[2] in ("done", "rejected"):
+                    continue
+                if rule.wants(Path(path)):
+                    self._add(path, rule)
+
+    def _rule_for(self, path: Path) -> _Rule | None:
+        best = None
+        for rule in self.rules:
+            if path.is_relative_to(rule.root) and (
+                best is None or len(rule.root.parts) > len(best.root.parts)
+            ):
+                best = rule
+        return best if best is not None and best.wants(path) else None
+
+    def _add(self, path: str, rule: _Rule, closed: bool = False) -> None:
+        with self._lock:
+            c = self._candidates.get(path)
+            if c is None:
+                c = self._candidates[path] = _Candidate(rule, since=time.monotonic())
+            c.closed = c.closed or closed
+
+    def _drain_events(self) -> None:
+        while True:
+            try:
+                kind, raw = self._events.get_nowait()
+            except queue.Empty:
+                return
+            path = Path(raw)
+            if kind == "dir":
+                if any(path.is_relative_to(r.root) for r in self.rules):
+                    for p, _size, _mtime in _walk(path, True):
+                        if (r := self._rule_for(Path(p))) is not None:
+                            self._add(p, r)
+                continue
+            rule = self._rule_for(path)
+            if rule is not None:
+                self._add(str(path), rule, closed=kind == "closed")
+
+    def _check_candidates(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            items = list(self._candidates.items())
+        for path, c in items:
+            try:
+                st = os.stat(path)
+            except OSError:  # gone (renamed away, deleted): nothing to upload
+                with self._lock:
+                    self._candidates.pop(path, None)
+                continue
+            if (st.st_size, st.st_mtime_ns) != (c.size, c.mtime_ns):
+                c.size, c.mtime_ns, c.since = st.st_size, st.st_mtime_ns, now
+                continue
+            wait = min(CLOSED_GRACE, c.rule.folder.stable_seconds) if c.closed else None
+            if now - c.since < (wait if wait is not None else c.rule.folder.stable_seconds):
+                continue
+            with self._lock:
+                if path in self._in_flight:
+                    continue  # changed again while uploading: next round, after that job
+                known = self._known.get(path)
+            if known and known[:2] == (c.size, c.mtime_ns) and known[2] in ("done", "rejected"):
+                with self._lock:
+                    self._candidates.pop(path, None)  # an event for a file we already did
+                continue
+            if c.size == 0 or not _can_open(path):
+                c.since = now
+                continue
+            self.journal.record_watched(path, c.size, c.mtime_ns, "pending")
+            with self._lock:
+                self._candidates.pop(path, None)
+                self._known[path] = (c.size, c.mtime_ns, "pending")
+                self._ready.append((path, c))
+
+    def _submit_ready(self) -> None:
+        while not self._stop.is_set():
+            with self._lock:
+                if not self._ready or len(self._in_flight) >= self.max_in_flight:
+                    return
+                path, c = self._ready.popleft()
+                if path in self._in_flight:
+                    self._candidates.setdefault(path, c)
+                    continue
+                self._in_flight.add(path)
+            job = self.engine.submit(Path(path), c.rule.profile, c.rule.preset)
+            job.future.add_done_callback(
+                lambda f, path=path, c=c, job_id=job.id: self._finished(path, c, job_id, f)
+            )
+
+    def _finished(self, path: str, c: _Candidate, job_id: int, future) -> None:
+        """Runs on an engine thread when a job ends: record it, move the original if asked."""
+        try:
+            result: JobResult = future.result()
+            state = {"done": "done", "duplicate": "done", "rejected": "rejected"}.get(
+                result.status,
+                "pending",  # failed/cancelled: tried again at the next start
+            )
+            moved = False
+            if state == "done" and c.rule.done_dir is not None:
+                moved = self._move_original(Path(path), c)
+            if moved:
+                self.journal.forget_watched(path)
+            else:
+                self.journal.record_watched(path, c.size, c.mtime_ns, state, job_id)
+            with self._lock:
+                self._known[path] = (c.size, c.mtime_ns, state)
+            if self.on_result is not None:
+                self.on_result(Path(path), result)
+        except Exception:
+            log.exception("recording the watched file %s failed", path)
+        finally:
+            with self._lock:
+                self._in_flight.discard(path)
+            self._wake.set()
+
+    def _move_original(self, path: Path, c: _Candidate) -> bool:
+        """Move an uploaded (and verified) original into the done folder, keeping its
+        sub-path; never over another file. Only if it is still the file we uploaded."""
+        assert c.rule.done_dir is not None
+        try:
+            st = path.stat()
+            if (st.st_size, st.st_mtime_ns) != (c.size, c.mtime_ns):
+                return False  # replaced meanwhile: the new version gets its own upload
+            target = c.rule.done_dir / path.relative_to(c.rule.root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            n = 1
+            while target.exists():
+                target = target.with_name(f"{path.stem} ({n}){path.suffix}")
+                n += 1
+            shutil.move(str(path), str(target))
+            return True
+        except OSError as e:
+            log.warning("could not move %s to the done folder: %s", path, e)
+            return False
+
+
+def _can_open(path: str) -> bool:
+    """The file can be opened for reading (on Windows a writer's lock refuses it)."""
+    try:
+        with open(path, "rb") as f:
+            f.read(1)
+        return True
+    except OSError:
+        return False
+
+
+def _walk(root: Path, recursive: bool):
+    """(path, size, mtime_ns) of every regular file under ``root``, skipping dot-folders;
+    os.scandir gives type without a stat, one stat per file."""
+    stack = [str(root)]
+    while stack:
+        d = stack.pop()
+        try:
+            it = os.scandir(d)
+        except OSError:
+            continue
+        with it:
+            for e in it:
+                if e.name.startswith("."):
+                    continue
+                try:
+                    if e.is_dir(follow_symlinks=False):
+                        if recursive:
+                            stack.append(e.path)
+                    elif e.is_file():
+                        st = e.stat()
+                        yield e.path, st.st_size, st.st_mtime_ns
+                except OSError:
+                    continue
