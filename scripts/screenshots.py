@@ -82,7 +82,6 @@ def main() -> int:
 
 def capture(out: Path, home: Path) -> int:
     from PySide6.QtCore import QEventLoop, Qt, QTimer  # noqa: TID251
-    from PySide6.QtGui import QPixmap  # noqa: TID251
     from PySide6.QtWidgets import QApplication  # noqa: TID251
 
     from desktop_uploader.app import App
@@ -154,7 +153,7 @@ def capture(out: Path, home: Path) -> int:
             history.data(history.index(i), Qt.ItemDataRole.DecorationRole)
         wait_until(
             lambda: all(
-                isinstance(history.data(history.index(i), Qt.ItemDataRole.DecorationRole), QPixmap)
+                window.thumbnails.get(history.row(i)["thumbnail_url"]) is not None
                 or history.row(i)["status"] not in ("done", "duplicate")
                 for i in range(shown)
             )

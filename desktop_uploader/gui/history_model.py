@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QIcon
 
 RowRole = Qt.ItemDataRole.UserRole + 1
 PAGE_SIZE = 200
@@ -75,7 +76,8 @@ class HistoryModel(QAbstractListModel):
             if row["status"] not in UPLOADED:
                 return self._icons.get("warning")
             pixmap = self._thumbnails.get(row["thumbnail_url"]) if self._thumbnails else None
-            return pixmap if pixmap is not None else self._icons.get("image")
+            # an icon, not the pixmap: every item is drawn in the same icon box (uniform sizes)
+            return QIcon(pixmap) if pixmap is not None else self._icons.get("image")
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [row["display_name"], f"{when(row)} · {row['profile']} · {row['status']}"]
             if row["status"] in UPLOADED:

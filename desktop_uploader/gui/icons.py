@@ -11,7 +11,7 @@ from PySide6.QtSvg import QSvgRenderer
 from desktop_uploader.assets import icons_dir
 
 ICON_DIR: Path = icons_dir()  # inside the frozen bundle too (importlib.resources)
-_SIZES = (16, 22, 24, 32, 48, 64)
+_SIZES = (16, 22, 24, 32, 48, 64, 128)
 _cache: dict[tuple[str, str], QIcon] = {}
 
 

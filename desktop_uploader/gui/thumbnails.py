@@ -9,8 +9,8 @@ import urllib.request
 from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QImage, QPainter, QPixmap
 
 from desktop_uploader.gui.workers import TaskRunner
 from desktop_uploader.paths import atomic_write
@@ -76,8 +76,14 @@ class ThumbnailCache(QObject):
             self._failed.add(url)
             return
         width, height, data = pixels
-        image = QImage(data, width, height, 4 * width, QImage.Format.Format_RGBA8888).copy()
-        self._memory[url] = QPixmap.fromImage(image)
+        image = QImage(data, width, height, 4 * width, QImage.Format.Format_RGBA8888)
+        # centred in a square, so every item of the gallery has the same icon box
+        square = QPixmap(self._size, self._size)
+        square.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(square)
+        painter.drawImage((self._size - width) // 2, (self._size - height) // 2, image)
+        painter.end()
+        self._memory[url] = square
         while len(self._memory) > self._capacity:
             self._memory.popitem(last=False)
         self.ready.emit(url)

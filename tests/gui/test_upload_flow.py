@@ -6,7 +6,6 @@ import urllib.request
 
 from gui_helpers import WAIT_MS, drop_files, stages
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QApplication
 
 from desktop_uploader.gui.history_model import RowRole
@@ -38,7 +37,10 @@ def test_dropped_files_upload_and_show_in_history(window, images, qtbot):
     first = history.index(0)
     history.data(first, Qt.ItemDataRole.DecorationRole)  # asks for the thumbnail
     qtbot.waitUntil(
-        lambda: isinstance(history.data(first, Qt.ItemDataRole.DecorationRole), QPixmap),
+        lambda: (
+            history.data(first, Qt.ItemDataRole.DecorationRole).cacheKey()
+            != window.history_model._icons["image"].cacheKey()
+        ),
         timeout=WAIT_MS,
     )
 
