@@ -1,8 +1,9 @@
 """The history gallery's model: finished jobs from the journal, a page at a time.
 
 Rows are fetched with LIMIT/OFFSET only when the view scrolls near the end (``fetchMore``), so
-100,000 journal rows cost one page of memory until the user scrolls. Thumbnails come from the
-``ThumbnailCache`` (loaded off the GUI thread).
+100,000 journal rows cost one page of memory until the user scrolls. With a ``TaskRunner`` the
+queries (pages and searches) run on a worker thread and the rows arrive a moment later; without
+one (tests of laziness) they run inline. Thumbnails come from the ``ThumbnailCache``.
 """
 
 from __future__ import annotations
@@ -26,10 +27,20 @@ class HistoryModel(QAbstractListModel):
     """One item per finished job, newest first; ``set_search`` filters in the journal."""
 
     def __init__(
-        self, journal, thumbnails=None, icons=None, page_size: int = PAGE_SIZE, parent=None
+        self,
+        journal,
+        thumbnails=None,
+        icons=None,
+        page_size: int = PAGE_SIZE,
+        runner=None,
+        parent=None,
     ) -> None:
         super().__init__(parent)
         self._journal = journal
+        self._runner = runner
+        self._loading = False
+        self._generation = 0  # bumped by each reload: late pages of an old search are dropped
+        self._early: list[dict] = []  # finished while a page was loading
         self._thumbnails = thumbnails
         self._icons = icons or {}  # "image" / "warning" placeholders
         self._page = page_size
@@ -44,25 +55,44 @@ class HistoryModel(QAbstractListModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._exhausted
+        return not parent.isValid() and not self._exhausted and not self._loading
 
     def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or self._exhausted:
+        if parent.isValid() or self._exhausted or self._loading:
             return
-        page = self._journal.history(
-            search=self._search or None, limit=self._page, offset=len(self._rows)
+        args = (self._search or None, self._page, len(self._rows))
+        generation = self._generation
+        if self._runner is None:
+            self._add_page(generation, self._query(*args), None)
+            return
+        self._loading = True
+        self._runner.run(
+            self._query, *args, callback=lambda page, err: self._add_page(generation, page, err)
         )
+
+    def _query(self, search: str | None, limit: int, offset: int) -> list[dict]:
+        return self._journal.history(search=search, limit=limit, offset=offset)
+
+    def _add_page(self, generation: int, page: list[dict] | None, error) -> None:
+        if generation != self._generation:
+            return  # a page of a search the user has since changed
+        self._loading = False
         self.pages_loaded += 1
+        if error is not None or page is None:
+            self._exhausted = True
+            return
         if len(page) < self._page:
             self._exhausted = True
         page = [r for r in page if r["id"] not in self._ids]
-        if not page:
-            return
-        first = len(self._rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
-        self._rows.extend(page)
-        self._ids.update(r["id"] for r in page)
-        self.endInsertRows()
+        if page:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+            self._rows.extend(page)
+            self._ids.update(r["id"] for r in page)
+            self.endInsertRows()
+        early, self._early = self._early, []
+        for row in early:
+            self.add_row(row)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or index.row() >= len(self._rows):
@@ -106,20 +136,22 @@ class HistoryModel(QAbstractListModel):
         self.reload()
 
     def reload(self) -> None:
+        self._generation += 1
         self.beginResetModel()
-        self._rows, self._ids, self._exhausted = [], set(), False
+        self._rows, self._ids, self._exhausted, self._loading = [], set(), False, False
         self.endResetModel()
         self.fetchMore()
 
-    def add_finished(self, job_id: int) -> None:
-        """A job just finished: put it on top (when it matches the search)."""
-        if job_id in self._ids:
+    def add_row(self, row: dict) -> None:
+        """A job just finished (``row`` as the journal has it): show it in its place, newest
+        first, when it matches the search. No journal query: the GUI thread never waits."""
+        job_id = row["id"]
+        if job_id in self._ids or row["status"] not in UPLOADED + ("rejected", "failed"):
             return
-        if self._search:
-            self.reload()
+        if self._loading:
+            self._early.append(row)
             return
-        row = self._journal.job(job_id)
-        if row is None or row["status"] not in UPLOADED + ("rejected", "failed", "cancelled"):
+        if self._search and not self._matches(row):
             return
         # newest first by id, like the journal query (jobs finish out of order)
         at = next((i for i, r in enumerate(self._rows) if r["id"] < job_id), len(self._rows))
@@ -129,6 +161,12 @@ class HistoryModel(QAbstractListModel):
         self._rows.insert(at, row)
         self._ids.add(job_id)
         self.endInsertRows()
+
+    def _matches(self, row: dict) -> bool:
+        """The search's LIKE, for a row that arrives while a search is shown."""
+        needle = self._search.lower()
+        fields = ("display_name", "source", "profile", "status", "url", "code")
+        return any(needle in str(row.get(f) or "").lower() for f in fields) or needle in when(row)
 
     def remove_job(self, job_id: int) -> None:
         for i, r in enumerate(self._rows):

@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
             app.journal,
             self.thumbnails,
             {"image": placeholder, "warning": icon("warning")},
+            runner=self.tasks,
             parent=self,
         )
         self._build_actions()
@@ -117,6 +118,8 @@ class MainWindow(QMainWindow):
         self.refresh_settings()
         self.history_model.fetchMore()
         self.tasks.run(warm_up, app, callback=self._warmed_up)
+        self.watcher = None  # the watched folders (desktop_uploader.watch), while any exist
+        self._restart_watching()
 
     def _warmed_up(self, _result, error) -> None:
         if error is not None:
@@ -281,9 +284,24 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def _restart_watching(self) -> None:
+        """(Re)start watching the configured folders; errors become a message, not a crash."""
+        from desktop_uploader.watch import watch_configured_folders
+
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+        try:
+            self.watcher = watch_configured_folders(
+                self.app.engine, self.app.journal, self.app.settings
+            )
+        except (OSError, UploaderError) as e:
+            self.show_error("Cannot watch folders", str(e))
+
     def _settings_saved(self) -> None:
         # connections opened with the old settings are closed once no job uses them
         self._reconnect_pending = not self.app.engine.forget_uploaders()
+        self._restart_watching()
         self.refresh_settings()
         self.notify("Settings saved.")
 
@@ -367,12 +385,20 @@ class MainWindow(QMainWindow):
         desktop = self.app.settings.desktop
         uploaded = [r for r in rows if r.stage in ("done", "duplicate") and r.result]
         for r in rows:
-            if r.stage != "cancelled":
-                self.history_model.add_finished(r.job_id)
+            if r.result is not None and r.stage != "cancelled":
+                self.history_model.add_row(self._history_row(r))
         links = []
         for r in uploaded:
             res = r.result
-            link = link_text(desktop.link_format, res.url, r.name, res.width, res.height)
+            link = link_text(
+                desktop.link_format,
+                res.url,
+                r.name,
+                res.width,
+                res.height,
+                variants=res.variants,
+                lqip=res.lqip,
+            )
             links.append(link)
             if self.tray:
                 self.tray.add_recent(r.name, link)
@@ -390,6 +416,32 @@ class MainWindow(QMainWindow):
             r = rejected[-1]
             more = f" (and {len(rejected) - 1} more)" if len(rejected) > 1 else ""
             self.notify(f"Rejected {r.name}{more}: {r.message}", title="File rejected")
+
+    def _history_row(self, r: QueueRow) -> dict:
+        """The journal row of a job that just finished, built from its result (no query)."""
+        res = r.result
+        job = self.app.engine.job(r.job_id)
+        now = time.time()
+        return {
+            "id": r.job_id,
+            "source": r.source,
+            "display_name": r.name,
+            "status": res.status,
+            "code": res.code,
+            "reason": res.reason,
+            "url": res.url,
+            "thumbnail_url": res.thumbnail_url,
+            "key": res.key,
+            "thumbnail_key": res.thumbnail_key,
+            "sha256": res.sha256,
+            "bytes": res.bytes,
+            "width": res.width,
+            "height": res.height,
+            "had_gps": res.had_gps,
+            "profile": job.profile if job else self.destination_box.currentText(),
+            "created_at": now,
+            "finished_at": now,
+        }
 
     def _pause_all_toggled(self, paused: bool) -> None:
         if paused:
@@ -447,6 +499,9 @@ class MainWindow(QMainWindow):
         if self._shut and not hasattr(self, "bridge"):
             return
         self._shut = True
+        if getattr(self, "watcher", None) is not None:
+            self.watcher.stop()
+            self.watcher = None
         bridge = self.__dict__.pop("bridge", None)
         if bridge is not None:
             bridge.close()

@@ -160,8 +160,9 @@ class WatchedFoldersPage(QWidget):
         row.addWidget(remove)
         row.addStretch(1)
         note = QLabel(
-            "These folders are saved with your settings. Watching them needs the "
-            "folder watcher, which is not part of this version yet."
+            "New images in these folders are uploaded by themselves once they are complete "
+            "(unchanged for a moment; partial downloads are ignored). Include/exclude patterns "
+            "and polling for network shares are set in settings.toml."
         )
         note.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -181,7 +182,9 @@ class WatchedFoldersPage(QWidget):
     def add_folder(self, folder: WatchedFolder) -> None:
         r = self.table.rowCount()
         self.table.insertRow(r)
-        self.table.setItem(r, 0, QTableWidgetItem(folder.path))
+        path_item = QTableWidgetItem(folder.path)
+        path_item.setData(Qt.ItemDataRole.UserRole, folder)  # keeps the fields not shown here
+        self.table.setItem(r, 0, path_item)
         dest = QComboBox()
         dest.setAccessibleName("Destination for this folder")
         dest.addItem("(default)", "")
@@ -208,9 +211,11 @@ class WatchedFoldersPage(QWidget):
             if not path:
                 continue
             done = self.table.item(r, 4)
+            base = self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) or WatchedFolder(path)
             out.append(
-                WatchedFolder(
-                    path,
+                dataclasses.replace(
+                    base,
+                    path=path,
                     destination=self.table.cellWidget(r, 1).currentData() or "",
                     recursive=self.table.cellWidget(r, 2).isChecked(),
                     originals=self.table.cellWidget(r, 3).currentData(),

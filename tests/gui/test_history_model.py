@@ -78,3 +78,31 @@ def test_search_reloads_from_the_first_page(big_journal, qtbot):
     assert model.rowCount() == 11
     model.set_search("")
     assert model.rowCount() == PAGE_SIZE
+
+
+def test_queries_run_off_the_gui_thread_and_stale_searches_are_dropped(big_journal, qtbot):
+    import threading
+
+    from desktop_uploader.gui.workers import TaskRunner
+
+    runner = TaskRunner(2, "test-history")
+    threads: list[str] = []
+    original = HistoryModel._query
+
+    def recording(self, *args):
+        threads.append(threading.current_thread().name)
+        return original(self, *args)
+
+    model = HistoryModel(big_journal, runner=runner)
+    model._query = recording.__get__(model)
+    try:
+        model.fetchMore()
+        assert model.rowCount() == 0 and not model.canFetchMore()  # loading, not blocking
+        qtbot.waitUntil(lambda: model.rowCount() == PAGE_SIZE)
+        model.set_search("photo-4242")  # typed quickly: the first search's rows never show
+        model.set_search("photo-99999.jpg")
+        qtbot.waitUntil(lambda: model.pages_loaded == 2 and model.rowCount() == 1)
+        assert model.index(0).data() == "photo-99999.jpg"
+        assert all(name.startswith("test-history") for name in threads)
+    finally:
+        runner.close()
