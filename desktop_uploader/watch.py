@@ -64,7 +64,9 @@ PARTIAL_SUFFIXES = (
     ".swp",
     "~",
 )
-CLOSED_GRACE = 0.2  # after the writer closed the file (inotify), unchanged this long is enough
+# After the writer closed the file (inotify) or it was renamed into place, unchanged this long
+# is enough; otherwise the folder's ``stable_seconds``.
+CLOSED_GRACE = 0.2
 
 
 def is_partial_name(name: str) -> bool:
@@ -80,7 +82,7 @@ class _Candidate:
     size: int = -1
     mtime_ns: int = -1
     since: float = 0.0  # when size/mtime last changed (monotonic)
-    closed: bool = False  # the writer closed it (inotify IN_CLOSE_WRITE)
+    closed: bool = False  # the writer closed it (inotify IN_CLOSE_WRITE) or renamed it in
 
 
 @dataclass
@@ -132,10 +134,12 @@ class _EnqueueHandler(FileSystemEventHandler):
             if kind in ("created", "moved"):
                 self._q.put(("dir", path))  # a folder moved in: its files are new too
             return
-        if kind in ("created", "modified", "moved"):
+        if kind in ("created", "modified"):
             self._q.put(("file", path))
-        elif kind == "closed":
-            self._q.put(("closed", path))
+        elif kind in ("closed", "moved"):
+            # the writer closed it, or it was renamed into place (how browsers and sync
+            # clients finish a download): a strong sign it is complete
+            self._q.put(("complete", path))
 
 
 class FolderWatcher:
@@ -285,7 +289,7 @@ class FolderWatcher:
                 continue
             rule = self._rule_for(path)
             if rule is not None:
-                self._add(str(path), rule, closed=kind == "closed")
+                self._add(str(path), rule, closed=kind == "complete")
 
     def _check_candidates(self) -> None:
         now = time.monotonic()
@@ -416,3 +420,14 @@ def _walk(root: Path, recursive: bool):
                         yield e.path, st.st_size, st.st_mtime_ns
                 except OSError:
                     continue
+
+
+def watch_configured_folders(engine, journal, settings: Settings) -> FolderWatcher | None:
+    """Start watching the settings' watched folders that exist (the GUI's entry point);
+    None when there are none. Call ``stop()`` on the result before the engine shuts down."""
+    folders = [f for f in settings.watched_folders if Path(f.path).expanduser().is_dir()]
+    if not folders:
+        return None
+    watcher = FolderWatcher(engine, journal, settings, folders)
+    watcher.start()
+    return watcher
