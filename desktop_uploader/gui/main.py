@@ -41,9 +41,23 @@ def run_gui(argv: list[str] | None = None) -> int:
     window = MainWindow(app)
     relay.message.connect(window.notify)
     window.closed.connect(qt_app.quit)
+    stop_on_signals(window)
     window.show()
     try:
         return qt_app.exec()
     finally:
         window.shutdown()
         app.close()
+
+
+def stop_on_signals(window) -> None:
+    """Ctrl+C / SIGTERM close the window cleanly. Python runs signal handlers only when it gets
+    control, so the C-level handler's wake-up byte is watched by the GUI's event loop."""
+    import signal
+
+    from desktop_uploader.gui.waker import Waker
+
+    waker = Waker(lambda: None, window)  # its slot runs Python, and with it the handlers
+    signal.set_wakeup_fd(waker._write.fileno(), warn_on_full_buffer=False)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: window.quit())
