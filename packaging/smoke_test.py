@@ -77,6 +77,7 @@ def leftover_store_pids(home: Path) -> list[int]:
 
 
 def run(exe: Path, timeout: float) -> int:
+    exe = exe.absolute()  # the app runs in its temporary home
     if not exe.is_file():
         print(f"smoke_test: no frozen app at {exe} (build it: make bundle)", file=sys.stderr)
         return 2
