@@ -140,10 +140,16 @@ def _run_steps() -> None:
     app = App(notice=notices.append)
     setup_logging(app.paths)
     store = app.local_store
+    from desktop_uploader.localstore import find_weed
+
+    weed = Path(find_weed())
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle and not weed.is_relative_to(Path(bundle).resolve()):
+        raise SmokeFailure(f"the frozen app would run weed from outside the bundle: {weed}")
     try:
         t = time.monotonic()
         status = store.start()
-        _say("local store", f"S3 {status.s3_endpoint} in {time.monotonic() - t:.1f} s")
+        _say("local store", f"S3 {status.s3_endpoint} in {time.monotonic() - t:.1f} s, {weed}")
         _upload_sample(app, assets.sample("harbour.jpg"))
         _open_and_close_window(app)
     finally:
@@ -161,6 +167,16 @@ def _check_libraries() -> None:
     import importlib
 
     import keyring.backend
+
+    from desktop_uploader import assets
+
+    icons = assets.icons_dir()
+    if not (icons / "app.svg").is_file():
+        raise SmokeFailure(f"the app icon is missing from {icons}")
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle and not icons.is_relative_to(Path(bundle)):
+        raise SmokeFailure(f"the frozen app reads its icons from outside the bundle: {icons}")
+    _say("resources", str(assets.resources_dir()))
 
     expected = KEYRING_BACKEND_FOR.get(sys.platform)
     if expected:
