@@ -442,6 +442,7 @@ def cmd_history(app, args) -> int:
                         if k in r
                     }
                     | {"job_id": r["id"], "had_gps": bool(r["had_gps"])}
+                    | {"variants": json.loads(r.get("variants") or "[]")}
                 )
             )
         return EXIT_OK

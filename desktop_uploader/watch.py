@@ -64,9 +64,10 @@ PARTIAL_SUFFIXES = (
     ".swp",
     "~",
 )
-# After the writer closed the file (inotify) or it was renamed into place, unchanged this long
-# is enough; otherwise the folder's ``stable_seconds``.
-CLOSED_GRACE = 0.2
+# After the writer closed the file (inotify) or it was renamed into place (atomic: how browsers
+# and sync clients finish a download), unchanged this long is enough; otherwise the folder's
+# ``stable_seconds``.
+GRACE = {"closed": 0.2, "renamed": 0.05}
 
 
 def is_partial_name(name: str) -> bool:
@@ -82,7 +83,7 @@ class _Candidate:
     size: int = -1
     mtime_ns: int = -1
     since: float = 0.0  # when size/mtime last changed (monotonic)
-    closed: bool = False  # the writer closed it (inotify IN_CLOSE_WRITE) or renamed it in
+    grace: float | None = None  # shorter wait: the writer closed it, or it was renamed in
 
 
 @dataclass
@@ -136,10 +137,10 @@ class _EnqueueHandler(FileSystemEventHandler):
             return
         if kind in ("created", "modified"):
             self._q.put(("file", path))
-        elif kind in ("closed", "moved"):
-            # the writer closed it, or it was renamed into place (how browsers and sync
-            # clients finish a download): a strong sign it is complete
-            self._q.put(("complete", path))
+        elif kind == "closed":
+            self._q.put(("closed", path))
+        elif kind == "moved":
+            self._q.put(("renamed", path))
 
 
 class FolderWatcher:
@@ -153,7 +154,7 @@ class FolderWatcher:
         folders: Iterable[WatchedFolder] | None = None,
         max_in_flight: int = 16,
         poll_interval: float = 1.0,
-        tick: float = 0.1,
+        tick: float = 0.05,
         on_result: Callable[[Path, JobResult], None] | None = None,
     ) -> None:
         self.engine = engine
@@ -267,12 +268,13 @@ class FolderWatcher:
                 best = rule
         return best if best is not None and best.wants(path) else None
 
-    def _add(self, path: str, rule: _Rule, closed: bool = False) -> None:
+    def _add(self, path: str, rule: _Rule, grace: float | None = None) -> None:
         with self._lock:
             c = self._candidates.get(path)
             if c is None:
                 c = self._candidates[path] = _Candidate(rule, since=time.monotonic())
-            c.closed = c.closed or closed
+            if grace is not None:
+                c.grace = grace if c.grace is None else min(c.grace, grace)
 
     def _drain_events(self) -> None:
         while True:
@@ -289,7 +291,7 @@ class FolderWatcher:
                 continue
             rule = self._rule_for(path)
             if rule is not None:
-                self._add(str(path), rule, closed=kind == "complete")
+                self._add(str(path), rule, GRACE.get(kind))
 
     def _check_candidates(self) -> None:
         now = time.monotonic()
@@ -305,8 +307,10 @@ class FolderWatcher:
             if (st.st_size, st.st_mtime_ns) != (c.size, c.mtime_ns):
                 c.size, c.mtime_ns, c.since = st.st_size, st.st_mtime_ns, now
                 continue
-            wait = min(CLOSED_GRACE, c.rule.folder.stable_seconds) if c.closed else None
-            if now - c.since < (wait if wait is not None else c.rule.folder.stable_seconds):
+            wait = c.rule.folder.stable_seconds
+            if c.grace is not None:
+                wait = min(wait, c.grace)
+            if now - c.since < wait:
                 continue
             with self._lock:
                 if path in self._in_flight:

@@ -94,6 +94,29 @@ def test_partial_names():
         assert not is_partial_name(name), name
 
 
+def test_folder_rules_globs_recursion_and_done_folder(app, tmp_path):
+    root = tmp_path / "w"
+    folder = WatchedFolder(
+        str(root),
+        "test",
+        include=["*.jpg", "raw/*.png"],
+        exclude=["*-draft.*"],
+        originals="move",
+    )
+    [rule] = FolderWatcher(app.engine, app.journal, app.settings, [folder]).rules
+    r = rule.root
+    assert rule.wants(r / "a.JPG") and rule.wants(r / "sub" / "b.jpg")
+    assert rule.wants(r / "raw" / "c.png") and not rule.wants(r / "d.png")
+    assert not rule.wants(r / "e-draft.jpg")
+    assert not rule.wants(r / ".cache" / "f.jpg") and not rule.wants(r / "g.jpg.part")
+    assert not rule.wants(r / "done" / "h.jpg")  # the default done folder is not watched
+    assert not rule.wants(tmp_path / "elsewhere.jpg")
+    flat = WatchedFolder(str(root), "test", recursive=False)
+    [rule] = FolderWatcher(app.engine, app.journal, app.settings, [flat]).rules
+    assert rule.wants(r / "a.webp") and not rule.wants(r / "sub" / "b.jpg")
+    assert not rule.wants(r / "notes.txt")  # default: image file types only
+
+
 @pytest.mark.parametrize("polling", [False, True], ids=["native", "polling"])
 def test_slow_writer_partial_names_and_renames(app, tmp_path, polling):
     inbox = tmp_path / "inbox"

@@ -20,6 +20,7 @@ def test_main_window_uploads_from_a_watched_folder(app, qtbot, tmp_path):
     qtbot.addWidget(w)
     try:
         assert w.watcher is not None
+        assert w.watch_label.text() == "Watching 1 folder"
         (inbox / "dropped.jpg").write_bytes(jpeg_bytes(scene(160, 120, seed=31)))
 
         def uploaded() -> bool:

@@ -6,7 +6,7 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -119,6 +119,12 @@ class MainWindow(QMainWindow):
         self.history_model.fetchMore()
         self.tasks.run(warm_up, app, callback=self._warmed_up)
         self.watcher = None  # the watched folders (desktop_uploader.watch), while any exist
+        self.watch_label = QLabel()
+        self.watch_label.setAccessibleName("Watched folders backlog")
+        self.statusBar().addPermanentWidget(self.watch_label)
+        self.watch_timer = QTimer(self)
+        self.watch_timer.setInterval(1000)
+        self.watch_timer.timeout.connect(self._show_watch_backlog)
         self._restart_watching()
 
     def _warmed_up(self, _result, error) -> None:
@@ -297,6 +303,22 @@ class MainWindow(QMainWindow):
             )
         except (OSError, UploaderError) as e:
             self.show_error("Cannot watch folders", str(e))
+        if self.watcher is not None:
+            self.watch_timer.start()
+        else:
+            self.watch_timer.stop()
+        self._show_watch_backlog()
+
+    def _show_watch_backlog(self) -> None:
+        """Status bar: how many folders are watched and how many files wait (bursts)."""
+        w = self.watcher
+        if w is None:
+            self.watch_label.setText("")
+            return
+        b = w.backlog()
+        waiting = b["settling"] + b["queued"]
+        text = f"Watching {len(w.rules)} folder{'s' if len(w.rules) != 1 else ''}"
+        self.watch_label.setText(text + (f" — {waiting} waiting" if waiting else ""))
 
     def _settings_saved(self) -> None:
         # connections opened with the old settings are closed once no job uses them
@@ -500,6 +522,7 @@ class MainWindow(QMainWindow):
             return
         self._shut = True
         if getattr(self, "watcher", None) is not None:
+            self.watch_timer.stop()
             self.watcher.stop()
             self.watcher = None
         bridge = self.__dict__.pop("bridge", None)
