@@ -214,9 +214,14 @@ def test_restart_finds_new_and_replaced_files_only(app, tmp_path):
     with Watching(app, inbox, stable_seconds=0.3) as w2:
         wait_for(lambda: w2.count() >= 2, 60, "uploads after restart")
         time.sleep(1.0)
-    assert sorted(w2.results) == ["b.jpg", "c.png"]  # a.jpg was not uploaded again
+        assert sorted(w2.results) == ["b.jpg", "c.png"]  # a.jpg was not uploaded again
+        # replaced while watched: uploaded again, as a new version under a new key
+        (inbox / "a.jpg").write_bytes(jpeg_bytes(scene(140, 100, seed=5)))
+        wait_for(lambda: w2.count() >= 3, 60, "the replaced file")
     b2 = w2.results["b.jpg"][0]
     assert b2.status == "done" and b2.key != first["b.jpg"].key and b2.width == 130
+    [a2] = w2.results["a.jpg"]
+    assert a2.status == "done" and a2.key != first["a.jpg"].key and a2.width == 140
 
 
 def test_startup_scan_of_known_files_submits_nothing(app, tmp_path):
