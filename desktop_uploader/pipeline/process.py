@@ -130,18 +130,48 @@ def target_size(width: int, height: int, max_size: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+# What ImageOps.exif_transpose does for each EXIF orientation.
+_ORIENT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+# Modes Pillow resamples directly (others are converted to RGB/RGBA first).
+_RESAMPLABLE = ("RGB", "RGBA", "L", "LA", "CMYK")
+
+
+def _orientation(im: Image.Image) -> int:
+    try:
+        return int(im.getexif().get(0x0112, 1) or 1)
+    except Exception:  # malformed EXIF: show the pixels as stored
+        return 1
+
+
 def _load_still(im: Image.Image, probe: Probe, max_size: int) -> Image.Image:
     if probe.format == "JPEG":
         # Decode at 1/2, 1/4 or 1/8 scale in the DCT domain when the output is that much smaller.
         w, h = target_size(*im.size, max_size)
         im.draft("RGB" if im.mode != "CMYK" else "CMYK", (w, h))
     im.load()
-    oriented = ImageOps.exif_transpose(im)
-    rgb = _to_srgb(oriented, im.info.get("icc_profile"))
-    size = target_size(*rgb.size, max_size)
-    if size != rgb.size:
-        rgb = rgb.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-    return rgb
+    icc = im.info.get("icc_profile")
+    if im.mode not in _RESAMPLABLE:
+        return _resize_then_orient(_to_srgb(im, icc), _orientation(im), max_size)
+    # Resize first, then orient and convert colour: both then touch a quarter of the pixels
+    # of a 12-MP photo. Resampling commutes with the flips and quarter turns of EXIF
+    # orientation, and target_size is symmetric, so the result is the same image.
+    return _to_srgb(_resize_then_orient(im, _orientation(im), max_size), icc)
+
+
+def _resize_then_orient(im: Image.Image, orientation: int, max_size: int) -> Image.Image:
+    size = target_size(*im.size, max_size)
+    if size != im.size:
+        im = im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    t = _ORIENT.get(orientation)
+    return im.transpose(t) if t is not None else im
 
 
 def _load_animation(im: Image.Image, max_size: int) -> tuple[list[Image.Image], list[int]]:
@@ -174,6 +204,15 @@ def _to_8bit(im: Image.Image) -> Image.Image:
     return im
 
 
+def _is_srgb(profile: ImageCms.ImageCmsProfile) -> bool:
+    """An RGB profile that says it is sRGB IEC 61966-2.1 (as cameras and phones embed)."""
+    try:
+        desc = ImageCms.getProfileDescription(profile).strip().lower()
+    except ImageCms.PyCMSError:
+        return False
+    return desc.startswith("srgb") and profile.profile.xcolor_space.strip() == "RGB"
+
+
 def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
     """Pixels in sRGB (RGB or RGBA mode); an embedded ICC profile is applied, never copied."""
     im = _to_8bit(im)
@@ -181,6 +220,8 @@ def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
     if icc:
         try:
             src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            if im.mode in ("RGB", "RGBA") and _is_srgb(src):
+                return im  # already sRGB (most phone photos): the transform is an identity
             if im.mode not in ("RGB", "RGBA", "CMYK", "L"):
                 im = im.convert("RGBA" if alpha else "RGB")
             out_mode = "RGBA" if im.mode == "RGBA" else "RGB"
