@@ -201,7 +201,12 @@ def _check_libraries() -> None:
     from desktop_uploader.pipeline import scanners
 
     t = time.monotonic()
-    scanners.load_content_model()
+    try:
+        scanners.load_content_model()
+    except ImportError as e:  # a build without NudeNet (DU_BUNDLE_NUDENET=0)
+        raise SmokeFailure(
+            f"this build has no content check ({e}), which the default policy needs"
+        ) from e
     _say("content model", f"NudeNet loaded in {time.monotonic() - t:.2f} s")
 
 
