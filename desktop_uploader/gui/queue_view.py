@@ -78,10 +78,12 @@ class QueueView(QTableView):
         super().setModel(model)
         header = self.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        # fixed widths: ResizeToContents would ask the model for every row on every change
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(0, 240)
+        header.resizeSection(1, 170)
         header.resizeSection(2, 230)
         for signal in (model.rowsInserted, model.modelReset, model.rowsRemoved):
             signal.connect(self.viewport().update)
