@@ -52,16 +52,17 @@ def make_inputs(folder, exiftool: str) -> dict[str, object]:
     info.add_text("Comment", "Secret zipped comment", zip=True)  # zTXt
     info.add_itxt("Description", "Secret place, 52.52N 13.41E")  # iTXt
     info.add_itxt("XML:com.adobe.xmp", XMP.decode())  # XMP in iTXt
-    pic.save(png, "PNG", pnginfo=info, exif=camera_exif().tobytes())  # eXIf
+    # each input its own picture: two lossless sources of one picture give one output
+    scene(320, 240, seed=14).save(png, "PNG", pnginfo=info, exif=camera_exif().tobytes())
     files["png"] = png
 
     heic = folder / "phone.heic"
-    heic.write_bytes(heic_bytes(pic))
+    heic.write_bytes(heic_bytes(scene(320, 240, seed=15)))
     add_with_exiftool(exiftool, heic, "-XMP-dc:Creator=Secret Photographer")
     files["heic"] = heic
 
     tif = folder / "scan.tif"
-    pic.save(tif, "TIFF", exif=camera_exif().tobytes())
+    scene(320, 240, seed=16).save(tif, "TIFF", exif=camera_exif().tobytes())
     add_with_exiftool(exiftool, tif, "-XMP-dc:Creator=Secret Photographer", "-IPTC:By-line=Secret")
     files["tiff"] = tif
     return files
