@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -56,6 +57,7 @@ class Job:
     findings: tuple = ()
     warnings: tuple[str, ...] = ()  # accepted, but worth telling (trailing data, not scanned)
     variants: tuple = ()  # responsive renditions (preset ``widths``), made after processing
+    out_dir: Path | None = None  # ``process --out``: write the outputs here instead of uploading
 
 
 class Engine:
@@ -121,11 +123,14 @@ class Engine:
                 log.exception("event subscriber failed on %s", kind)
 
     # -- submitting ----------------------------------------------------------------------
-    def submit(self, path: Path, profile: str, preset: Preset) -> Job:
-        """Queue one file; the job's future resolves to its ``JobResult`` (never raises)."""
+    def submit(self, path: Path, profile: str, preset: Preset, out_dir: Path | None = None) -> Job:
+        """Queue one file; the job's future resolves to its ``JobResult`` (never raises).
+
+        With ``out_dir`` the file is validated and processed exactly as for an upload (the
+        destination's policies apply) and the outputs are written to that folder instead."""
         name = display_name(path)
         job_id = self.journal.add_job(str(path), name, profile, preset.name, preset.fingerprint())
-        job = Job(job_id, path, name, profile, preset, Future())
+        job = Job(job_id, path, name, profile, preset, Future(), out_dir=out_dir)
         with self._lock:
             self._jobs[job_id] = job
         self._emit(ev.QUEUED, job, name=name)
@@ -367,17 +372,22 @@ class Engine:
         source_sha, source_size = scanned.sha256, scanned.size
         job.warnings = tuple(w for w in (scanned.warning, *info.warnings) if w)
         for w in job.warnings:
-            log.warning("job %s (%s): %s", job.id, job.source, w)
+            log.info("job %s (%s): %s", job.id, job.source, w)  # the scanner logs its own state
             self._emit(ev.STAGE, job, stage="validating", warning=w)
         self.journal.update_job(
             job.id, source_sha256=source_sha, source_size=source_size, had_gps=int(info.had_gps)
         )
-        prior = self.journal.find_uploaded(source_sha, job.profile, job.preset.fingerprint())
+        prior = None
+        if job.out_dir is None:
+            prior = self.journal.find_uploaded(source_sha, job.profile, job.preset.fingerprint())
         if prior and self._still_there(job.profile, prior):
             self._finish(job, self._result_from_row(job, prior, "duplicate", info))
             return
         self._set_stage(job, "processing")
         processed = self._process(job, info, source_sha)
+        if job.out_dir is not None:
+            self._export(job, info, source_sha, processed)
+            return
         job.variants = self._make_variants(job, info, processed)
         if job.findings:  # the content policy is "review": hold until the user decides
             top = job.findings[0]
@@ -403,6 +413,36 @@ class Engine:
         processed = decoded.processed
         self.journal.record_spool(job.id, source_sha, job.profile, fp, processed.to_records())
         return processed
+
+    def _export(self, job: Job, info: Probe, source_sha: str, processed: ProcessedImage) -> None:
+        """``process --out``: move the outputs from the spool to the chosen folder, named after
+        the source (``photo.webp``, ``photo.thumb.webp``; ``-<hash8>`` added on a clash)."""
+        assert job.out_dir is not None
+        job.out_dir.mkdir(parents=True, exist_ok=True)
+        stem = Path(job.name).stem or "image"
+        written = []
+        for r, suffix in ((processed.main, ""), (processed.thumbnail, ".thumb")):
+            dest = job.out_dir / f"{stem}{suffix}.{r.extension}"
+            if dest.exists():
+                dest = job.out_dir / f"{stem}-{r.sha256[:8]}{suffix}.{r.extension}"
+            shutil.move(r.path, dest)
+            written.append(dest)
+        self.journal.drop_spool_for(source_sha, job.profile, job.preset.fingerprint())
+        m = processed.main
+        self._finish(
+            job,
+            JobResult(
+                str(job.source),
+                "done",
+                sha256=m.sha256,
+                bytes=m.bytes,
+                width=m.width,
+                height=m.height,
+                had_gps=info.had_gps,
+                output=str(written[0]),
+                thumbnail_output=str(written[1]),
+            ),
+        )
 
     def _make_variants(self, job: Job, info: Probe, processed: ProcessedImage) -> tuple:
         """The preset's responsive set, made from the (trusted) main rendition."""
@@ -619,8 +659,9 @@ class Engine:
         result.job_id = job.id
         if result.reason is None and job.warnings:  # accepted with a note (e.g. trailing data)
             result.reason = " ".join(job.warnings)
+        exported = job.out_dir is not None and result.status == "done"
         fields = {
-            "status": result.status,
+            "status": "exported" if exported else result.status,  # not an upload: no history
             "code": result.code,
             "reason": result.reason,
             "key": result.key,

@@ -46,6 +46,9 @@ class JobResult:
     variants: list[dict[str, Any]] = field(default_factory=list)
     lqip: str | None = None
     stable_url: str | None = None
+    # ``process --out DIR``: where the outputs were written instead of uploaded
+    output: str | None = None
+    thumbnail_output: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The ``upload --json`` line: the promised fields first, then extras."""
@@ -66,4 +69,6 @@ class JobResult:
             "variants": self.variants,
             "lqip": self.lqip,
             "stable_url": self.stable_url,
+            "output": self.output,
+            "thumbnail_output": self.thumbnail_output,
         }
