@@ -108,3 +108,37 @@ def test_unknown_profile_is_a_clear_error(store_home):
     assert res.returncode == 2
     assert "There is no destination called 'nope'" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_process_writes_outputs_without_uploading(store_home, tmp_path, exiftool):
+    from support import exif_tags
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "holiday.jpg").write_bytes(jpeg_bytes(scene(900, 600, seed=91), orientation=6))
+    (src / "notes.jpg").write_text("not a picture")
+    out = tmp_path / "out"
+    res = run_cli("process", "--json", "--out", str(out), str(src), env_home=store_home)
+    assert res.returncode == 1, res.stderr  # one rejected
+    lines = {
+        json.loads(x)["source"].rsplit("/", 1)[-1]: json.loads(x) for x in res.stdout.splitlines()
+    }
+    ok = lines["holiday.jpg"]
+    assert ok["status"] == "done" and ok["url"] is None and ok["key"] is None
+    assert ok["output"] == str(out / "holiday.webp")
+    assert ok["thumbnail_output"] == str(out / "holiday.thumb.webp")
+    assert (ok["width"], ok["height"]) == (900, 600)
+    import hashlib
+
+    assert hashlib.sha256((out / "holiday.webp").read_bytes()).hexdigest() == ok["sha256"]
+    leaked = {
+        k: v
+        for k, v in exif_tags(exiftool, out / "holiday.webp").items()
+        if not k.startswith("RIFF:")
+    }
+    assert leaked == {}
+    assert lines["notes.jpg"]["status"] == "rejected"
+    assert lines["notes.jpg"]["code"] == "not_an_image"
+    assert sorted(p.name for p in out.iterdir()) == ["holiday.thumb.webp", "holiday.webp"]
+    hist = run_cli("history", "--json", "--search", "holiday", env_home=store_home)
+    assert hist.stdout.strip() == "", "local processing is not an upload: not in history"
