@@ -207,6 +207,7 @@ def cmd_upload(app, args) -> int:
         print("error: no files found in the given paths", file=sys.stderr)
         return EXIT_REJECTED
     engine = app.engine
+    _start_workers(engine)
     reporter = _Reporter(json_lines=args.json, total=len(files))
     unsubscribe = engine.subscribe(reporter.on_event)
     unsubscribe_holds = engine.subscribe(lambda e: _on_hold(engine, e))
@@ -246,6 +247,7 @@ def cmd_process(app, args) -> int:
         return EXIT_REJECTED
     out = Path(args.out).expanduser()
     engine = app.engine
+    _start_workers(engine)
     reporter = _Reporter(json_lines=args.json, total=len(files))
     unsubscribe = engine.subscribe(reporter.on_event)
     unsubscribe_holds = engine.subscribe(lambda e: _on_hold(engine, e))
@@ -265,6 +267,13 @@ def cmd_process(app, args) -> int:
     if "rejected" in statuses:
         return EXIT_REJECTED
     return EXIT_OK
+
+
+def _start_workers(engine) -> None:
+    """Start the decoder processes now: they import while the first file is hashed/scanned."""
+    decoder = getattr(getattr(engine, "checks", None), "decoder", None)
+    if decoder is not None and hasattr(decoder, "warm_up"):
+        decoder.warm_up()
 
 
 def _on_hold(engine, event) -> None:
