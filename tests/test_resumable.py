@@ -325,13 +325,13 @@ def test_changed_source_restarts_cleanly(app, tmp_path):
 def test_bandwidth_limit_is_shared_across_threads(monkeypatch):
     """The limiter's schedule, on a fake clock: N bytes at R bytes/s take N/R seconds in total,
     however many threads ask."""
-    from desktop_uploader.pipeline import upload
+    from desktop_uploader.pipeline import ratelimit
 
     clock = {"t": 0.0}
     slept = []
-    monkeypatch.setattr(upload.time, "monotonic", lambda: clock["t"])
-    monkeypatch.setattr(upload.time, "sleep", lambda s: slept.append(s))
-    lim = upload.RateLimiter(1_000_000)
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock["t"])
+    monkeypatch.setattr(ratelimit.time, "sleep", lambda s: slept.append(s))
+    lim = ratelimit.RateLimiter(1_000_000)
     threads = [threading.Thread(target=lim.take, args=(250_000,)) for _ in range(8)]
     for t in threads:
         t.start()

@@ -20,15 +20,26 @@ import time
 import zlib
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from desktop_uploader.config import Destination
-from desktop_uploader.credentials import S3Keys
 from desktop_uploader.errors import Interrupted, StorageError
 from desktop_uploader.journal import Journal
+from desktop_uploader.pipeline.ratelimit import RateLimiter, parse_rate
+from desktop_uploader.pipeline.s3client import Target, make_client, translate
 from desktop_uploader.providers import profile_for
+
+__all__ = [  # the upload stage's public names (some live in the modules above)
+    "MULTIPART_THRESHOLD",
+    "MiB",
+    "RateLimiter",
+    "Target",
+    "Uploader",
+    "make_client",
+    "parse_rate",
+    "part_size_for",
+    "translate",
+]
 
 log = logging.getLogger(__name__)
 
@@ -51,147 +62,6 @@ def part_size_for(total: int, preferred: int = 8 * MiB) -> int:
     while -(-total // size) > MAX_PARTS:
         size *= 2
     return min(size, MAX_PART)
-
-
-class RateLimiter:
-    """A token bucket shared by every upload thread: ``rate`` bytes per second overall."""
-
-    def __init__(self, rate: float) -> None:
-        self.rate = float(rate)
-        self._lock = threading.Lock()
-        self._next = time.monotonic()
-
-    def take(self, n: int) -> None:
-        """Wait until ``n`` more bytes may be sent."""
-        with self._lock:
-            now = time.monotonic()
-            start = max(self._next, now)
-            self._next = start + n / self.rate
-        delay = start - now
-        if delay > 0:
-            time.sleep(delay)
-
-
-def parse_rate(text: str) -> float:
-    """``20M`` → 20,000,000 bytes/s; k, M, G are decimal, Ki, Mi, Gi binary."""
-    t = text.strip().rstrip("Bb/s").strip()
-    units = {"k": 1e3, "m": 1e6, "g": 1e9, "ki": 1024, "mi": MiB, "gi": 1024 * MiB}
-    for suffix in sorted(units, key=len, reverse=True):
-        if t.lower().endswith(suffix):
-            return float(t[: -len(suffix)]) * units[suffix]
-    return float(t)
-
-
-@dataclass(frozen=True)
-class Target:
-    """A resolved destination: where to connect and what links point at."""
-
-    destination: Destination
-    endpoint: str | None
-    bucket: str
-    public_base_url: str
-    keys: S3Keys
-
-
-def make_client(target: Target, max_pool: int = 32) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    dest = target.destination
-    prof = profile_for(dest.provider)
-    mode = "when_supported" if prof.flexible_checksums else "when_required"
-    config = Config(
-        region_name=dest.region or prof.default_region,
-        signature_version="s3v4",
-        retries={"mode": "standard", "max_attempts": 5},
-        connect_timeout=dest.connect_timeout,
-        read_timeout=dest.read_timeout,
-        max_pool_connections=max_pool,
-        s3={
-            "addressing_style": dest.addressing_style or prof.addressing_style,
-            # Every request carries its own checksum the server verifies (Content-MD5 or
-            # x-amz-checksum-sha256), so SigV4 need not hash each payload again over plain HTTP.
-            "payload_signing_enabled": False,
-        },
-        request_checksum_calculation=mode,
-        response_checksum_validation=mode,
-        tcp_keepalive=True,
-    )
-    session = boto3.session.Session()
-    return session.client(
-        "s3",
-        endpoint_url=target.endpoint or None,
-        aws_access_key_id=target.keys.access_key_id,
-        aws_secret_access_key=target.keys.secret_access_key,
-        config=config,
-    )
-
-
-def translate(e: Exception, bucket: str) -> StorageError:
-    """Turn a botocore exception into a StorageError with a plain-language message."""
-    from botocore.exceptions import (
-        BotoCoreError,
-        ClientError,
-        ConnectionError,
-        EndpointConnectionError,
-        NoCredentialsError,
-        ReadTimeoutError,
-    )
-
-    if isinstance(e, StorageError):
-        return e
-    if isinstance(e, ClientError):
-        err = e.response.get("Error", {})
-        code = str(err.get("Code", ""))
-        status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken"):
-            return StorageError(
-                "The storage service did not accept the access key or secret "
-                f"({code}). Check the keys for this destination.",
-                code="bad_credentials",
-            )
-        if code == "NoSuchBucket" or (code == "404" and not err.get("Key")):
-            return StorageError(
-                f"The bucket '{bucket}' does not exist on this endpoint. Check the bucket name.",
-                code="no_such_bucket",
-            )
-        if code in ("AccessDenied", "403", "AllAccessDisabled"):
-            return StorageError(
-                f"The key is valid but may not write to bucket '{bucket}' (AccessDenied). "
-                "Give it write permission or use another key.",
-                code="access_denied",
-            )
-        if code in ("BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"):
-            return StorageError(
-                f"The server received different bytes than were sent ({code}); resending.",
-                code="checksum_mismatch",
-                transient=True,
-            )
-        transient = status >= 500 or status == 429 or code in ("SlowDown", "RequestTimeout")
-        return StorageError(
-            f"The storage service answered {status} {code}: {err.get('Message', '')}".strip(),
-            code="server_error" if transient else "request_refused",
-            transient=transient,
-        )
-    if isinstance(e, EndpointConnectionError | ConnectionError | ReadTimeoutError):
-        return StorageError(
-            f"Could not reach the storage service ({type(e).__name__}). Check the endpoint "
-            "address and your network; the upload stays queued.",
-            code="unreachable",
-            transient=True,
-        )
-    if isinstance(e, NoCredentialsError):
-        return StorageError(
-            "No access key is configured for this destination.", code="no_credentials"
-        )
-    if isinstance(e, BotoCoreError | OSError):
-        # e.g. a response cut short (IncompleteRead), a reset while reading: worth a retry
-        return StorageError(
-            f"The connection failed mid-request ({type(e).__name__}: {e}).",
-            code="connection_error",
-            transient=True,
-        )
-    return StorageError(f"Upload failed: {type(e).__name__}: {e}", code="upload_error")
 
 
 _CHECKSUM_FIELD = {"crc32": "ChecksumCRC32", "sha256": "ChecksumSHA256"}
