@@ -162,14 +162,15 @@ def test_frozen_cli_starts_and_stops_its_own_store_keeper(bundle, tmp_path):
 def test_linux_packages_install_and_run(bundle, tmp_path):
     """The .deb (dpkg-deb) and the .tar.gz + install.sh, both from the bundle."""
     assert shutil.which("dpkg-deb"), "dpkg-deb is part of dpkg on Debian"
+    out = tmp_path / "out"
     proc = subprocess.run(
-        [str(ROOT / "packaging" / "linux" / "build.sh"), "--fast"],
+        [str(ROOT / "packaging" / "linux" / "build.sh"), "--fast", "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    deb = ROOT / "dist" / f"desktop-uploader_{__version__}_amd64.deb"
+    deb = out / f"desktop-uploader_{__version__}_amd64.deb"
     info = subprocess.run(["dpkg-deb", "-f", str(deb)], capture_output=True, text=True).stdout
     assert f"Version: {__version__}" in info and "Package: desktop-uploader" in info
     listing = subprocess.run(["dpkg-deb", "-c", str(deb)], capture_output=True, text=True).stdout
@@ -193,7 +194,7 @@ def test_linux_packages_install_and_run(bundle, tmp_path):
     launcher = (unpacked / "usr/bin/desktop-uploader").read_text()
     assert "exec /opt/desktop-uploader/desktop-uploader" in launcher
 
-    tarball = next((ROOT / "dist").glob(f"desktop-uploader-{__version__}-linux-*.tar.gz"))
+    tarball = next(out.glob(f"desktop-uploader-{__version__}-linux-*.tar.gz"))
     with tarfile.open(tarball) as tf:
         tf.extractall(tmp_path / "tar", filter="tar")
     (top,) = (tmp_path / "tar").iterdir()

@@ -3,21 +3,30 @@
 #   dist/desktop-uploader-VERSION-linux-ARCH.tar.gz   bundle + install.sh (per user or system-wide)
 #   dist/desktop-uploader_VERSION_ARCH.deb            /opt/desktop-uploader, /usr/bin launcher,
 #                                                     .desktop file and hicolor icons
-# Usage: packaging/linux/build.sh [--fast]   (--fast: light compression, for tests)
+# Usage: packaging/linux/build.sh [--fast] [--out DIR]
+#   --fast: light compression (tests); --out: where the two files go (default dist/)
 # An AppImage needs appimagetool, which is not packaged for Debian/PyPI; see docs/packaging.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bundle="$root/dist/desktop-uploader"
 fast=0
-[ "${1:-}" = --fast ] && fast=1
+out="$root/dist"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --fast) fast=1; shift ;;
+    --out) out=$(mkdir -p "$2" && cd "$2" && pwd); shift 2 ;;
+    *) echo "unknown option: $1" >&2; exit 2 ;;
+  esac
+done
 
 [ -x "$bundle/desktop-uploader" ] || { echo "no bundle at $bundle: run make bundle" >&2; exit 1; }
 version=$(cat "$bundle/VERSION")
 arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
-stage="$root/build/linux"
-rm -rf "$stage"
-mkdir -p "$stage"
+# a staging folder of our own (next to the bundle, so hard links work): runs may overlap
+mkdir -p "$root/build"
+stage=$(mktemp -d "$root/build/linux-packages.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
 
 copy_bundle() {  # hard links when possible: the bundle is hundreds of MB
   cp -al "$bundle" "$1" 2>/dev/null || cp -a "$bundle" "$1"
@@ -31,9 +40,10 @@ copy_bundle "$tdir/desktop-uploader"
 install -m 0755 "$here/install.sh" "$tdir/install.sh"
 install -m 0644 "$root/resources/desktop-uploader.desktop" "$tdir/share/desktop-uploader.desktop"
 cp "$root"/resources/icons/desktop-uploader-*.png "$tdir/share/icons/"
-tarball="$root/dist/$name.tar.gz"
+tarball="$out/$name.tar.gz"
 level=9; [ $fast = 1 ] && level=1
-tar -C "$stage" -cf - "$name" | gzip -"$level" > "$tarball"
+tar -C "$stage" -cf - "$name" | gzip -"$level" > "$stage/$name.tar.gz"
+mv "$stage/$name.tar.gz" "$tarball"
 echo "built $tarball ($(du -h "$tarball" | cut -f1))"
 
 # -- .deb ----------------------------------------------------------------------------------------
@@ -55,7 +65,8 @@ sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$installed_kb/"
   "$here/control.in" > "$droot/DEBIAN/control"
 install -m 0755 "$here/postinst" "$droot/DEBIAN/postinst"
 install -m 0755 "$here/postinst" "$droot/DEBIAN/postrm"
-deb="$root/dist/desktop-uploader_${version}_${arch}.deb"
-if [ $fast = 1 ]; then comp=(-Zgzip -z1); else comp=(-Zxz -z6); fi
-dpkg-deb --root-owner-group "${comp[@]}" --build "$droot" "$deb" >/dev/null
+deb="$out/desktop-uploader_${version}_${arch}.deb"
+if [ $fast = 1 ]; then comp=(-Znone); else comp=(-Zxz -z6); fi
+dpkg-deb --root-owner-group "${comp[@]}" --build "$droot" "$stage/package.deb" >/dev/null
+mv "$stage/package.deb" "$deb"
 echo "built $deb ($(du -h "$deb" | cut -f1))"
