@@ -85,6 +85,10 @@ def app(home, store_target, memory_keyring):
         prefix=f"t{os.urandom(4).hex()}",  # each test its own key space in the shared bucket
         public_base_url=status.public_base_url,
         provider="seaweedfs",
+        # no scan, no content model: tests of the checks (test_scan, test_content,
+        # test_hostile*) turn them on; the rest stay fast and focused
+        malware_scan="off",
+        content_check="off",
     )
     a.settings.default_profile = "test"
     a.credentials.set("test", S3Keys(keys.access_key_id, keys.secret_access_key))
