@@ -8,6 +8,7 @@ one (tests of laziness) they run inline. Thumbnails come from the ``ThumbnailCac
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
@@ -21,6 +22,32 @@ UPLOADED = ("done", "duplicate")
 def when(row: dict) -> str:
     ts = row.get("finished_at") or row.get("created_at")
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else ""
+
+
+def history_row(r, profile: str) -> dict:
+    """The journal row of a queue row that just finished, built from its result (no query)."""
+    res = r.result
+    now = time.time()
+    return {
+        "id": r.job_id,
+        "source": r.source,
+        "display_name": r.name,
+        "status": res.status,
+        "code": res.code,
+        "reason": res.reason,
+        "url": res.url,
+        "thumbnail_url": res.thumbnail_url,
+        "key": res.key,
+        "thumbnail_key": res.thumbnail_key,
+        "sha256": res.sha256,
+        "bytes": res.bytes,
+        "width": res.width,
+        "height": res.height,
+        "had_gps": res.had_gps,
+        "profile": profile,
+        "created_at": now,
+        "finished_at": now,
+    }
 
 
 class HistoryModel(QAbstractListModel):

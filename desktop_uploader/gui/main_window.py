@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
@@ -21,9 +20,10 @@ from PySide6.QtWidgets import (
 
 from desktop_uploader.errors import UploaderError
 from desktop_uploader.gui import icons
+from desktop_uploader.gui.background import save_clipboard_image, submit_paths, warm_up
 from desktop_uploader.gui.banners import Banner
 from desktop_uploader.gui.bridge import EngineBridge
-from desktop_uploader.gui.history_model import HistoryModel
+from desktop_uploader.gui.history_model import HistoryModel, history_row
 from desktop_uploader.gui.history_view import HistoryPanel
 from desktop_uploader.gui.icons import icon
 from desktop_uploader.gui.queue_model import QueueModel, QueueRow
@@ -34,48 +34,11 @@ from desktop_uploader.gui.toast import Toast
 from desktop_uploader.gui.tray import Tray
 from desktop_uploader.gui.workers import TaskRunner
 from desktop_uploader.pipeline.deliver import link_text
-from desktop_uploader.pipeline.intake import expand_paths
 
 log = logging.getLogger(__name__)
 IMAGE_FILTER = (
     "Images (*.jpg *.jpeg *.png *.webp *.gif *.tif *.tiff *.heic *.heif *.avif);;All files (*)"
 )
-
-
-def submit_paths(engine, paths: list[Path], profile: str, preset) -> int:
-    """Expand folders and queue every file (runs on the intake worker, not the GUI thread)."""
-    files = expand_paths(paths)
-    for f in files:
-        engine.submit(f, profile, preset)
-    return len(files)
-
-
-def save_clipboard_image(pixels: tuple[int, int, bytes], folder: Path) -> Path:
-    """Write a pasted image (RGBA pixels) as PNG; worker thread, so Pillow rather than Qt."""
-    from PIL import Image
-
-    width, height, data = pixels
-    im = Image.frombytes("RGBA", (width, height), data)
-    if im.getextrema()[3][0] == 255:  # fully opaque: no alpha channel needed
-        im = im.convert("RGB")
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = folder / time.strftime("clipboard-%Y%m%d-%H%M%S.png")
-    n = 1
-    while path.exists():
-        n += 1
-        path = folder / time.strftime(f"clipboard-%Y%m%d-%H%M%S-{n}.png")
-    im.save(path, "PNG")
-    return path
-
-
-def warm_up(app) -> None:
-    """Start the decoder workers and load the S3 library now, not on the first drop, so the
-    first upload does not compete with the user for the CPU (runs on a worker thread)."""
-    import boto3  # noqa: F401
-
-    decoder = getattr(app.engine.checks, "decoder", None)
-    if decoder is not None and hasattr(decoder, "warm_up"):
-        decoder.warm_up()
 
 
 class MainWindow(QMainWindow):
@@ -392,12 +355,7 @@ class MainWindow(QMainWindow):
 
     # -- engine events -------------------------------------------------------------------
     def _on_events(self, batch: list) -> None:
-        finished: list[QueueRow] = []
-        self.queue_model.finished.connect(finished.append)
-        try:
-            self.queue_model.apply(batch)
-        finally:
-            self.queue_model.finished.disconnect(finished.append)
+        finished = self.queue_model.apply(batch)
         if finished:
             self._announce(finished)
             if self._reconnect_pending and not self.app.engine.jobs():
@@ -408,7 +366,9 @@ class MainWindow(QMainWindow):
         uploaded = [r for r in rows if r.stage in ("done", "duplicate") and r.result]
         for r in rows:
             if r.result is not None and r.stage != "cancelled":
-                self.history_model.add_row(self._history_row(r))
+                job = self.app.engine.job(r.job_id)
+                profile = job.profile if job else self.destination_box.currentText()
+                self.history_model.add_row(history_row(r, profile))
         links = []
         for r in uploaded:
             res = r.result
@@ -438,32 +398,6 @@ class MainWindow(QMainWindow):
             r = rejected[-1]
             more = f" (and {len(rejected) - 1} more)" if len(rejected) > 1 else ""
             self.notify(f"Rejected {r.name}{more}: {r.message}", title="File rejected")
-
-    def _history_row(self, r: QueueRow) -> dict:
-        """The journal row of a job that just finished, built from its result (no query)."""
-        res = r.result
-        job = self.app.engine.job(r.job_id)
-        now = time.time()
-        return {
-            "id": r.job_id,
-            "source": r.source,
-            "display_name": r.name,
-            "status": res.status,
-            "code": res.code,
-            "reason": res.reason,
-            "url": res.url,
-            "thumbnail_url": res.thumbnail_url,
-            "key": res.key,
-            "thumbnail_key": res.thumbnail_key,
-            "sha256": res.sha256,
-            "bytes": res.bytes,
-            "width": res.width,
-            "height": res.height,
-            "had_gps": res.had_gps,
-            "profile": job.profile if job else self.destination_box.currentText(),
-            "created_at": now,
-            "finished_at": now,
-        }
 
     def _pause_all_toggled(self, paused: bool) -> None:
         if paused:

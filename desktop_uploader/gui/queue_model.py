@@ -181,8 +181,8 @@ class QueueModel(QAbstractTableModel):
         return finished, total, (finished + partial) / total
 
     # -- updating ------------------------------------------------------------------------
-    def apply(self, batch: list[Event]) -> None:
-        """Apply a batch of engine events (GUI thread)."""
+    def apply(self, batch: list[Event]) -> list[QueueRow]:
+        """Apply a batch of engine events (GUI thread); returns the rows that finished."""
         changed: set[int] = set()
         done: list[QueueRow] = []
         for event in batch:
@@ -218,6 +218,7 @@ class QueueModel(QAbstractTableModel):
         for row in done:
             self.finished.emit(row)
         self.totals_changed.emit()
+        return done
 
     def _add(self, event: Event) -> None:
         if event.job_id in self._index:
