@@ -45,7 +45,8 @@ stop:
 ## The frozen app (dist/desktop-uploader/), its smoke test, and the Linux installables
 ## (dist/*.tar.gz with install.sh, dist/*.deb). docs/packaging.md has Windows and macOS.
 bundle: venv
-	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist \
+	@mkdir -p build  # the lock keeps test runs and packaging from using a half-built bundle
+	flock build/.bundle.lock $(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist \
 		--workpath build/pyinstaller packaging/desktop_uploader.spec
 
 smoke: bundle

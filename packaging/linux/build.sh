@@ -23,13 +23,18 @@ done
 [ -x "$bundle/desktop-uploader" ] || { echo "no bundle at $bundle: run make bundle" >&2; exit 1; }
 version=$(cat "$bundle/VERSION")
 arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
-# a staging folder of our own (next to the bundle, so hard links work): runs may overlap
+# a staging folder of our own: runs may overlap
 mkdir -p "$root/build"
 stage=$(mktemp -d "$root/build/linux-packages.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 
-copy_bundle() {  # hard links when possible: the bundle is hundreds of MB
-  cp -al "$bundle" "$1" 2>/dev/null || cp -a "$bundle" "$1"
+# Real copies, taken under the lock that bundle builds hold (tests/test_packaging.py, make
+# bundle): a rebuild running meanwhile must neither change nor half-replace what we package.
+exec 9>"$root/build/.bundle.lock"
+copy_bundle() {
+  flock 9
+  cp -a "$bundle" "$1"
+  flock -u 9
 }
 
 # -- .tar.gz + install.sh ----------------------------------------------------------------------
