@@ -81,9 +81,8 @@ class Preset:
         """Identifies the output this preset makes, so a re-run can recognise finished work."""
         fp = f"{self.format}:{self.max_size}:{self.quality}:{self.method}:{self.thumbnail_size}"
         if self.widths:
-            fp += (
-                f":w{','.join(map(str, sorted(self.widths)))}:{int(self.avif)}{int(self.fallback)}"
-            )
+            widths = ",".join(str(w) for w in sorted(int(w) for w in self.widths))  # form: strings
+            fp += f":w{widths}:{int(self.avif)}{int(self.fallback)}"
         return fp
 
     def thumbnail_preset(self) -> Preset:

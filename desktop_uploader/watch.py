@@ -193,15 +193,20 @@ class FolderWatcher:
         handler = _EnqueueHandler(self._events)
         # made only when used: an inotify observer starts a reader thread on construction
         made: dict[bool, object] = {}
-        for rule in self.rules:
-            rule.root.mkdir(parents=True, exist_ok=True)
-            polled = rule.folder.polling
-            if polled not in made:
-                made[polled] = PollingObserver(timeout=self.poll_interval) if polled else Observer()
-            made[polled].schedule(handler, str(rule.root), recursive=rule.folder.recursive)
-        for obs in made.values():
-            obs.start()
-            self._observers.append(obs)
+        try:
+            for rule in self.rules:
+                rule.root.mkdir(parents=True, exist_ok=True)
+                polled = rule.folder.polling
+                if polled not in made:
+                    obs = PollingObserver(timeout=self.poll_interval) if polled else Observer()
+                    made[polled] = obs
+                    self._observers.append(obs)
+                made[polled].schedule(handler, str(rule.root), recursive=rule.folder.recursive)
+            for obs in self._observers:
+                obs.start()
+        except Exception:  # e.g. the inotify watch limit, a folder we may not read
+            self.stop()
+            raise
         self._gate = threading.Thread(target=self._run, name="du-watch-gate", daemon=True)
         self._gate.start()
         log.info("watching %s", ", ".join(str(r.root) for r in self.rules))
@@ -214,7 +219,8 @@ class FolderWatcher:
         for obs in self._observers:
             obs.stop()
         for obs in self._observers:
-            obs.join(10)
+            if obs.ident is not None:  # started
+                obs.join(10)
         self._observers.clear()
         if self._gate is not None:
             self._gate.join(30)
