@@ -381,22 +381,31 @@ class Engine:
         if job.out_dir is None:
             prior = self.journal.find_uploaded(source_sha, job.profile, job.preset.fingerprint())
         if prior and self._still_there(job.profile, prior):
-            self._finish(job, self._result_from_row(job, prior, "duplicate", info))
+            result = self._result_from_row(job, prior, "duplicate", info)
+            publish.refresh_links(self._uploader(job.profile), result)  # private: re-signed
+            self._finish(job, result)
             return
         self._set_stage(job, "processing")
         processed = self._process(job, info, source_sha)
-        if job.out_dir is not None:
-            self._export(job, info, source_sha, processed)
-            return
-        job.variants = self._make_variants(job, info, processed)
+        if job.out_dir is None:
+            job.variants = self._make_variants(job, info, processed)
+        # what happens next: upload, or (process --out) write the outputs to a folder
+        then = (
+            (self._io, self._io_stage, job, info, processed)
+            if job.out_dir is None
+            else (self._cpu, self._export, job, info, source_sha, processed)
+        )
         if job.findings:  # the content policy is "review": hold until the user decides
             top = job.findings[0]
             reason = f"Held for review: the content check found {top.label} ({top.score:.2f})."
             # not resumable from the spool until approved: a restart must check it again
             self.journal.drop_spool_for(source_sha, job.profile, job.preset.fingerprint())
-            self._hold(job, "review", reason, self._io, self._io_stage, job, info, processed)
+            self._hold(job, "review", reason, *then)
             return
-        self._schedule(job, self._io, self._io_stage, job, info, processed)
+        if job.out_dir is not None:
+            self._export(job, info, source_sha, processed)
+            return
+        self._schedule(job, *then)
 
     def _process(self, job: Job, info: Probe, source_sha: str) -> ProcessedImage:
         """Process the source, or reuse outputs an interrupted earlier run left in the spool
@@ -531,7 +540,7 @@ class Engine:
     def _io_stage(self, job: Job, info: Probe, processed: ProcessedImage) -> None:
         self._set_stage(job, "uploading")
         uploader = self._uploader(job.profile)
-        dest = uploader.target.destination
+        dest = publish.collision_free(uploader, processed.main, job.name)
         total = processed.main.bytes + processed.thumbnail.bytes
         total += sum(v.rendition.bytes for v in job.variants if v.rendition != processed.main)
         sent = 0
@@ -549,7 +558,7 @@ class Engine:
         )
         already = self._put(uploader, processed.main, key, progress, job)
         self._put(uploader, processed.thumbnail, thumb_key, progress, job)
-        extras = self._publish_extras(job, uploader, processed, key, progress)
+        extras = self._publish_extras(job, uploader, processed, key, progress, dest)
         self._drop_spool(job, processed)
         result = JobResult(
             str(job.source),
@@ -569,7 +578,7 @@ class Engine:
         self._finish(job, result)
 
     def _publish_extras(
-        self, job: Job, uploader: Uploader, processed: ProcessedImage, key: str, progress
+        self, job: Job, uploader: Uploader, processed: ProcessedImage, key: str, progress, dest
     ) -> dict:
         """Links, responsive variants, blur placeholder and stable name (each only when the
         preset or destination asks for it): the ``JobResult`` fields beyond the main upload."""
@@ -584,6 +593,7 @@ class Engine:
                 key,
                 list(job.variants),
                 lambda r, k: self._put(uploader, r, k, progress, job),
+                dest,
             )
             out["lqip"] = lqip(processed.main)
             for v in job.variants:

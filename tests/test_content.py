@@ -164,3 +164,19 @@ def test_off_uploads_and_cli_override(face_app, astronaut_jpeg, local_store, sto
     assert "cannot ask for approval" in review.stderr
     line = json.loads(allowed.stdout)
     assert allowed.returncode == 0 and line["status"] == "done", allowed.stderr
+
+
+def test_review_also_holds_local_processing(face_app, astronaut_jpeg, tmp_path):
+    """process --out goes through the same checks: a file held for review is not written
+    until approved."""
+    face_app.settings.destinations["test"].content_check = "review"
+    engine = face_app.engine
+    held, _seen = _held(engine)
+    out = tmp_path / "out"
+    job = engine.submit(astronaut_jpeg, "test", face_app.settings.preset(None), out_dir=out)
+    assert held.wait(60), "the job should be held for review"
+    assert not out.exists() or list(out.iterdir()) == []
+    assert engine.approve(job.id)
+    result = job.future.result(timeout=60)
+    assert result.status == "done" and result.output == str(out / "astronaut.webp")
+    assert (out / "astronaut.webp").exists()
