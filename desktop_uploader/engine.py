@@ -470,7 +470,7 @@ class Engine:
         log.info("job %s approved after review", job_id)
         parked = job.parked
         if parked is not None:  # approved outputs may now resume after a restart
-            _job, _info, processed = parked[2]
+            processed = parked[2][-1]  # (job, info[, source_sha], processed)
             sha = (self.journal.job(job_id) or {}).get("source_sha256") or ""
             fp = job.preset.fingerprint()
             self.journal.record_spool(job_id, sha, job.profile, fp, processed.to_records())

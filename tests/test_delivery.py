@@ -146,6 +146,22 @@ def test_key_template_sanitises_encodes_and_never_collides(app, tmp_path):
     for bad in ("{name}.{ext}", "{yyyy}/{name}", "{name}-{hash8}-{nope}.{ext}"):
         with pytest.raises(ConfigError):
             deliver.check_key_template(bad)
+    # a short hash that would land on another image's key: the full hash is used instead
+    dest.key_template = "{name}-{hash8}.{ext}"
+    app.settings.destinations["probe"] = replace(dest, name="probe", prefix=dest.prefix + "p")
+    app.credentials.set("probe", app.credentials.get("test"))
+    newcomer = tmp_path / "Clash.jpg"
+    newcomer.write_bytes(jpeg_bytes(scene(150, 100, seed=77)))
+    [probe] = app.engine.run([newcomer], "probe", app.settings.preset(None))
+    taken = f"{dest.prefix}/clash-{probe.sha256[:8]}.webp"
+    client = app.uploader("test").client
+    bucket = app.target("test").bucket
+    client.put_object(Bucket=bucket, Key=taken, Body=b"other", Metadata={"sha256": "0" * 64})
+    [clash] = app.engine.run([newcomer], "test", app.settings.preset(None))
+    assert clash.status == "done" and clash.key == f"{dest.prefix}/clash-{probe.sha256}.webp"
+    assert client.get_object(Bucket=bucket, Key=taken)["Body"].read() == b"other"
+    assert fetch(clash.url)[0] == 200
+
     dest.key_template = "{yyyy}/{name}.{ext}"  # no hash: refused, nothing uploaded
     [refused] = app.engine.run([sources[0]], "test", Preset("other", quality=70))
     assert refused.status == "failed" and refused.code == "config", refused
@@ -178,6 +194,10 @@ def test_private_bucket_links_are_presigned_and_resigned(app, tmp_path, store_ta
     row = app.journal.job(r.job_id)
     assert "X-Amz-Expires=3600" in row["url"] and row["url"] != r.url
     assert fetch(row["url"])[0] == 200 and fetch(row["thumbnail_url"])[0] == 200
+    # uploading it again answers from history, with fresh links too
+    [dup] = app.engine.run([src], "private", app.settings.preset(None))
+    assert dup.status == "duplicate" and "X-Amz-Expires=3600" in dup.url
+    assert fetch(dup.url)[0] == 200
 
 
 class _PurgeHook(BaseHTTPRequestHandler):

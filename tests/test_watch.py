@@ -198,6 +198,26 @@ def test_burst_of_1000_files_arrives_exactly_once(app, tmp_path):
     assert {r[0].key for r in w.results.values()} <= set(keys)
 
 
+def test_identical_copies_dropped_together_all_arrive(app, tmp_path):
+    """Copies of one photo processed at the same time share nothing on disk that one job's
+    clean-up could pull from under another."""
+    inbox = tmp_path / "copies"
+    inbox.mkdir()
+    data = jpeg_bytes(scene(200, 150, seed=11))
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    for i in range(24):
+        (staging / f"copy{i:02d}.jpg").write_bytes(data)
+    with Watching(app, inbox, stable_seconds=0.3, max_in_flight=12) as w:
+        for p in sorted(staging.iterdir()):
+            p.rename(inbox / p.name)
+        wait_for(lambda: w.count() >= 24, 120, "24 results")
+    statuses = {r[0].status for r in w.results.values()}
+    reasons = {r[0].reason for r in w.results.values() if r[0].status == "failed"}
+    assert statuses <= {"done", "duplicate"}, reasons
+    assert len({r[0].url for r in w.results.values()}) == 1
+
+
 def test_restart_finds_new_and_replaced_files_only(app, tmp_path):
     inbox = tmp_path / "inbox"
     (inbox / "sub").mkdir(parents=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from desktop_uploader import cdn
@@ -34,6 +35,35 @@ def link_for(uploader: Any, key: str) -> str:
     return deliver.public_url(uploader.target.public_base_url, key)
 
 
+def refresh_links(uploader: Any, result: Any) -> None:
+    """Fresh presigned links on a ``JobResult`` taken from history (private destinations: the
+    recorded ones may have expired); public links are left as they are."""
+    if not getattr(uploader.target.destination, "private", False) or not result.key:
+        return
+    result.url = link_for(uploader, result.key)
+    if result.thumbnail_key:
+        result.thumbnail_url = link_for(uploader, result.thumbnail_key)
+    for v in result.variants:
+        v["url"] = link_for(uploader, v["key"])
+
+
+def collision_free(uploader: Any, main: Rendition, name: str) -> Any:
+    """The destination to key ``main`` with. A template with a short hash (``{hash8}``) could,
+    very rarely, give two images one key: if that key already holds other bytes, the full hash
+    is used instead, so nothing is ever overwritten."""
+    dest = uploader.target.destination
+    template = getattr(dest, "key_template", "")
+    if not template or "{hash}" in template or "{sha256}" in template:
+        return dest
+    key = deliver.destination_key(dest, main.sha256, main.extension, name)
+    head = uploader.head(key)
+    if head is None or head.get("Metadata", {}).get("sha256") == main.sha256:
+        return dest
+    log.warning("%s already holds another image; using the full content hash in its key", key)
+    full = template.replace("{hash8}", "{hash}").replace("{hash16}", "{hash}")
+    return replace(dest, key_template=full)
+
+
 def upload_variants(
     uploader: Any,
     name: str,
@@ -41,11 +71,13 @@ def upload_variants(
     main_key: str,
     variants: list[Variant],
     put: PutFn,
+    dest: Any = None,
 ) -> list[dict]:
     """Upload the responsive set next to the main rendition; returns one record per variant
     (``key``, ``url``, ``width``, ``height``, ``format``, ...). The variant that is the main
-    rendition itself reuses its key instead of storing the bytes twice."""
-    dest = uploader.target.destination
+    rendition itself reuses its key instead of storing the bytes twice. ``dest``: the
+    destination to key them with (default: the uploader's; see ``collision_free``)."""
+    dest = dest or uploader.target.destination
     records = []
     for v in variants:
         r = v.rendition
