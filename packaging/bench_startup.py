@@ -3,8 +3,8 @@ the app run from the virtualenv). Prints a Markdown table for docs/benchmarks.md
 
     python packaging/bench_startup.py [--runs 5] [--exe dist/desktop-uploader/desktop-uploader]
 
-"Visible" means X11 mapped the window: ``xdotool search --sync --onlyvisible`` returns as soon as
-a window named "Desktop Uploader" is viewable. "Cold" runs first evict the bundle's files from
+"Visible" means X11 mapped the window: ``xdotool search --onlyvisible``, polled every 10 ms,
+finds a viewable window named "Desktop Uploader". "Cold" runs first evict the bundle's files from
 the page cache (posix_fadvise DONTNEED on each file; system libraries stay cached, and nothing
 else on the machine is disturbed); "warm" runs follow each other. Needs Xvfb and xdotool (Debian
 packages xvfb, xdotool). Linux only.
@@ -65,13 +65,19 @@ def one_run(cmd: list[str], env: dict[str, str], home: Path) -> float:
     t0 = time.monotonic()
     app = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        subprocess.run(
-            ["xdotool", "search", "--sync", "--onlyvisible", "--name", WINDOW_NAME],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            timeout=120,
-            check=True,
-        )
+        # not `xdotool search --sync`: it polls only every 0.5 s
+        deadline = t0 + 120
+        while True:
+            found = subprocess.run(
+                ["xdotool", "search", "--onlyvisible", "--name", WINDOW_NAME],
+                env=env,
+                stdout=subprocess.DEVNULL,
+            )
+            if found.returncode == 0:
+                break
+            if time.monotonic() > deadline or app.poll() is not None:
+                raise SystemExit(f"no window from {cmd}: {app.stderr.read().decode()[-2000:]}")
+            time.sleep(0.01)
         elapsed = time.monotonic() - t0
     finally:
         app.send_signal(signal.SIGTERM)
