@@ -399,7 +399,7 @@ class Engine:
             top = job.findings[0]
             reason = f"Held for review: the content check found {top.label} ({top.score:.2f})."
             # not resumable from the spool until approved: a restart must check it again
-            self.journal.drop_spool_for(source_sha, job.profile, job.preset.fingerprint())
+            self.journal.drop_spool([job.id])
             self._hold(job, "review", reason, *then)
             return
         if job.out_dir is not None:
@@ -411,7 +411,8 @@ class Engine:
         """Process the source, or reuse outputs an interrupted earlier run left in the spool
         (so a resumed upload sends the very bytes it started with)."""
         fp = job.preset.fingerprint()
-        for saved in self.journal.find_spool(source_sha, job.profile, fp):
+        for entry in self._orphan_spool(job, source_sha):
+            saved = entry["renditions"]
             reused = ProcessedImage.from_records(saved)
             if reused is not None:
                 log.info("job %s: reusing spooled output %s", job.id, reused.main.sha256)
@@ -436,7 +437,7 @@ class Engine:
                 dest = job.out_dir / f"{stem}-{r.sha256[:8]}{suffix}.{r.extension}"
             shutil.move(r.path, dest)
             written.append(dest)
-        self.journal.drop_spool_for(source_sha, job.profile, job.preset.fingerprint())
+        self._drop_spool(job, processed)  # this job's records and any orphans it outlived
         m = processed.main
         self._finish(
             job,
@@ -604,16 +605,38 @@ class Engine:
             out["stable_url"] = publish.link_for(uploader, stable)
         return out
 
+    def _orphan_spool(self, job: Job, source_sha: str) -> list[dict]:
+        """Spooled outputs for this source left by jobs that are no longer running (an earlier
+        run that crashed or was stopped). Those of a running job (the same file twice in one
+        batch) are that job's own: adopting them would let it delete them under us."""
+        entries = self.journal.spool_entries(source_sha, job.profile, job.preset.fingerprint())
+        return [
+            e
+            for e in entries
+            if e["job_id"] == job.id
+            or (other := self.job(e["job_id"])) is None
+            or other.future.done()
+        ]
+
     def _drop_spool(self, job: Job, processed: ProcessedImage) -> None:
-        """Verified on the server: the spooled copies (this job's and any reused) can go."""
-        source_sha = (self.journal.job(job.id) or {}).get("source_sha256")
-        if source_sha:
-            for saved in self.journal.find_spool(source_sha, job.profile, job.preset.fingerprint()):
-                for rec in saved:
+        """Verified on the server: this job's spooled copies, and orphans it adopted or
+        outlived, can go; another running job's copies stay."""
+        source_sha = (self.journal.job(job.id) or {}).get("source_sha256") or ""
+        entries = self._orphan_spool(job, source_sha)
+        keep = {
+            rec["path"]
+            for e in self.journal.spool_entries(source_sha, job.profile, job.preset.fingerprint())
+            if e not in entries
+            for rec in e["renditions"]
+        }
+        for e in entries:
+            for rec in e["renditions"]:
+                if rec["path"] not in keep:
                     Path(rec["path"]).unlink(missing_ok=True)
         for r in processed.renditions():
-            r.path.unlink(missing_ok=True)
-        self.journal.drop_spool_for(source_sha or "", job.profile, job.preset.fingerprint())
+            if str(r.path) not in keep:
+                r.path.unlink(missing_ok=True)
+        self.journal.drop_spool([e["job_id"] for e in entries] + [job.id])
 
     def _put(self, uploader: Uploader, r: Rendition, key: str, progress, job: Job) -> bool:
         """Upload unless the exact bytes are there already; returns True if they were."""

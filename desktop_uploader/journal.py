@@ -231,19 +231,20 @@ class Journal:
 
     def find_spool(self, source_sha256: str, profile: str, preset_fp: str) -> list[dict]:
         """Renditions spooled by an earlier, unfinished job for the same source and settings."""
+        return [r["renditions"] for r in self.spool_entries(source_sha256, profile, preset_fp)]
+
+    def spool_entries(self, source_sha256: str, profile: str, preset_fp: str) -> list[dict]:
+        """``{"job_id", "renditions"}`` per spooled output for this source, newest first."""
         rows = self._query(
-            "SELECT renditions FROM spool WHERE source_sha256 = ? AND profile = ?"
+            "SELECT job_id, renditions FROM spool WHERE source_sha256 = ? AND profile = ?"
             " AND preset_fp = ? ORDER BY created_at DESC",
             (source_sha256, profile, preset_fp),
         )
-        return [json.loads(r["renditions"]) for r in rows]
+        return [{"job_id": r["job_id"], "renditions": json.loads(r["renditions"])} for r in rows]
 
-    def drop_spool_for(self, source_sha256: str, profile: str, preset_fp: str) -> None:
+    def drop_spool(self, job_ids: list[int]) -> None:
         with self._tx() as db:
-            db.execute(
-                "DELETE FROM spool WHERE source_sha256 = ? AND profile = ? AND preset_fp = ?",
-                (source_sha256, profile, preset_fp),
-            )
+            db.executemany("DELETE FROM spool WHERE job_id = ?", [(j,) for j in job_ids])
 
     def stale_multipart(self, older_than: float) -> list[dict]:
         """Open multipart uploads started more than ``older_than`` seconds ago."""

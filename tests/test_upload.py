@@ -164,3 +164,28 @@ def test_destination_settings_keep_secrets_out_of_toml(app, home, memory_keyring
     assert "cloud-secret-value" not in text and "AKIACLOUD" not in text
     assert 'endpoint = "https://s3.example"' in text
     assert "cloud-secret-value" in memory_keyring.get_password("desktop-uploader", "cloud")
+
+
+def test_identical_files_in_one_batch_never_share_spool_files(app, tmp_path):
+    """Byte-identical copies processed at the same time: each job keeps its own spooled
+    outputs (one finishing must not delete what another is about to send)."""
+    data = jpeg_bytes(scene(640, 480, seed=4242))
+    files = []
+    for i in range(8):
+        p = tmp_path / f"copy{i}.jpg"
+        p.write_bytes(data)
+        files.append(p)
+    results = app.engine.run(files, "test", app.settings.preset(None))
+    assert {r.status for r in results} <= {"done", "duplicate"}, [
+        (r.code, r.reason) for r in results
+    ]
+    assert len({r.key for r in results}) == 1
+    assert list(app.paths.spool_dir.glob("*.webp")) == [], "spool left behind"
+    assert (
+        app.journal.spool_entries(
+            results[0].sha256 and app.journal.job(results[0].job_id)["source_sha256"],
+            "test",
+            app.settings.preset(None).fingerprint(),
+        )
+        == []
+    )
