@@ -273,5 +273,5 @@ def _open_and_close_window(app) -> None:
         with contextlib.suppress(RuntimeError):
             qt_app.processEvents()
         window.shutdown()
-    since = f", shown {shown_after:.2f} s after process start" if shown_after else ""
+    since = f", shown {shown_after:.2f} s into the run" if shown_after else ""
     _say("window", f"opened on '{qt_app.platformName()}'{since}, {rows} history row(s), closed")
