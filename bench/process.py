@@ -149,6 +149,12 @@ def main() -> None:
     ap.add_argument("--sharp-dir", help="folder whose node_modules has sharp")
     ap.add_argument("--pyvips-python", help="a python with pyvips + pyvips-binary")
     ap.add_argument(
+        "--ours-method",
+        type=int,
+        default=None,
+        help="WebP method for our default preset (default: the preset's)",
+    )
+    ap.add_argument(
         "--with-checks",
         action="store_true",
         help="also time ours with the default malware/content checks on",

@@ -7,7 +7,6 @@ what=${1:-test}
 # python3-venv: a fresh Debian has python3 without venv/ensurepip.
 demo_pkgs=(python3-venv)
 test_pkgs=(python3-venv libimage-exiftool-perl clamav clamav-daemon)
-
 # Real-window GUI screenshots under Xvfb (scripts/screenshots.py): Qt's xcb platform plugin
 # needs these (its error message blames only xcb-cursor0), plus a font to draw text with.
 test_pkgs+=(xvfb libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
@@ -16,6 +15,7 @@ test_pkgs+=(xvfb libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libx
 # The frozen app (tests/test_packaging.py): PyInstaller reads libraries with objdump; the .deb
 # is built with dpkg-deb (in dpkg, always there on Debian).
 test_pkgs+=(binutils)
+
 pkgs=("${demo_pkgs[@]}")
 [ "$what" = test ] && pkgs=("${test_pkgs[@]}")
 
