@@ -99,6 +99,7 @@ class Limits:
     max_frames: int = 1000
     decode_timeout: float = 10.0  # seconds a decoder worker may spend on one file
     decoder_memory_mb: int = 2048  # address space a decoder worker may add for one image
+    decoder_nice: int = 10  # decoders run below the window and the user's programs
 
 
 @dataclass
