@@ -186,10 +186,6 @@ def open_window() -> int:
 
 # -- upload ------------------------------------------------------------------------------
 def cmd_upload(app, args) -> int:
-    from desktop_uploader.pipeline.intake import expand_paths
-
-    preset = app.settings.preset(args.preset)
-    dest = app.settings.destination(args.profile)
     if args.bwlimit:
         from desktop_uploader.pipeline.upload import parse_rate
 
@@ -199,34 +195,7 @@ def cmd_upload(app, args) -> int:
             print(f"error: --bwlimit: '{args.bwlimit}' is not a rate like 20M", file=sys.stderr)
             return EXIT_FAILED
     app.offline_wait = args.offline_wait
-    for key in ("malware_scan", "content_check"):
-        if getattr(args, key):
-            app.policy_overrides[key] = getattr(args, key)
-    files = expand_paths(args.paths)
-    if not files:
-        print("error: no files found in the given paths", file=sys.stderr)
-        return EXIT_REJECTED
-    engine = app.engine
-    _start_workers(engine)
-    reporter = _Reporter(json_lines=args.json, total=len(files))
-    unsubscribe = engine.subscribe(reporter.on_event)
-    unsubscribe_holds = engine.subscribe(lambda e: _on_hold(engine, e))
-    try:
-        with reporter:
-            jobs = [engine.submit(f, dest.name, preset) for f in files]
-            results = [j.future.result() for j in jobs]
-    finally:
-        unsubscribe()
-        unsubscribe_holds()
-    statuses = {r.status for r in results}
-    if not args.json:
-        done = sum(r.status in ("done", "duplicate") for r in results)
-        print(f"{done} of {len(results)} uploaded", file=sys.stderr)
-    if "failed" in statuses:
-        return EXIT_FAILED
-    if "rejected" in statuses:
-        return EXIT_REJECTED
-    return EXIT_OK
+    return _run_batch(app, args, out_dir=None, verb="uploaded")
 
 
 def cmd_process(app, args) -> int:
@@ -234,6 +203,13 @@ def cmd_process(app, args) -> int:
     network: same engine, same checks, same worker pool)."""
     from pathlib import Path
 
+    out = Path(args.out).expanduser()
+    return _run_batch(app, args, out_dir=out, verb=f"processed into {out}")
+
+
+def _run_batch(app, args, out_dir, verb: str) -> int:
+    """Submit every file under ``args.paths``, report each result as it finishes, and return
+    the exit status: 0 all done (or duplicates), 1 any rejected, 2 any failed."""
     from desktop_uploader.pipeline.intake import expand_paths
 
     preset = app.settings.preset(args.preset)
@@ -245,7 +221,6 @@ def cmd_process(app, args) -> int:
     if not files:
         print("error: no files found in the given paths", file=sys.stderr)
         return EXIT_REJECTED
-    out = Path(args.out).expanduser()
     engine = app.engine
     _start_workers(engine)
     reporter = _Reporter(json_lines=args.json, total=len(files))
@@ -253,15 +228,15 @@ def cmd_process(app, args) -> int:
     unsubscribe_holds = engine.subscribe(lambda e: _on_hold(engine, e))
     try:
         with reporter:
-            jobs = [engine.submit(f, dest.name, preset, out_dir=out) for f in files]
+            jobs = [engine.submit(f, dest.name, preset, out_dir=out_dir) for f in files]
             results = [j.future.result() for j in jobs]
     finally:
         unsubscribe()
         unsubscribe_holds()
     statuses = {r.status for r in results}
     if not args.json:
-        done = sum(r.status == "done" for r in results)
-        print(f"{done} of {len(results)} processed into {out}", file=sys.stderr)
+        done = sum(r.status in ("done", "duplicate") for r in results)
+        print(f"{done} of {len(results)} {verb}", file=sys.stderr)
     if "failed" in statuses:
         return EXIT_FAILED
     if "rejected" in statuses:
