@@ -259,3 +259,16 @@ def test_scanner_finds_a_system_clamd_else_starts_its_own(clamd_socket, tmp_path
     from desktop_uploader.localstore import pid_alive
 
     assert not pid_alive(pid)
+
+
+def test_infected_and_too_large_is_reported_as_malware(scanning_app, tmp_path):
+    """Every infected input is reported as malware, whatever else is wrong with it."""
+    app = scanning_app
+    app.settings.limits.max_bytes = 50_000
+    big = tmp_path / "huge-infected.jpg"
+    big.write_bytes(jpeg_bytes(scene(200, 150)) + EICAR + os.urandom(80_000))
+    plain = tmp_path / "huge-clean.jpg"
+    plain.write_bytes(jpeg_bytes(scene(200, 150)) + os.urandom(80_000))
+    infected, clean = app.engine.run([big, plain], "test", app.settings.preset(None))
+    assert infected.status == "rejected" and infected.code.startswith("malware:DU.Test.EICAR")
+    assert clean.status == "rejected" and clean.code == "file_too_large"

@@ -74,8 +74,13 @@ class SafetyChecks:
 
     def scan(self, path: Path, profile: str) -> Scanned:
         """File checks and the malware scan; raises ``Rejected`` or ``WaitForScanner``."""
-        check_file(path, self.limits)
         policy = self.policy_for(profile).malware_scan
+        try:
+            check_file(path, self.limits)
+        except Rejected as e:
+            if e.code != "file_too_large":
+                raise
+            self._scan_oversized(path, policy, e)
         if policy == "off":
             return Scanned(*file_sha256(path))
         if self.scanner is None:
@@ -107,6 +112,24 @@ class SafetyChecks:
                 code=f"malware:{reply.signature}",
             )
         return Scanned(reply.sha256, reply.size)
+
+    def _scan_oversized(self, path: Path, policy: str, too_large: Rejected) -> None:
+        """An infected file is reported as malware whatever else is wrong with it, a too-large
+        one included: scan it anyway (clamd stops reading at its own stream limit, so this
+        costs at most that much), then reject it as malware or as too large."""
+        if policy != "off" and self.scanner is not None:
+            try:
+                reply = self.scanner.scan(path)
+            except (ScannerUnavailable, ClamdError, OSError):
+                reply = None
+            sig = reply.signature if reply else None
+            if sig and not sig.startswith("Heuristics.Limits.Exceeded"):
+                raise Rejected(
+                    f"Malware found ({sig}); the file is also larger than allowed. It is "
+                    "quarantined: not uploaded, and left where it is.",
+                    code=f"malware:{sig}",
+                )
+        raise too_large
 
     def _no_scan(self, path: Path, policy: str, why: str) -> Scanned:
         if policy == "required":
