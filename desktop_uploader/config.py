@@ -71,6 +71,10 @@ class Preset:
     # "webp", or "original": full resolution kept in the source's format when that is lossless
     # (PNG, TIFF), else high-quality JPEG; metadata stripped either way
     format: str = "webp"
+    # colour profile in the output: "strip" (none: browsers assume sRGB) or "srgb" (embed a
+    # standard sRGB profile). Pixels are always converted to sRGB; the source's own profile
+    # is never copied (it can carry data).
+    icc: str = "strip"
     # responsive variants (empty: one rendition, as before): widths in pixels, each as WebP
     # (and AVIF if ``avif``), plus the original's format as fallback; with a blur placeholder
     widths: list[int] = field(default_factory=list)
@@ -80,6 +84,8 @@ class Preset:
     def fingerprint(self) -> str:
         """Identifies the output this preset makes, so a re-run can recognise finished work."""
         fp = f"{self.format}:{self.max_size}:{self.quality}:{self.method}:{self.thumbnail_size}"
+        if self.icc != "strip":
+            fp += f":icc-{self.icc}"
         if self.widths:
             widths = ",".join(str(w) for w in sorted(int(w) for w in self.widths))  # form: strings
             fp += f":w{widths}:{int(self.avif)}{int(self.fallback)}"
@@ -87,7 +93,7 @@ class Preset:
 
     def thumbnail_preset(self) -> Preset:
         """Thumbnails are always small WebPs."""
-        return Preset(f"{self.name}-thumbnail", quality=80, method=self.method)
+        return Preset(f"{self.name}-thumbnail", quality=80, method=self.method, icc=self.icc)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 
@@ -212,3 +213,20 @@ def test_icc_profile_is_applied_not_copied(tmp_path):
     out = process_image(p, info, Preset("default"), tmp_path / "spool")
     with Image.open(out.main.path) as im:
         assert "icc_profile" not in im.info
+
+
+def test_preset_can_embed_a_standard_srgb_profile_never_the_sources(tmp_path):
+    from PIL import ImageCms
+
+    warm = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB", colorTemp=4000)).tobytes()
+    p = tmp_path / "warm.jpg"
+    scene(200, 100).save(p, "JPEG", icc_profile=warm, quality=95)
+    info = probe(p, Limits())
+    out = process_image(p, info, Preset("default", icc="srgb"), tmp_path / "spool")
+    for r in (out.main, out.thumbnail):
+        with Image.open(r.path) as im:
+            icc = im.info.get("icc_profile")
+            assert icc and icc != warm
+            desc = ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc)))
+            assert "sRGB" in desc
+    assert Preset("a", icc="srgb").fingerprint() != Preset("a").fingerprint()

@@ -32,6 +32,7 @@ LABELS = {
     "method": "Effort (0–6)",
     "thumbnail_size": "Thumbnail size (px)",
     "format": "Output format",
+    "icc": "Colour profile",
     "max_bytes": "Largest file (bytes)",
     "max_pixels": "Most pixels",
     "max_frames": "Most frames",
@@ -52,6 +53,8 @@ TOOLTIPS = {
     "malware_scan": "required: reject when no scanner is available; optional: scan when one is",
     "content_check": "block: reject matching images; review: hold them for you to decide",
     "content_labels": "Comma-separated NudeNet labels",
+    "icc": "strip: no profile (browsers assume sRGB); srgb: embed a standard sRGB profile. "
+    "Pixels are always converted to sRGB; the original's profile is never copied.",
 }
 PLACEHOLDERS = {
     "endpoint": "empty: AWS S3",
@@ -64,6 +67,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "malware_scan": ("required", "optional", "off"),
     "content_check": ("block", "review", "off"),
     "format": ("webp", "original"),
+    "icc": ("strip", "srgb"),
     "originals": ("keep", "move"),
 }
 

@@ -21,6 +21,7 @@ from desktop_uploader.errors import Rejected
 from desktop_uploader.pipeline.validate import Probe
 
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+_SRGB_BYTES = _SRGB.tobytes()
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,8 @@ def _encode(
     first = frames[0]
     animated = len(frames) > 1
     fmt, ext, ctype, kwargs = _output_format(preset, source_format, first.mode == "RGBA", animated)
+    if preset.icc == "srgb":
+        kwargs["icc_profile"] = _SRGB_BYTES  # a standard profile, never the source's
     if animated:
         kwargs |= {"save_all": True, "append_images": frames[1:], "duration": durations, "loop": 0}
     spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
