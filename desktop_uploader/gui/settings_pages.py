@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
@@ -140,7 +141,17 @@ class ValidationPage(QWidget):
 class WatchedFoldersPage(QWidget):
     """Folders to upload from by themselves: path, destination, recursive, originals."""
 
-    COLUMNS = ("Folder", "Destination", "Subfolders", "Originals", "Move done files to")
+    COLUMNS = (
+        "Folder",
+        "Destination",
+        "Subfolders",
+        "Originals",
+        "Move done files to",
+        "Include (globs)",
+        "Exclude (globs)",
+        "Poll (network share)",
+        "Stable for (s)",
+    )
 
     def __init__(self, settings, parent=None) -> None:
         super().__init__(parent)
@@ -161,8 +172,9 @@ class WatchedFoldersPage(QWidget):
         row.addStretch(1)
         note = QLabel(
             "New images in these folders are uploaded by themselves once they are complete "
-            "(unchanged for a moment; partial downloads are ignored). Include/exclude patterns "
-            "and polling for network shares are set in settings.toml."
+            "(unchanged for the 'stable for' time; partial downloads are ignored). Include and "
+            "exclude take comma-separated patterns such as *.jpg, *.png (empty include: every "
+            "image type). Poll folders on network shares, where change events don't arrive."
         )
         note.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -203,6 +215,18 @@ class WatchedFoldersPage(QWidget):
         originals.setCurrentIndex(max(0, originals.findData(folder.originals)))
         self.table.setCellWidget(r, 3, originals)
         self.table.setItem(r, 4, QTableWidgetItem(folder.done_folder))
+        self.table.setItem(r, 5, QTableWidgetItem(", ".join(folder.include)))
+        self.table.setItem(r, 6, QTableWidgetItem(", ".join(folder.exclude)))
+        polling = QCheckBox()
+        polling.setAccessibleName("Poll this folder instead of waiting for change events")
+        polling.setChecked(folder.polling)
+        self.table.setCellWidget(r, 7, polling)
+        stable = QDoubleSpinBox()
+        stable.setAccessibleName("Seconds a file must stay unchanged before upload")
+        stable.setRange(0.0, 3600.0)
+        stable.setDecimals(1)
+        stable.setValue(folder.stable_seconds)
+        self.table.setCellWidget(r, 8, stable)
 
     def folders(self) -> list[WatchedFolder]:
         out = []
@@ -220,12 +244,22 @@ class WatchedFoldersPage(QWidget):
                     recursive=self.table.cellWidget(r, 2).isChecked(),
                     originals=self.table.cellWidget(r, 3).currentData(),
                     done_folder=done.text().strip() if done else "",
+                    include=_globs(self.table.item(r, 5)),
+                    exclude=_globs(self.table.item(r, 6)),
+                    polling=self.table.cellWidget(r, 7).isChecked(),
+                    stable_seconds=self.table.cellWidget(r, 8).value(),
                 )
             )
         return out
 
     def store(self) -> None:
         self.settings.watched_folders = self.folders()
+
+
+def _globs(item) -> list[str]:
+    """Comma-separated patterns from a table cell."""
+    text = item.text() if item is not None else ""
+    return [g.strip() for g in text.split(",") if g.strip()]
 
 
 class GeneralPage(QWidget):

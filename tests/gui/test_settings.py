@@ -97,12 +97,26 @@ def test_watched_folders_and_presets_are_saved(window, tmp_path, qtbot):
 
     dialog = window.open_settings("watched")
     dialog.watched.add_folder(WatchedFolder(str(tmp_path), destination="test", originals="move"))
+    table = dialog.watched.table
+    table.item(0, 5).setText("*.jpg, *.png ")
+    table.item(0, 6).setText("drafts/*")
+    table.cellWidget(0, 7).setChecked(True)
+    table.cellWidget(0, 8).setValue(2.5)
     dialog.presets.add_preset("small")
     dialog.presets.form.widgets["max_size"].setValue(800)
     _ok(dialog)
     saved = load_settings(window.app.paths.config_file)
     assert saved.watched_folders == [
-        WatchedFolder(str(tmp_path), destination="test", recursive=True, originals="move")
+        WatchedFolder(
+            str(tmp_path),
+            destination="test",
+            recursive=True,
+            originals="move",
+            include=["*.jpg", "*.png"],
+            exclude=["drafts/*"],
+            polling=True,
+            stable_seconds=2.5,
+        )
     ]
     assert saved.presets["small"].max_size == 800
     assert "small" in [window.preset_box.itemText(i) for i in range(window.preset_box.count())]
