@@ -173,3 +173,25 @@ def test_tray_recent_uploads_copy_their_link(qtbot):
     assert QApplication.clipboard().text() == "https://cdn.example.com/1.webp"
     tray.pause_action.trigger()
     assert tray.pause_action.isChecked()
+
+
+def test_close_to_tray_keeps_uploading(app, images, qtbot):
+    """With close-to-tray on (and a tray), closing the window hides it and work goes on;
+    Quit ends for real. No tray host runs here, so the tray is marked available."""
+    from desktop_uploader.gui.main_window import MainWindow
+
+    app.settings.desktop.close_to_tray = True
+    w = MainWindow(app, tray=True)
+    qtbot.addWidget(w)
+    try:
+        w.tray.available = True
+        w.show()
+        w.close()
+        assert not w.isVisible() and not w._shut, "closing should hide to the tray"
+        drop_files(w.queue_panel.view.viewport(), images[:1])
+        qtbot.waitUntil(lambda: stages(w.queue_model) == ["done"], timeout=WAIT_MS)
+        assert w.tray._recent and w.tray._recent[0][0] == images[0].name
+        w.quit()
+        assert w._shut
+    finally:
+        w.shutdown()
