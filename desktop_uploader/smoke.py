@@ -241,37 +241,6 @@ def _upload_sample(app, sample: Path) -> None:
 
 
 def _open_and_close_window(app) -> None:
-    # Qt only here, like the cli's window command: this module drives the app, it is no stage
-    from PySide6.QtCore import QEventLoop, QTimer  # noqa: TID251
-    from PySide6.QtWidgets import QApplication  # noqa: TID251
+    from desktop_uploader.gui.smoke_window import open_and_close_window  # Qt stays in gui/
 
-    from desktop_uploader.gui.main import tune_for_responsiveness
-    from desktop_uploader.gui.main_window import MainWindow
-
-    tune_for_responsiveness()
-    qt_app = QApplication.instance() or QApplication([sys.argv[0]])
-    qt_app.setApplicationName("Desktop Uploader")
-    window = MainWindow(app, tray=False)
-    loop = QEventLoop()
-    warmed = []
-    window.warmed_up.connect(lambda: (warmed.append(True), loop.quit()))
-    window.show()
-    shown_after = seconds_since_process_start()
-    QTimer.singleShot(60_000, loop.quit)
-    if not warmed:
-        loop.exec()
-    try:
-        if not window.isVisible():
-            raise SmokeFailure("the main window did not become visible")
-        if not warmed:
-            raise SmokeFailure("the main window did not finish warming up within 60 s")
-        rows = window.history_model.rowCount()
-        if rows < 1:
-            raise SmokeFailure("the history in the window does not list the uploaded sample")
-    finally:
-        window.quit()
-        with contextlib.suppress(RuntimeError):
-            qt_app.processEvents()
-        window.shutdown()
-    since = f", shown {shown_after:.2f} s into the run" if shown_after else ""
-    _say("window", f"opened on '{qt_app.platformName()}'{since}, {rows} history row(s), closed")
+    _say("window", open_and_close_window(app))
