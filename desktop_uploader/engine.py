@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -29,6 +28,7 @@ from desktop_uploader.pipeline.intake import display_name, expand_paths
 from desktop_uploader.pipeline.process import ProcessedImage, Rendition
 from desktop_uploader.pipeline.upload import Uploader
 from desktop_uploader.pipeline.validate import Probe
+from desktop_uploader.spooling import SpooledOutputs
 from desktop_uploader.waiting import WaitingJobs
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class Job:
     out_dir: Path | None = None  # ``process --out``: write the outputs here instead of uploading
 
 
-class Engine(WaitingJobs):
+class Engine(SpooledOutputs, WaitingJobs):
     """Runs upload jobs. Create one per app; call ``shutdown`` when done."""
 
     def __init__(
@@ -353,53 +353,6 @@ class Engine(WaitingJobs):
             return
         self._schedule(job, *then)
 
-    def _process(self, job: Job, info: Probe, source_sha: str) -> ProcessedImage:
-        """Process the source, or reuse outputs an interrupted earlier run left in the spool
-        (so a resumed upload sends the very bytes it started with)."""
-        fp = job.preset.fingerprint()
-        for entry in self._orphan_spool(job, source_sha):
-            saved = entry["renditions"]
-            reused = ProcessedImage.from_records(saved)
-            if reused is not None:
-                log.info("job %s: reusing spooled output %s", job.id, reused.main.sha256)
-                self.journal.record_spool(job.id, source_sha, job.profile, fp, saved)
-                return reused
-        decoded = self.checks.process(job.source, info, job.preset, self.spool_dir, job.profile)
-        job.findings = decoded.findings
-        processed = decoded.processed
-        self.journal.record_spool(job.id, source_sha, job.profile, fp, processed.to_records())
-        return processed
-
-    def _export(self, job: Job, info: Probe, source_sha: str, processed: ProcessedImage) -> None:
-        """``process --out``: move the outputs from the spool to the chosen folder, named after
-        the source (``photo.webp``, ``photo.thumb.webp``; ``-<hash8>`` added on a clash)."""
-        assert job.out_dir is not None
-        job.out_dir.mkdir(parents=True, exist_ok=True)
-        stem = Path(job.name).stem or "image"
-        written = []
-        for r, suffix in ((processed.main, ""), (processed.thumbnail, ".thumb")):
-            dest = job.out_dir / f"{stem}{suffix}.{r.extension}"
-            if dest.exists():
-                dest = job.out_dir / f"{stem}-{r.sha256[:8]}{suffix}.{r.extension}"
-            shutil.move(r.path, dest)
-            written.append(dest)
-        self._drop_spool(job, processed)  # this job's records and any orphans it outlived
-        m = processed.main
-        self._finish(
-            job,
-            JobResult(
-                str(job.source),
-                "done",
-                sha256=m.sha256,
-                bytes=m.bytes,
-                width=m.width,
-                height=m.height,
-                had_gps=info.had_gps,
-                output=str(written[0]),
-                thumbnail_output=str(written[1]),
-            ),
-        )
-
     def _make_variants(self, job: Job, info: Probe, processed: ProcessedImage) -> tuple:
         """The preset's responsive set, made from the (trusted) main rendition."""
         if not job.preset.widths:
@@ -478,39 +431,6 @@ class Engine(WaitingJobs):
             stable = publish.publish_stable(uploader, processed.main, job.name)
             out["stable_url"] = publish.link_for(uploader, stable)
         return out
-
-    def _orphan_spool(self, job: Job, source_sha: str) -> list[dict]:
-        """Spooled outputs for this source left by jobs that are no longer running (an earlier
-        run that crashed or was stopped). Those of a running job (the same file twice in one
-        batch) are that job's own: adopting them would let it delete them under us."""
-        entries = self.journal.spool_entries(source_sha, job.profile, job.preset.fingerprint())
-        return [
-            e
-            for e in entries
-            if e["job_id"] == job.id
-            or (other := self.job(e["job_id"])) is None
-            or other.future.done()
-        ]
-
-    def _drop_spool(self, job: Job, processed: ProcessedImage) -> None:
-        """Verified on the server: this job's spooled copies, and orphans it adopted or
-        outlived, can go; another running job's copies stay."""
-        source_sha = (self.journal.job(job.id) or {}).get("source_sha256") or ""
-        entries = self._orphan_spool(job, source_sha)
-        keep = {
-            rec["path"]
-            for e in self.journal.spool_entries(source_sha, job.profile, job.preset.fingerprint())
-            if e not in entries
-            for rec in e["renditions"]
-        }
-        for e in entries:
-            for rec in e["renditions"]:
-                if rec["path"] not in keep:
-                    Path(rec["path"]).unlink(missing_ok=True)
-        for r in processed.renditions():
-            if str(r.path) not in keep:
-                r.path.unlink(missing_ok=True)
-        self.journal.drop_spool([e["job_id"] for e in entries] + [job.id])
 
     def _put(self, uploader: Uploader, r: Rendition, key: str, progress, job: Job) -> bool:
         """Upload unless the exact bytes are there already; returns True if they were."""

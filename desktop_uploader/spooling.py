@@ -1,0 +1,104 @@
+"""Processed outputs on their way out: the spool (files waiting for a verified upload, reused
+after a crash so a resume sends the very bytes it started with) and ``process --out`` exports.
+Mixed into ``Engine``.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from desktop_uploader.events import JobResult
+from desktop_uploader.pipeline.process import ProcessedImage
+from desktop_uploader.pipeline.validate import Probe
+
+if TYPE_CHECKING:
+    from desktop_uploader.engine import Job
+
+log = logging.getLogger("desktop_uploader.engine")
+
+
+class SpooledOutputs:
+    """Process-or-reuse, export, and spool ownership and clean-up."""
+
+    def _process(self, job: Job, info: Probe, source_sha: str) -> ProcessedImage:
+        """Process the source, or reuse outputs an interrupted earlier run left in the spool
+        (so a resumed upload sends the very bytes it started with)."""
+        fp = job.preset.fingerprint()
+        for entry in self._orphan_spool(job, source_sha):
+            saved = entry["renditions"]
+            reused = ProcessedImage.from_records(saved)
+            if reused is not None:
+                log.info("job %s: reusing spooled output %s", job.id, reused.main.sha256)
+                self.journal.record_spool(job.id, source_sha, job.profile, fp, saved)
+                return reused
+        decoded = self.checks.process(job.source, info, job.preset, self.spool_dir, job.profile)
+        job.findings = decoded.findings
+        processed = decoded.processed
+        self.journal.record_spool(job.id, source_sha, job.profile, fp, processed.to_records())
+        return processed
+
+    def _export(self, job: Job, info: Probe, source_sha: str, processed: ProcessedImage) -> None:
+        """``process --out``: move the outputs from the spool to the chosen folder, named after
+        the source (``photo.webp``, ``photo.thumb.webp``; ``-<hash8>`` added on a clash)."""
+        assert job.out_dir is not None
+        job.out_dir.mkdir(parents=True, exist_ok=True)
+        stem = Path(job.name).stem or "image"
+        written = []
+        for r, suffix in ((processed.main, ""), (processed.thumbnail, ".thumb")):
+            dest = job.out_dir / f"{stem}{suffix}.{r.extension}"
+            if dest.exists():
+                dest = job.out_dir / f"{stem}-{r.sha256[:8]}{suffix}.{r.extension}"
+            shutil.move(r.path, dest)
+            written.append(dest)
+        self._drop_spool(job, processed)  # this job's records and any orphans it outlived
+        m = processed.main
+        self._finish(
+            job,
+            JobResult(
+                str(job.source),
+                "done",
+                sha256=m.sha256,
+                bytes=m.bytes,
+                width=m.width,
+                height=m.height,
+                had_gps=info.had_gps,
+                output=str(written[0]),
+                thumbnail_output=str(written[1]),
+            ),
+        )
+
+    def _orphan_spool(self, job: Job, source_sha: str) -> list[dict]:
+        """Spooled outputs for this source left by jobs that are no longer running (an earlier
+        run that crashed or was stopped). Those of a running job (the same file twice in one
+        batch) are that job's own: adopting them would let it delete them under us."""
+        entries = self.journal.spool_entries(source_sha, job.profile, job.preset.fingerprint())
+        return [
+            e
+            for e in entries
+            if e["job_id"] == job.id
+            or (other := self.job(e["job_id"])) is None
+            or other.future.done()
+        ]
+
+    def _drop_spool(self, job: Job, processed: ProcessedImage) -> None:
+        """Verified on the server: this job's spooled copies, and orphans it adopted or
+        outlived, can go; another running job's copies stay."""
+        source_sha = (self.journal.job(job.id) or {}).get("source_sha256") or ""
+        entries = self._orphan_spool(job, source_sha)
+        keep = {
+            rec["path"]
+            for e in self.journal.spool_entries(source_sha, job.profile, job.preset.fingerprint())
+            if e not in entries
+            for rec in e["renditions"]
+        }
+        for e in entries:
+            for rec in e["renditions"]:
+                if rec["path"] not in keep:
+                    Path(rec["path"]).unlink(missing_ok=True)
+        for r in processed.renditions():
+            if str(r.path) not in keep:
+                r.path.unlink(missing_ok=True)
+        self.journal.drop_spool([e["job_id"] for e in entries] + [job.id])
