@@ -273,19 +273,27 @@ def _encode(
         kwargs["icc_profile"] = _SRGB_BYTES  # a standard profile, never the source's
     if animated:
         kwargs |= {"save_all": True, "append_images": frames[1:], "duration": durations, "loop": 0}
+    return spool_encode(first, fmt, ext, ctype, kwargs, spool_dir)
+
+
+def spool_encode(
+    img: Image.Image, fmt: str, ext: str, ctype: str, options: dict, spool_dir: Path
+) -> Rendition:
+    """Encode ``img`` into the spool, named by the SHA-256 of the bytes written.
+
+    Encoded straight to a file (big originals never sit in memory twice). One spool file per
+    encode: two jobs may make the same bytes and finish at different times. Callers pass no
+    exif=, xmp= or icc_profile= of the source: the encoder then writes pixels only."""
     spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # Encoded straight to a file (big originals never sit in memory twice), then named by hash.
-    # One spool file per encode: two jobs may make the same bytes and finish at different times.
     tmp = spool_dir / f".encoding-{uuid.uuid4().hex}.{ext}"
     try:
-        # No exif=, xmp= or icc_profile= arguments: the encoder then writes pixels only.
-        first.save(tmp, fmt, **kwargs)
+        img.save(tmp, fmt, **options)
         digest, size = file_sha256(tmp)
         out = spool_dir / f"{digest}-{uuid.uuid4().hex[:8]}.{ext}"
         tmp.rename(out)
     finally:
         tmp.unlink(missing_ok=True)
-    return Rendition(out, digest, size, first.width, first.height, ctype, ext)
+    return Rendition(out, digest, size, img.width, img.height, ctype, ext)
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> tuple[str, int]:

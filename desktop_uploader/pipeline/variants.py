@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import base64
 import io
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
 
 from desktop_uploader.config import Preset
-from desktop_uploader.pipeline.process import Rendition, file_sha256
+from desktop_uploader.pipeline.process import Rendition, spool_encode
 
 LQIP_SIZE = 16
 
@@ -112,13 +111,4 @@ def lqip(main: Rendition) -> str | None:
 
 def _encode(img: Image.Image, kind: str, spool_dir: Path) -> Rendition:
     fmt, ext, ctype, options = _FORMATS[kind]
-    spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = spool_dir / f".variant-{uuid.uuid4().hex}.{ext}"
-    try:
-        img.save(tmp, fmt, **options)  # pixels only: no EXIF/XMP/ICC arguments
-        digest, size = file_sha256(tmp)
-        out = spool_dir / f"{digest}-{uuid.uuid4().hex[:8]}.{ext}"
-        tmp.rename(out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return Rendition(out, digest, size, img.width, img.height, ctype, ext)
+    return spool_encode(img, fmt, ext, ctype, options, spool_dir)  # pixels only
