@@ -275,7 +275,6 @@ class _Reporter:
         self._lock = threading.Lock()
         self._progress = None
         self._task = None
-        self._bytes: dict[int, tuple[int, int]] = {}
 
     def __enter__(self):
         if not self.json_lines and sys.stderr.isatty():

@@ -251,17 +251,12 @@ class Engine(SpooledOutputs, WaitingJobs):
         if parked is not None:
             executor, fn, args = parked
             if self._closing.is_set():
-                self._finish(
-                    job,
-                    JobResult(
-                        str(job.source),
-                        "cancelled",
-                        code="cancelled",
-                        reason="The app was closed before this file was done.",
-                    ),
-                )
+                self._finish_cancelled(job, "The app was closed before this file was done.")
                 return
             executor.submit(self._guard, job, fn, *args)
+
+    def _finish_cancelled(self, job: Job, reason: str) -> None:
+        self._finish(job, JobResult(str(job.source), "cancelled", code="cancelled", reason=reason))
 
     # -- stages --------------------------------------------------------------------------
     def _guard(self, job: Job, fn: Callable[..., object], *args: object) -> None:
@@ -274,15 +269,7 @@ class Engine(SpooledOutputs, WaitingJobs):
             self._emit(ev.STAGE, job, stage="paused")
             self._park(job, executor, fn, *args)
         except Cancelled:
-            self._finish(
-                job,
-                JobResult(
-                    str(job.source),
-                    "cancelled",
-                    code="cancelled",
-                    reason="Cancelled by the user; the source file is kept.",
-                ),
-            )
+            self._finish_cancelled(job, "Cancelled by the user; the source file is kept.")
         except Rejected as e:
             self._finish(job, JobResult(str(job.source), "rejected", code=e.code, reason=e.message))
         except StorageError as e:
