@@ -169,7 +169,7 @@ def _run_steps() -> None:
 
 
 def _check_libraries() -> None:
-    """What PyInstaller could silently leave out: keyring backends, HEIF codecs, NudeNet's model."""
+    """What PyInstaller could silently leave out: keyring backends, HEIF, libvips, NudeNet."""
     import importlib
 
     import keyring.backend
@@ -203,6 +203,15 @@ def _check_libraries() -> None:
         if im.size != (64, 48):
             raise SmokeFailure(f"HEIF round trip gave size {im.size}")
     _say("heif", f"pillow-heif {pillow_heif.__version__} encodes and decodes")
+
+    from desktop_uploader.pipeline import resample
+
+    if resample.backend() != "libvips":  # it would still work, ~20 % slower: a packaging slip
+        raise SmokeFailure("libvips (pyvips-binary) did not load: Pillow would resample")
+    resized = resample.lanczos(Image.new("RGB", (300, 200), (10, 120, 200)), (150, 100))
+    if resized.size != (150, 100) or resized.getpixel((75, 50)) != (10, 120, 200):
+        raise SmokeFailure(f"libvips resize gave {resized.size} {resized.getpixel((75, 50))}")
+    _say("resampler", "libvips")
 
     from desktop_uploader.pipeline import scanners
 

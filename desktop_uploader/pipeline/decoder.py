@@ -238,7 +238,9 @@ def worker_main(conn, memory_mb: int, preload: bool = False, nice: int = 0) -> N
         with contextlib.suppress(OSError):
             os.nice(nice)
 
-    from desktop_uploader.pipeline import process, scanners, validate  # noqa: F401 - warm up
+    from desktop_uploader.pipeline import process, resample, scanners, validate  # noqa: F401
+
+    resample.warm_up()
 
     # probe and process of one file may run in different workers: every opener, every worker
     validate.register_openers()

@@ -18,6 +18,7 @@ from PIL import Image, ImageCms, ImageSequence
 
 from desktop_uploader.config import Preset
 from desktop_uploader.errors import Rejected
+from desktop_uploader.pipeline import resample
 from desktop_uploader.pipeline.validate import Probe
 
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
@@ -99,7 +100,7 @@ def process_image(
             if probe.frames > 1:
                 frames, durations = _load_animation(im, preset.max_size)
             else:
-                frames, durations = [_load_still(im, probe, preset.max_size)], []
+                frames, durations = [_load_still(im, probe, preset.max_size, path)], []
     except Rejected:
         raise
     except OSError as e:
@@ -152,13 +153,19 @@ def _orientation(im: Image.Image) -> int:
         return 1
 
 
-def _load_still(im: Image.Image, probe: Probe, max_size: int) -> Image.Image:
+def _load_still(im: Image.Image, probe: Probe, max_size: int, path: Path) -> Image.Image:
+    icc = im.info.get("icc_profile")
     if probe.format == "JPEG":
         # Decode at 1/2, 1/4 or 1/8 scale in the DCT domain when the output is that much smaller.
-        w, h = target_size(*im.size, max_size)
-        im.draft("RGB" if im.mode != "CMYK" else "CMYK", (w, h))
+        full = im.size
+        size = target_size(*full, max_size)
+        im.draft("RGB" if im.mode != "CMYK" else "CMYK", size)
+        if im.size == full and size != full:
+            # No DCT shortcut: let libvips decode and resize in one pass when it can.
+            reduced = resample.jpeg_lanczos(path, im.mode, full, size)
+            if reduced is not None:
+                return _to_srgb(_resize_then_orient(reduced, _orientation(im), max_size), icc)
     im.load()
-    icc = im.info.get("icc_profile")
     if im.mode not in _RESAMPLABLE:
         return _resize_then_orient(_to_srgb(im, icc), _orientation(im), max_size)
     # Resize first, then orient and convert colour: both then touch a quarter of the pixels
@@ -170,7 +177,7 @@ def _load_still(im: Image.Image, probe: Probe, max_size: int) -> Image.Image:
 def _resize_then_orient(im: Image.Image, orientation: int, max_size: int) -> Image.Image:
     size = target_size(*im.size, max_size)
     if size != im.size:
-        im = im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        im = resample.lanczos(im, size)
     t = _ORIENT.get(orientation)
     return im.transpose(t) if t is not None else im
 
