@@ -180,3 +180,24 @@ def test_review_also_holds_local_processing(face_app, astronaut_jpeg, tmp_path):
     result = job.future.result(timeout=60)
     assert result.status == "done" and result.output == str(out / "astronaut.webp")
     assert (out / "astronaut.webp").exists()
+
+
+def test_model_runs_on_one_thread_with_the_default_sessions_findings(astronaut_jpeg):
+    # Each decoder worker has a core to itself: the session must not spawn a thread per core.
+    import numpy as np
+
+    from desktop_uploader.pipeline.scanners import load_content_model
+
+    detector = load_content_model()
+    opts = detector.onnx_session.get_session_options()
+    assert opts.intra_op_num_threads == 1 and opts.inter_op_num_threads == 1
+    # ...and it finds what NudeNet's own default session finds, with the same scores
+    from nudenet import NudeDetector
+
+    with Image.open(astronaut_jpeg) as im:
+        bgr = np.ascontiguousarray(np.asarray(im.convert("RGB"))[:, :, ::-1])
+    ours = detector.detect(bgr)
+    theirs = NudeDetector().detect(bgr)
+    assert [d["class"] for d in ours] == [d["class"] for d in theirs] and ours
+    for a, b in zip(ours, theirs, strict=True):
+        assert abs(a["score"] - b["score"]) < 1e-4
