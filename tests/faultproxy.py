@@ -26,6 +26,7 @@ class Request:
     body_len: int
     fault: str | None = None
     status: int | None = None
+    agent: str = ""  # User-Agent: boto3's, or the uploader's direct path
     at: float = field(default_factory=time.monotonic)
 
     @property
@@ -192,6 +193,7 @@ class FaultProxy:
                     return
                 url = urlsplit(target)
                 req = Request(method, url.path, parse_qs(url.query), len(body))
+                req.agent = hdrs.get("user-agent", "")
                 with self._lock:
                     index = len(self.requests)
                     self.requests.append(req)

@@ -172,6 +172,10 @@ def test_batch_of_50_through_a_faulty_network_all_arrive_verified(
     ]
     faults = [r.fault for r in proxy.requests if r.fault]
     assert {"reset", "truncate", "flip"} <= set(faults), faults
+    # small files take the direct PUT/HEAD path, and its faults were handed to boto3 and healed
+    direct = [r for r in proxy.requests if "direct-s3" in r.agent]
+    assert {r.method for r in direct} == {"PUT", "HEAD"}
+    assert any(r.fault for r in direct), "no fault hit a direct request"
     client = direct_client(store_target)
     status, _ = store_target
     for r in results:

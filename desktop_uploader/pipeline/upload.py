@@ -25,6 +25,8 @@ from typing import Any
 
 from desktop_uploader.errors import Interrupted, StorageError
 from desktop_uploader.journal import Journal
+from desktop_uploader.pipeline import directs3
+from desktop_uploader.pipeline.directs3 import DirectS3
 from desktop_uploader.pipeline.ratelimit import RateLimiter, parse_rate
 from desktop_uploader.pipeline.s3client import Target, make_client, translate
 from desktop_uploader.providers import profile_for
@@ -87,6 +89,9 @@ class Uploader:
         dest = target.destination
         self.profile = profile_for(dest.provider)
         self.client = client or make_client(target, max_pool=max(16, dest.part_concurrency * 4))
+        # PUT and HEAD of small objects without botocore's per-request cost (a fast path that
+        # hands anything unexpected back to boto3); not when the client comes from outside.
+        self.direct = None if client is not None else _direct_for(self.client, target)
         self._slots = threading.BoundedSemaphore(max(1, dest.concurrency))
         self._parts = ThreadPoolExecutor(
             max(1, dest.part_concurrency), thread_name_prefix="du-part"
@@ -94,6 +99,8 @@ class Uploader:
 
     def close(self) -> None:
         self._parts.shutdown(wait=True, cancel_futures=True)
+        if self.direct is not None:
+            self.direct.close()
 
     @property
     def bucket(self) -> str:
@@ -104,6 +111,10 @@ class Uploader:
         """The object's HEAD response, or None if it does not exist."""
         from botocore.exceptions import ClientError
 
+        if self.direct is not None:
+            found = self.direct.head(key)
+            if found is not False:
+                return found
         try:
             return self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as e:
@@ -249,6 +260,10 @@ class Uploader:
             self.limiter.take(size)
 
         def put() -> dict:
+            if self.direct is not None:
+                done = self.direct.put(key, data, {**checksum, **extra})
+                if done is not None:
+                    return done
             return self.client.put_object(
                 Bucket=self.bucket, Key=key, Body=data, ContentLength=size, **checksum, **extra
             )
@@ -538,3 +553,16 @@ class Uploader:
             kwargs["KeyMarker"] = resp.get("NextKeyMarker")
             kwargs["UploadIdMarker"] = resp.get("NextUploadIdMarker")
         return sorted(out, key=lambda u: u["initiated"])
+
+
+def _direct_for(client: Any, target: Target) -> DirectS3 | None:
+    endpoint = client.meta.endpoint_url
+    if not directs3.enabled_for(endpoint):
+        return None
+    try:
+        return DirectS3(
+            client, target.bucket, target.keys.access_key_id, target.keys.secret_access_key
+        )
+    except Exception as e:  # the fast path is optional: boto3 does everything without it
+        log.info("direct S3 requests unavailable for %s: %s", endpoint, e)
+        return None
