@@ -5,7 +5,9 @@ reducers that give the same image about three times faster (a 12-MP photo to 204
 instead of ~150 ms of CPU, same output bytes and SSIM after WebP encoding; see
 ``docs/benchmarks.md``). It is used only where the two agree exactly in meaning: 8-bit images
 without an alpha channel (Pillow premultiplies alpha while it resamples, libvips does not), and
-only when the result has exactly the size asked for. Everything else goes through Pillow.
+only when the result has exactly the size asked for, and only for images up to 40 MP when
+the pixels are already decoded (the copy into libvips would cost too much memory for more).
+Everything else goes through Pillow.
 
 libvips runs with one thread here: the callers are the decoder worker processes, one per
 core, so a second thread per worker would only compete with the other worker.
@@ -21,6 +23,10 @@ from PIL import Image
 log = logging.getLogger(__name__)
 
 _VIPS_MODES = {"RGB": 3, "L": 1}
+# Handing decoded pixels to libvips copies them (Pillow keeps RGB as 4 bytes a pixel, libvips
+# wants 3). Above this size the copy would cost more memory than the speed is worth: a 100-MP
+# PNG would need 300 MB more at its peak (bench/memory.py), so Pillow resamples those.
+COPY_MAX_PIXELS = 40_000_000
 _vips = None  # the pyvips module once loaded; False when it is unavailable or turned off
 
 
@@ -82,7 +88,7 @@ def lanczos(
 ) -> Image.Image:
     """``im`` resized to ``size`` with a Lanczos-3 kernel (downscaling, as Pillow's LANCZOS)."""
     bands = _VIPS_MODES.get(im.mode)
-    vips = _load_vips() if bands else None
+    vips = _load_vips() if bands and im.width * im.height <= COPY_MAX_PIXELS else None
     if vips and size[0] < im.width and size[1] < im.height:
         try:
             src = vips.Image.new_from_memory(im.tobytes(), im.width, im.height, bands, "uchar")
