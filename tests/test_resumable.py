@@ -362,3 +362,7 @@ def test_part_sizes_respect_s3_limits():
         size = part_size_for(total)
         assert MIN_PART <= size <= 5 * 1024 * MiB
         assert -(-total // size) <= MAX_PARTS
+    # small multipart files keep 8 MiB parts (resume granularity), big ones grow to 64 MiB
+    assert part_size_for(66 * MiB) == 8 * MiB
+    assert part_size_for(256 * MiB) == 16 * MiB
+    assert part_size_for(1024 * MiB) == part_size_for(60 * 1024 * MiB) == 64 * MiB
