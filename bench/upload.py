@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+KNOWN = "desktop-uploader, hash known"
 sys.path.insert(0, str(ROOT))
 
 
@@ -57,12 +58,17 @@ def run_ours(args: argparse.Namespace) -> None:
     )
     src = Path(args.ours)
 
+    known = json.loads(Path(args.known_sha).read_text()) if args.known_sha else {}
+
     def one(p: Path) -> None:
-        h = hashlib.sha256()
-        with open(p, "rb") as f:
-            while b := f.read(1 << 20):
-                h.update(b)
-        up.upload_file(p, f"{args.prefix}/{p.name}", h.hexdigest(), "application/octet-stream")
+        digest = known.get(p.name)
+        if digest is None:
+            h = hashlib.sha256()
+            with open(p, "rb") as f:
+                while b := f.read(1 << 20):
+                    h.update(b)
+            digest = h.hexdigest()
+        up.upload_file(p, f"{args.prefix}/{p.name}", digest, "application/octet-stream")
 
     files = sorted(src.iterdir()) if src.is_dir() else [src]
     with ThreadPoolExecutor(args.concurrency) as pool:
@@ -82,6 +88,13 @@ def timed(cmd: list[str], env: dict) -> tuple[float, float]:
     return wall, ru.ru_utime + ru.ru_stime
 
 
+def proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of a running process (the store's weed server)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def find_tools(tmp: Path) -> tuple[str, str]:
     s5, rc = shutil.which("s5cmd"), shutil.which("rclone")
     if s5 and rc:
@@ -98,9 +111,16 @@ def main() -> None:
     ap.add_argument("--big-mib", type=int, default=1024)
     ap.add_argument("--small", type=int, default=2000)
     ap.add_argument("--small-kb", type=int, default=200)
-    ap.add_argument("--concurrency", type=int, default=16)
-    ap.add_argument("--part-concurrency", type=int, default=8)
+    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--part-concurrency", type=int, default=4)
     ap.add_argument("--part-mib", type=int, default=0, help="part size (0: the engine's choice)")
+    ap.add_argument("--cases", default="big,small", help="which cases to run (big, small)")
+    ap.add_argument(
+        "--with-known-hash",
+        action="store_true",
+        help="also run ours as the engine does: the SHA-256 is known from the processing stage",
+    )
+    ap.add_argument("--known-sha", help=argparse.SUPPRESS)
     ap.add_argument("--ours", help=argparse.SUPPRESS)
     ap.add_argument("--prefix", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -110,6 +130,7 @@ def main() -> None:
     from desktop_uploader.app import App
     from desktop_uploader.paths import AppPaths
 
+    cases = [c for c in ("big", "small") if c in args.cases.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="du-bench-"))
     try:
         s5cmd, rclone = find_tools(tmp)
@@ -120,12 +141,24 @@ def main() -> None:
         keys = app.local_store.keys()
         big = tmp / "big.bin"
         with open(big, "wb") as f:
-            for _ in range(args.big_mib):
+            for _ in range(args.big_mib if "big" in cases else 1):
                 f.write(os.urandom(1 << 20))
         small = tmp / "small"
         small.mkdir()
-        for i in range(args.small):
+        for i in range(args.small if "small" in cases else 1):
             (small / f"f{i:05d}.bin").write_bytes(os.urandom(args.small_kb * 1000))
+        known = tmp / "known-sha.json"  # what the engine's spool already knows of each file
+        if args.with_known_hash:
+            import hashlib
+
+            hashes = {}
+            for p in [big, *small.iterdir()]:
+                h = hashlib.sha256()
+                with open(p, "rb") as f:
+                    while b := f.read(1 << 20):
+                        h.update(b)
+                hashes[p.name] = h.hexdigest()
+            known.write_text(json.dumps(hashes))
         env = dict(
             os.environ,
             AWS_ACCESS_KEY_ID=keys.access_key_id,
@@ -193,27 +226,40 @@ def main() -> None:
                     "--transfers",
                     str(args.concurrency),
                 ]
-            return {"desktop-uploader": (ours, env), "s5cmd": (s5, env), "rclone": (rc, rc_env)}
+            tools = {"desktop-uploader": (ours, env), "s5cmd": (s5, env), "rclone": (rc, rc_env)}
+            if args.with_known_hash:
+                tools[KNOWN] = ([*ours, "--known-sha", str(known)], env)
+            return tools
 
         results: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        server_cpu: dict[tuple[str, str], list[float]] = {}
         for rnd in range(args.rounds):
-            for case in ("big", "small"):
+            for case in cases:
                 tools = list(cmds(case, "x").items())
-                order = tools[rnd % 3 :] + tools[: rnd % 3]  # interleave: rotate who goes first
+                k = rnd % len(tools)
+                order = tools[k:] + tools[:k]  # interleave: rotate who goes first
                 for name, _ in order:
                     cmd, cenv = cmds(case, f"{name}-{case}-{rnd}")[name]
+                    before = proc_cpu(st.weed_pid)
                     wall, cpu = timed(cmd, cenv)
+                    server = proc_cpu(st.weed_pid) - before
                     results.setdefault((name, case), []).append((wall, cpu))
+                    server_cpu.setdefault((name, case), []).append(server)
                     print(
-                        f"round {rnd + 1} {case:5} {name:16} {wall:7.2f} s  cpu {cpu:6.2f} s",
+                        f"round {rnd + 1} {case:5} {name:30} {wall:7.2f} s  cpu {cpu:6.2f} s"
+                        f"  server cpu {server:6.2f} s",
                         flush=True,
                     )
         print()
-        print("| case | tool | median wall s | throughput | client CPU s | ratio to s5cmd |")
-        print("|---|---|---|---|---|---|")
-        for case in ("big", "small"):
+        print(
+            "| case | tool | median wall s | throughput | client CPU s | server CPU s "
+            "| ratio to s5cmd |"
+        )
+        print("|---|---|---|---|---|---|---|")
+        for case in cases:
             base = statistics.median(w for w, _ in results[("s5cmd", case)])
-            for name in ("desktop-uploader", "s5cmd", "rclone"):
+            names = ["desktop-uploader", KNOWN, "s5cmd", "rclone"]
+            for name in [n for n in names if (n, case) in results]:
                 walls = [w for w, _ in results[(name, case)]]
                 cpus = [c for _, c in results[(name, case)]]
                 med = statistics.median(walls)
@@ -223,7 +269,7 @@ def main() -> None:
                     thr = f"{args.small / med:.0f} files/s"
                 print(
                     f"| {case} | {name} | {med:.2f} | {thr} | {statistics.median(cpus):.2f} "
-                    f"| {base / med:.2f}× |"
+                    f"| {statistics.median(server_cpu[(name, case)]):.2f} | {base / med:.2f}× |"
                 )
     finally:
         with contextlib.suppress(Exception):
