@@ -159,6 +159,11 @@ def main() -> None:
         action="store_true",
         help="also time ours with the default malware/content checks on",
     )
+    ap.add_argument(
+        "--with-pillow-resampler",
+        action="store_true",
+        help="also time ours with Pillow's resampler instead of libvips's",
+    )
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="du-bench-process-"))
     try:
@@ -229,6 +234,8 @@ def main() -> None:
         tools = ["desktop-uploader", "sharp", "pyvips"]
         if args.with_checks:
             tools.append("desktop-uploader+checks")
+        if args.with_pillow_resampler:
+            tools.append("desktop-uploader+pillow")
         runs: dict[str, list[tuple[float, int]]] = {t: [] for t in tools}
         outs: dict[str, Path] = {}
         for rnd in range(args.rounds):
@@ -236,7 +243,10 @@ def main() -> None:
             for tool in order:
                 out = tmp / f"out-{tool}-{rnd}"
                 out.mkdir()
-                wall, peak = run(cmd(tool, out), env)
+                tool_env = env
+                if tool == "desktop-uploader+pillow":
+                    tool_env = dict(env, DESKTOP_UPLOADER_RESAMPLER="pillow")
+                wall, peak = run(cmd(tool, out), tool_env)
                 runs[tool].append((wall, peak))
                 outs[tool] = out
                 print(
