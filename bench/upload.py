@@ -95,6 +95,16 @@ def proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def settle(pid: int, idle: float = 0.05, window: float = 0.5, limit: float = 15.0) -> None:
+    """Wait until the server has used under ``idle`` of a core for ``window`` seconds."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = proc_cpu(pid)
+        time.sleep(window)
+        if proc_cpu(pid) - before < idle * window:
+            return
+
+
 def find_tools(tmp: Path) -> tuple[str, str]:
     s5, rc = shutil.which("s5cmd"), shutil.which("rclone")
     if s5 and rc:
@@ -240,6 +250,7 @@ def main() -> None:
                 order = tools[k:] + tools[:k]  # interleave: rotate who goes first
                 for name, _ in order:
                     cmd, cenv = cmds(case, f"{name}-{case}-{rnd}")[name]
+                    settle(st.weed_pid)  # the previous run's background work must not count
                     before = proc_cpu(st.weed_pid)
                     wall, cpu = timed(cmd, cenv)
                     server = proc_cpu(st.weed_pid) - before
