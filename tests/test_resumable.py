@@ -366,3 +366,38 @@ def test_part_sizes_respect_s3_limits():
     assert part_size_for(66 * MiB) == 8 * MiB
     assert part_size_for(256 * MiB) == 16 * MiB
     assert part_size_for(1024 * MiB) == part_size_for(60 * 1024 * MiB) == 64 * MiB
+
+
+def test_a_slow_part_does_not_hold_up_the_others(store_target, tmp_path):
+    # The window refills as each part finishes: one slow part must not turn the upload
+    # into waves that wait for their slowest member (nor delay journaling finished parts).
+    status, keys = store_target
+    dest = Destination(
+        "w",
+        endpoint=status.s3_endpoint,
+        bucket=status.bucket,
+        provider="seaweedfs",
+        part_concurrency=2,
+    )
+    up = Uploader(Target(dest, status.s3_endpoint, status.bucket, "", keys))
+    times: dict[int, list[float]] = {}
+    real = up._send_part
+
+    def timed_part(key, upload_id, number, data):
+        times[number] = [time.monotonic()]
+        if number == 1:
+            time.sleep(1.5)
+        try:
+            return real(key, upload_id, number, data)
+        finally:
+            times[number].append(time.monotonic())
+
+    up._send_part = timed_part
+    big = tmp_path / "six-parts.bin"
+    big.write_bytes(os.urandom(48 * MiB))
+    sha = hashlib.sha256(big.read_bytes()).hexdigest()
+    up.upload_file(big, "window/six-parts.bin", sha, "application/octet-stream")
+    up.close()
+    assert sorted(times) == [1, 2, 3, 4, 5, 6]
+    first_done = times[1][1]
+    assert all(times[n][0] < first_done for n in (3, 4, 5, 6)), times

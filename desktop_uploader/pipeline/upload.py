@@ -19,7 +19,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -385,12 +385,12 @@ class Uploader:
         try:
             for number in todo:
                 while len(pending) >= window:
-                    finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                     self._collect(finished, done, upload_id, progress)
                 data = os.pread(fd, part_size, (number - 1) * part_size)
                 pending.add(self._parts.submit(self._send_part, key, upload_id, number, data))
             while pending:
-                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 self._collect(finished, done, upload_id, progress)
         except BaseException:
             for f in pending:
