@@ -68,10 +68,7 @@ def jpeg_lanczos(path, mode: str, src_size: tuple[int, int], size: tuple[int, in
         src = vips.Image.jpegload(str(path), access="sequential", fail_on="warning")
         if (src.width, src.height) != src_size or src.bands != bands or src.format != "uchar":
             return None
-        out = src.resize(size[0] / src.width, vscale=size[1] / src.height, kernel="lanczos3")
-        if (out.width, out.height) != size:
-            return None
-        return Image.frombytes(mode, size, out.write_to_memory())
+        return _resized(src, mode, size)
     except vips.Error as e:  # decoding is lazy: a damaged file fails here
         log.debug("libvips could not decode %s, Pillow will: %s", path, e)
         return None
@@ -83,18 +80,25 @@ def warm_up() -> None:
         lanczos(Image.new("RGB", (64, 48)), (32, 24))
 
 
-def lanczos(
-    im: Image.Image, size: tuple[int, int], reducing_gap: float | None = 3.0
-) -> Image.Image:
+def lanczos(im: Image.Image, size: tuple[int, int]) -> Image.Image:
     """``im`` resized to ``size`` with a Lanczos-3 kernel (downscaling, as Pillow's LANCZOS)."""
     bands = _VIPS_MODES.get(im.mode)
     vips = _load_vips() if bands and im.width * im.height <= COPY_MAX_PIXELS else None
     if vips and size[0] < im.width and size[1] < im.height:
         try:
             src = vips.Image.new_from_memory(im.tobytes(), im.width, im.height, bands, "uchar")
-            out = src.resize(size[0] / im.width, vscale=size[1] / im.height, kernel="lanczos3")
-            if (out.width, out.height) == size:
-                return Image.frombytes(im.mode, size, out.write_to_memory())
+            out = _resized(src, im.mode, size)
+            if out is not None:
+                return out
         except vips.Error as e:  # pragma: no cover - libvips refused: Pillow still can
             log.debug("libvips resize failed, using Pillow: %s", e)
-    return im.resize(size, Image.Resampling.LANCZOS, reducing_gap=reducing_gap)
+    return im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def _resized(src, mode: str, size: tuple[int, int]) -> Image.Image | None:
+    """The libvips image ``src`` Lanczos-resized to exactly ``size`` as a Pillow image, or
+    None when libvips's rounding gives another size."""
+    out = src.resize(size[0] / src.width, vscale=size[1] / src.height, kernel="lanczos3")
+    if (out.width, out.height) != size:
+        return None
+    return Image.frombytes(mode, size, out.write_to_memory())
