@@ -120,6 +120,7 @@ class DirectS3:
         import urllib3
         from botocore.auth import _host_from_url
         from botocore.httpsession import get_cert_path
+        from botocore.utils import percent_encode
 
         config = client.meta.config
         # Where botocore would send a request for a key in this bucket (path or virtual host,
@@ -134,6 +135,8 @@ class DirectS3:
         self._path = urlsplit(self.base).path
         self._host = _host_from_url(self.base)
         self._signer = SigV4(access_key, secret_key, client.meta.region_name)
+        self._encode = percent_encode  # S3's key encoding, as botocore serialises it
+        self._failures = (urllib3.exceptions.HTTPError, OSError)
         self._pool = urllib3.connection_from_url(
             self.base,
             maxsize=config.max_pool_connections,
@@ -146,14 +149,10 @@ class DirectS3:
         self._pool.close()
 
     def path(self, key: str) -> str:
-        from botocore.utils import percent_encode
-
-        return self._path + percent_encode(key, safe="/~")
+        return self._path + self._encode(key, safe="/~")
 
     def _send(self, method: str, key: str, headers: dict, body: bytes | None):
         """The urllib3 response, or None if the request did not complete (caller falls back)."""
-        import urllib3
-
         path = self.path(key)
         headers = self._signer.sign(method, self._host, path, headers)
         headers["user-agent"] = USER_AGENT
@@ -168,7 +167,7 @@ class DirectS3:
                 assert_same_host=False,
                 preload_content=True,
             )
-        except (urllib3.exceptions.HTTPError, OSError) as e:
+        except self._failures as e:
             log.debug("direct %s %s did not complete (%s); boto3 takes over", method, key, e)
             return None
 

@@ -26,7 +26,6 @@ from typing import Any
 from desktop_uploader.errors import Interrupted, StorageError
 from desktop_uploader.journal import Journal
 from desktop_uploader.pipeline import directs3
-from desktop_uploader.pipeline.directs3 import DirectS3
 from desktop_uploader.pipeline.ratelimit import RateLimiter, parse_rate
 from desktop_uploader.pipeline.s3client import Target, make_client, translate
 from desktop_uploader.providers import profile_for
@@ -561,12 +560,12 @@ class Uploader:
         return sorted(out, key=lambda u: u["initiated"])
 
 
-def _direct_for(client: Any, target: Target) -> DirectS3 | None:
+def _direct_for(client: Any, target: Target) -> directs3.DirectS3 | None:
     endpoint = client.meta.endpoint_url
     if not directs3.enabled_for(endpoint):
         return None
     try:
-        return DirectS3(
+        return directs3.DirectS3(
             client, target.bucket, target.keys.access_key_id, target.keys.secret_access_key
         )
     except Exception as e:  # the fast path is optional: boto3 does everything without it
