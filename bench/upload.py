@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -30,9 +31,13 @@ KNOWN = "desktop-uploader, hash known"
 sys.path.insert(0, str(ROOT))
 
 
+def sha256_of(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 def run_ours(args: argparse.Namespace) -> None:
     """Child mode: upload with this project's Uploader (what the engine's upload stage runs)."""
-    import hashlib
     from concurrent.futures import ThreadPoolExecutor
 
     from desktop_uploader.config import Destination
@@ -61,13 +66,7 @@ def run_ours(args: argparse.Namespace) -> None:
     known = json.loads(Path(args.known_sha).read_text()) if args.known_sha else {}
 
     def one(p: Path) -> None:
-        digest = known.get(p.name)
-        if digest is None:
-            h = hashlib.sha256()
-            with open(p, "rb") as f:
-                while b := f.read(1 << 20):
-                    h.update(b)
-            digest = h.hexdigest()
+        digest = known.get(p.name) or sha256_of(p)
         up.upload_file(p, f"{args.prefix}/{p.name}", digest, "application/octet-stream")
 
     files = sorted(src.iterdir()) if src.is_dir() else [src]
@@ -159,16 +158,7 @@ def main() -> None:
             (small / f"f{i:05d}.bin").write_bytes(os.urandom(args.small_kb * 1000))
         known = tmp / "known-sha.json"  # what the engine's spool already knows of each file
         if args.with_known_hash:
-            import hashlib
-
-            hashes = {}
-            for p in [big, *small.iterdir()]:
-                h = hashlib.sha256()
-                with open(p, "rb") as f:
-                    while b := f.read(1 << 20):
-                        h.update(b)
-                hashes[p.name] = h.hexdigest()
-            known.write_text(json.dumps(hashes))
+            known.write_text(json.dumps({p.name: sha256_of(p) for p in [big, *small.iterdir()]}))
         env = dict(
             os.environ,
             AWS_ACCESS_KEY_ID=keys.access_key_id,
