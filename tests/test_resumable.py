@@ -401,3 +401,38 @@ def test_a_slow_part_does_not_hold_up_the_others(store_target, tmp_path):
     assert sorted(times) == [1, 2, 3, 4, 5, 6]
     first_done = times[1][1]
     assert all(times[n][0] < first_done for n in (3, 4, 5, 6)), times
+
+
+def test_part_buffers_are_reused_and_the_object_is_exact(store_target, tmp_path):
+    # The window's buffers go round: no fresh allocation (and its page faults) per part.
+    status, keys = store_target
+    dest = Destination(
+        "r",
+        endpoint=status.s3_endpoint,
+        bucket=status.bucket,
+        provider="seaweedfs",
+        part_concurrency=2,
+    )
+    up = Uploader(Target(dest, status.s3_endpoint, status.bucket, "", keys))
+    bodies: list = []
+    real = up._send_part
+
+    def keep_body(key, upload_id, number, data):
+        bodies.append(data)  # kept alive, so a new object can't reuse an old one's address
+        return real(key, upload_id, number, data)
+
+    up._send_part = keep_body
+    big = tmp_path / "reuse.bin"
+    big.write_bytes(os.urandom(44 * MiB + 4321))  # 5 full 8 MiB parts and a short last one
+    sha = hashlib.sha256(big.read_bytes()).hexdigest()
+    up.upload_file(big, "reuse/reuse.bin", sha, "application/octet-stream")
+    body = up.client.get_object(Bucket=up.bucket, Key="reuse/reuse.bin")["Body"].read()
+    up.close()
+    assert hashlib.sha256(body).hexdigest() == sha
+    assert len(bodies) == 6
+    distinct = []
+    for b in bodies[:-1]:
+        if not any(b is d for d in distinct):
+            distinct.append(b)
+    assert len(distinct) <= 2, f"{len(distinct)} buffers for 5 full parts with a window of 2"
+    assert len(bodies[-1]) == 4 * MiB + 4321
