@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS multipart_uploads (
     part_size INTEGER NOT NULL,
     total_size INTEGER NOT NULL,
     file_sha256 TEXT NOT NULL,
+    checksum_algorithm TEXT NOT NULL DEFAULT '',  -- of the parts; '' in older journals
     state TEXT NOT NULL DEFAULT 'open',
     created_at REAL NOT NULL
 );
@@ -108,6 +109,7 @@ class Journal:
         """Journals made by an earlier version get the columns added since."""
         added = {
             "parts": {"checksum": "TEXT NOT NULL DEFAULT ''"},
+            "multipart_uploads": {"checksum_algorithm": "TEXT NOT NULL DEFAULT ''"},
             "jobs": {"variants": "TEXT", "lqip": "TEXT", "stable_url": "TEXT"},
         }
         for table, columns in added.items():
@@ -272,12 +274,24 @@ class Journal:
         part_size: int,
         total_size: int,
         file_sha256: str,
+        checksum_algorithm: str = "",
     ) -> None:
         with self._tx() as db:
             db.execute(
                 "INSERT INTO multipart_uploads (upload_id, job_id, bucket, key, part_size,"
-                " total_size, file_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (upload_id, job_id, bucket, key, part_size, total_size, file_sha256, time.time()),
+                " total_size, file_sha256, checksum_algorithm, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    upload_id,
+                    job_id,
+                    bucket,
+                    key,
+                    part_size,
+                    total_size,
+                    file_sha256,
+                    checksum_algorithm,
+                    time.time(),
+                ),
             )
 
     def record_part(

@@ -161,7 +161,7 @@ def test_signature_is_botocores_for_the_same_request(monkeypatch):
         "Content-Length": "1234",
         "Content-Type": "image/webp",
         "Cache-Control": "public,  max-age=31536000,   immutable",  # runs of spaces: trimmed
-        "x-amz-checksum-crc32": "q83vEg==",
+        "x-amz-checksum-crc32c": "yZRlqg==",
         "x-amz-meta-sha256": "ab" * 32,
     }
     for host, path in [

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import zlib
 
 import pytest
 from botocore.stub import ANY, Stubber
@@ -65,8 +64,19 @@ def test_md5_providers_get_content_md5_and_no_flexible_checksums(provider, tmp_p
     up.close()
 
 
-def _crc32(c: bytes) -> str:
-    return base64.b64encode(zlib.crc32(c).to_bytes(4, "big")).decode()
+def _crc32c(c: bytes) -> str:
+    import crc32c
+
+    return base64.b64encode(crc32c.crc32c(c).to_bytes(4, "big")).decode()
+
+
+def test_crc32c_is_castagnoli():
+    from desktop_uploader.pipeline.upload import _crc32c
+
+    # the CRC-32C check value (RFC 3720, B.4) and the all-zero 32-byte vector from the same RFC
+    assert _crc32c(b"123456789") == bytes.fromhex("e3069283")
+    assert _crc32c(bytes(32)) == bytes.fromhex("8a9136aa")
+    assert _crc32c(bytearray(b"123456789")) == bytes.fromhex("e3069283")
 
 
 def _sha256(c: bytes) -> str:
@@ -78,7 +88,7 @@ def test_checksum_providers_send_part_checksums_through_create_upload_complete(t
     up = uploader_for(provider)
     algo = up.profile.part_checksum.upper()
     field = f"Checksum{algo}"
-    digest = {"CRC32": _crc32, "SHA256": _sha256}[algo]
+    digest = {"CRC32C": _crc32c, "SHA256": _sha256}[algo]
     flexible = "when_supported" if provider == "aws" else "when_required"
     assert up.client.meta.config.request_checksum_calculation == flexible
     size = MULTIPART_THRESHOLD + 10

@@ -184,7 +184,7 @@ def test_batch_of_50_through_a_faulty_network_all_arrive_verified(
         assert client.head_object(Bucket=status.bucket, Key=r.thumbnail_key)["ContentLength"] > 0
 
 
-@pytest.mark.parametrize("provider", ["aws", "seaweedfs", "other"])  # crc32 / crc32 / MD5
+@pytest.mark.parametrize("provider", ["aws", "seaweedfs", "other"])  # CRC32C / CRC32C / MD5
 def test_corrupted_part_is_rejected_by_the_server_and_resent(
     proxied_app, tmp_path, provider, store_target
 ):
@@ -436,3 +436,65 @@ def test_part_buffers_are_reused_and_the_object_is_exact(store_target, tmp_path)
             distinct.append(b)
     assert len(distinct) <= 2, f"{len(distinct)} buffers for 5 full parts with a window of 2"
     assert len(bodies[-1]) == 4 * MiB + 4321
+
+
+@pytest.mark.parametrize("recorded", ["crc32", ""])  # an older version's upload; "" = not noted
+def test_an_upload_begun_with_another_checksum_is_started_again(store_target, tmp_path, recorded):
+    """Parts checksummed with CRC32 can't be completed with CRC32C ones: such an open upload
+    (from before the switch) is aborted and the file sent afresh, never mixed."""
+    import base64
+    import zlib
+
+    from desktop_uploader.journal import Journal
+
+    status, keys = store_target
+    dest = Destination("c", endpoint=status.s3_endpoint, bucket=status.bucket, provider="seaweedfs")
+    journal = Journal(tmp_path / "journal.sqlite3")
+    up = Uploader(Target(dest, status.s3_endpoint, status.bucket, "", keys), journal=journal)
+    big = tmp_path / "old.bin"
+    big.write_bytes(os.urandom(20 * MiB))
+    data = big.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    key = f"checksum-switch/{recorded or 'legacy'}.bin"
+    client = up.client
+    old = client.create_multipart_upload(Bucket=up.bucket, Key=key, ChecksumAlgorithm="CRC32")
+    uid = old["UploadId"]
+    first = data[: 8 * MiB]
+    crc = base64.b64encode(zlib.crc32(first).to_bytes(4, "big")).decode()
+    part = client.upload_part(
+        Bucket=up.bucket, Key=key, UploadId=uid, PartNumber=1, Body=first, ChecksumCRC32=crc
+    )
+    journal.begin_multipart(uid, None, up.bucket, key, 8 * MiB, len(data), sha, recorded)
+    journal.record_part(uid, 1, part["ETag"], "", 8 * MiB, crc)
+
+    up.upload_file(big, key, sha, "application/octet-stream")
+    body = client.get_object(Bucket=up.bucket, Key=key)["Body"].read()
+    still_open = client.list_multipart_uploads(Bucket=up.bucket, Prefix=key).get("Uploads", [])
+    up.close()
+    assert hashlib.sha256(body).hexdigest() == sha
+    assert uid not in [u["UploadId"] for u in still_open]
+    states = {r["upload_id"]: r for r in journal._query("SELECT * FROM multipart_uploads", ())}
+    assert states[uid]["state"] == "superseded"
+    assert [r["checksum_algorithm"] for u, r in states.items() if u != uid] == ["crc32c"]
+    journal.close()
+
+
+def test_an_older_journal_gets_the_checksum_column(tmp_path):
+    from desktop_uploader.journal import Journal
+
+    db = tmp_path / "old.sqlite3"
+    with sqlite3.connect(db) as c:  # multipart_uploads as an earlier version made it
+        c.execute(
+            "CREATE TABLE multipart_uploads (upload_id TEXT PRIMARY KEY, job_id INTEGER,"
+            " bucket TEXT NOT NULL, key TEXT NOT NULL, part_size INTEGER NOT NULL,"
+            " total_size INTEGER NOT NULL, file_sha256 TEXT NOT NULL,"
+            " state TEXT NOT NULL DEFAULT 'open', created_at REAL NOT NULL)"
+        )
+        c.execute(
+            "INSERT INTO multipart_uploads VALUES ('U1', NULL, 'b', 'k', 8, 20, 'ab', 'open', 0)"
+        )
+    journal = Journal(db)
+    assert journal.open_multipart("b", "k", "ab")["checksum_algorithm"] == ""
+    journal.begin_multipart("U2", None, "b", "k2", 8, 20, "cd", "crc32c")
+    assert journal.open_multipart("b", "k2", "cd")["checksum_algorithm"] == "crc32c"
+    journal.close()

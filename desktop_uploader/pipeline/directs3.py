@@ -35,7 +35,7 @@ _HEADERS = {
     "ContentType": "Content-Type",
     "CacheControl": "Cache-Control",
     "ContentMD5": "Content-MD5",
-    "ChecksumCRC32": "x-amz-checksum-crc32",
+    "ChecksumCRC32C": "x-amz-checksum-crc32c",
     "ChecksumSHA256": "x-amz-checksum-sha256",
 }
 _META = "x-amz-meta-"

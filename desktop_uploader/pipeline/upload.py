@@ -17,7 +17,6 @@ import os
 import random
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -71,7 +70,15 @@ def part_size_for(total: int, preferred: int = 8 * MiB) -> int:
     return min(size, MAX_PART)
 
 
-_CHECKSUM_FIELD = {"crc32": "ChecksumCRC32", "sha256": "ChecksumSHA256"}
+_CHECKSUM_FIELD = {"crc32c": "ChecksumCRC32C", "sha256": "ChecksumSHA256"}
+# Journals from before the algorithm was recorded: providers now on CRC32C used CRC32 then.
+_LEGACY_CHECKSUM = {"crc32c": "crc32"}
+
+
+def _crc32c(data: bytes | bytearray) -> bytes:
+    import crc32c  # on first use: only uploads need it
+
+    return crc32c.crc32c(data).to_bytes(4, "big")
 
 
 def _b64(digest: bytes) -> str:
@@ -231,13 +238,12 @@ class Uploader:
                 )
         return head
 
-    def _checksum_args(self, data: bytes) -> tuple[dict, str | None]:
+    def _checksum_args(self, data: bytes | bytearray) -> tuple[dict, str | None]:
         """The provider's per-request checksum header, and the MD5 hex when that is what was
         sent (then the ETag must equal it too)."""
         kind = self.profile.part_checksum
-        if kind == "crc32":
-            crc = zlib.crc32(data).to_bytes(4, "big")
-            return {"ChecksumCRC32": _b64(crc)}, None
+        if kind == "crc32c":
+            return {"ChecksumCRC32C": _b64(_crc32c(data))}, None
         if kind == "sha256":
             return {"ChecksumSHA256": _b64(hashlib.sha256(data).digest())}, None
         md5 = hashlib.md5(data, usedforsecurity=False).digest()
@@ -343,6 +349,18 @@ class Uploader:
         """Resume the journal's open upload of these exact bytes, or start a new one."""
         journal = self.journal
         existing = journal.open_multipart(self.bucket, key, sha256) if journal else None
+        kind = self.profile.part_checksum
+        begun_with = existing and (
+            existing["checksum_algorithm"] or _LEGACY_CHECKSUM.get(kind, kind)
+        )
+        if existing and begun_with != kind:
+            # Begun with another checksum algorithm (by an older version): the server refuses
+            # this one's part checksums for it (400 InvalidRequest), so start it afresh.
+            log.info(
+                "%s: the open upload used %s, not %s; starting it again", key, begun_with, kind
+            )
+            self._abort(key, existing["upload_id"], "superseded")
+            existing = None
         if existing and existing["total_size"] == size:
             recorded = journal.parts(existing["upload_id"]) if journal else []
             done = self._reconcile(key, existing["upload_id"], recorded)
@@ -356,15 +374,17 @@ class Uploader:
                 return existing["upload_id"], existing["part_size"], done
         part_size = part_size_for(size)
         create_args = dict(extra)
-        if self.profile.part_checksum in _CHECKSUM_FIELD:
-            create_args["ChecksumAlgorithm"] = self.profile.part_checksum.upper()
+        if kind in _CHECKSUM_FIELD:
+            create_args["ChecksumAlgorithm"] = kind.upper()
         resp = self._retrying(
             f"create {key}",
             lambda: self.client.create_multipart_upload(Bucket=self.bucket, Key=key, **create_args),
         )
         upload_id = resp["UploadId"]
         if journal:
-            journal.begin_multipart(upload_id, job_id, self.bucket, key, part_size, size, sha256)
+            journal.begin_multipart(
+                upload_id, job_id, self.bucket, key, part_size, size, sha256, kind
+            )
         return upload_id, part_size, {}
 
     def _send_parts(
