@@ -7,8 +7,9 @@ client CPU time is measured the same way (wait4 rusage). Prints medians and rati
 
     .venv/bin/python bench/upload.py [--rounds 3] [--big-mib 1024] [--small 2000]
 
-This engine's runs verify every object with a HEAD and send Content-MD5 per request; s5cmd and
-rclone run with their defaults. Not a test: no pass/fail, just a table.
+This engine's runs send a checksum header the server verifies with every request (the provider
+profile's: CRC32C for SeaweedFS) and verify every object with a HEAD; s5cmd and rclone run with
+their defaults. Not a test: no pass/fail, just a table.
 """
 
 from __future__ import annotations
