@@ -71,12 +71,12 @@ def _crc32c(c: bytes) -> str:
 
 
 def test_crc32c_is_castagnoli():
-    from desktop_uploader.pipeline.upload import _crc32c
+    from desktop_uploader.pipeline.checksums import crc32c
 
     # the CRC-32C check value (RFC 3720, B.4) and the all-zero 32-byte vector from the same RFC
-    assert _crc32c(b"123456789") == bytes.fromhex("e3069283")
-    assert _crc32c(bytes(32)) == bytes.fromhex("8a9136aa")
-    assert _crc32c(bytearray(b"123456789")) == bytes.fromhex("e3069283")
+    assert crc32c(b"123456789") == bytes.fromhex("e3069283")
+    assert crc32c(bytes(32)) == bytes.fromhex("8a9136aa")
+    assert crc32c(bytearray(b"123456789")) == bytes.fromhex("e3069283")
 
 
 def _sha256(c: bytes) -> str:

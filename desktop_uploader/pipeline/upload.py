@@ -10,7 +10,6 @@ metadata and a HEAD (optionally a GET) checks the result.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 import os
@@ -24,7 +23,7 @@ from typing import Any
 
 from desktop_uploader.errors import Interrupted, StorageError
 from desktop_uploader.journal import Journal
-from desktop_uploader.pipeline import directs3
+from desktop_uploader.pipeline import checksums, directs3
 from desktop_uploader.pipeline.ratelimit import RateLimiter, parse_rate
 from desktop_uploader.pipeline.s3client import Target, make_client, translate
 from desktop_uploader.providers import profile_for
@@ -68,21 +67,6 @@ def part_size_for(total: int, preferred: int = 8 * MiB) -> int:
     while -(-total // size) > MAX_PARTS:
         size *= 2
     return min(size, MAX_PART)
-
-
-_CHECKSUM_FIELD = {"crc32c": "ChecksumCRC32C", "sha256": "ChecksumSHA256"}
-# Journals from before the algorithm was recorded: providers now on CRC32C used CRC32 then.
-_LEGACY_CHECKSUM = {"crc32c": "crc32"}
-
-
-def _crc32c(data: bytes | bytearray) -> bytes:
-    import crc32c  # on first use: only uploads need it
-
-    return crc32c.crc32c(data).to_bytes(4, "big")
-
-
-def _b64(digest: bytes) -> str:
-    return base64.b64encode(digest).decode()
 
 
 class Uploader:
@@ -238,17 +222,6 @@ class Uploader:
                 )
         return head
 
-    def _checksum_args(self, data: bytes | bytearray) -> tuple[dict, str | None]:
-        """The provider's per-request checksum header, and the MD5 hex when that is what was
-        sent (then the ETag must equal it too)."""
-        kind = self.profile.part_checksum
-        if kind == "crc32c":
-            return {"ChecksumCRC32C": _b64(_crc32c(data))}, None
-        if kind == "sha256":
-            return {"ChecksumSHA256": _b64(hashlib.sha256(data).digest())}, None
-        md5 = hashlib.md5(data, usedforsecurity=False).digest()
-        return {"ContentMD5": _b64(md5)}, md5.hex()
-
     def _retrying(self, what: str, fn: Callable[[], Any]) -> Any:
         """Retry transient failures that botocore's own retries gave up on or don't cover
         (a corrupted body answered with BadDigest, a reset mid-response)."""
@@ -266,7 +239,7 @@ class Uploader:
 
     def _put(self, path: Path, key: str, size: int, extra: dict, progress: Progress | None):
         data = path.read_bytes()  # below the multipart threshold, so bounded
-        checksum, md5_hex = self._checksum_args(data)
+        checksum, md5_hex = checksums.for_request(self.profile.part_checksum, data)
         if self.limiter:
             self.limiter.take(size)
 
@@ -318,7 +291,7 @@ class Uploader:
                 transient=True,
             )
         parts = [{"PartNumber": n, "ETag": done[n]["etag"]} for n in sorted(done)]
-        field = _CHECKSUM_FIELD.get(self.profile.part_checksum)
+        field = checksums.FIELD.get(self.profile.part_checksum)
         if field:  # the upload was created with a checksum algorithm: complete must list them
             for p in parts:
                 p[field] = done[p["PartNumber"]]["checksum"]
@@ -350,9 +323,7 @@ class Uploader:
         journal = self.journal
         existing = journal.open_multipart(self.bucket, key, sha256) if journal else None
         kind = self.profile.part_checksum
-        begun_with = existing and (
-            existing["checksum_algorithm"] or _LEGACY_CHECKSUM.get(kind, kind)
-        )
+        begun_with = existing and checksums.begun_with(existing["checksum_algorithm"], kind)
         if existing and begun_with != kind:
             # Begun with another checksum algorithm (by an older version): the server refuses
             # this one's part checksums for it (400 InvalidRequest), so start it afresh.
@@ -374,7 +345,7 @@ class Uploader:
                 return existing["upload_id"], existing["part_size"], done
         part_size = part_size_for(size)
         create_args = dict(extra)
-        if kind in _CHECKSUM_FIELD:
+        if kind in checksums.FIELD:
             create_args["ChecksumAlgorithm"] = kind.upper()
         resp = self._retrying(
             f"create {key}",
@@ -433,7 +404,7 @@ class Uploader:
             os.close(fd)
 
     def _send_part(self, key: str, upload_id: str, number: int, data: bytes | bytearray) -> dict:
-        checksum, md5_hex = self._checksum_args(data)
+        checksum, md5_hex = checksums.for_request(self.profile.part_checksum, data)
         if self.limiter:
             self.limiter.take(len(data))
 
