@@ -31,6 +31,15 @@ def direct_client(store_target):
     return make_client(Target(dest, status.s3_endpoint, status.bucket, "", keys))
 
 
+def store_uploader(store_target, journal=None, **settings) -> Uploader:
+    """An Uploader straight to the test store's bucket (seaweedfs profile), no App around it."""
+    status, keys = store_target
+    dest = Destination(
+        "t", endpoint=status.s3_endpoint, bucket=status.bucket, provider="seaweedfs", **settings
+    )
+    return Uploader(Target(dest, status.s3_endpoint, status.bucket, "", keys), journal=journal)
+
+
 def noise_png(path: Path, side: int) -> None:
     Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(path, compress_level=1)
 
@@ -371,15 +380,7 @@ def test_part_sizes_respect_s3_limits():
 def test_a_slow_part_does_not_hold_up_the_others(store_target, tmp_path):
     # The window refills as each part finishes: one slow part must not turn the upload
     # into waves that wait for their slowest member (nor delay journaling finished parts).
-    status, keys = store_target
-    dest = Destination(
-        "w",
-        endpoint=status.s3_endpoint,
-        bucket=status.bucket,
-        provider="seaweedfs",
-        part_concurrency=2,
-    )
-    up = Uploader(Target(dest, status.s3_endpoint, status.bucket, "", keys))
+    up = store_uploader(store_target, part_concurrency=2)
     times: dict[int, list[float]] = {}
     real = up._send_part
 
@@ -405,15 +406,7 @@ def test_a_slow_part_does_not_hold_up_the_others(store_target, tmp_path):
 
 def test_part_buffers_are_reused_and_the_object_is_exact(store_target, tmp_path):
     # The window's buffers go round: no fresh allocation (and its page faults) per part.
-    status, keys = store_target
-    dest = Destination(
-        "r",
-        endpoint=status.s3_endpoint,
-        bucket=status.bucket,
-        provider="seaweedfs",
-        part_concurrency=2,
-    )
-    up = Uploader(Target(dest, status.s3_endpoint, status.bucket, "", keys))
+    up = store_uploader(store_target, part_concurrency=2)
     bodies: list = []
     real = up._send_part
 
@@ -447,10 +440,8 @@ def test_an_upload_begun_with_another_checksum_is_started_again(store_target, tm
 
     from desktop_uploader.journal import Journal
 
-    status, keys = store_target
-    dest = Destination("c", endpoint=status.s3_endpoint, bucket=status.bucket, provider="seaweedfs")
     journal = Journal(tmp_path / "journal.sqlite3")
-    up = Uploader(Target(dest, status.s3_endpoint, status.bucket, "", keys), journal=journal)
+    up = store_uploader(store_target, journal=journal)
     big = tmp_path / "old.bin"
     big.write_bytes(os.urandom(20 * MiB))
     data = big.read_bytes()
