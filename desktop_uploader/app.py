@@ -166,8 +166,9 @@ class App:
             limits.decode_timeout,
             preload_content_model=any(
                 d.content_check != "off" for d in self.settings.destinations.values()
-            ),
-            nice=limits.decoder_nice or self.policy_overrides.get("content_check", "off") != "off",
+            )
+            or self.policy_overrides.get("content_check", "off") != "off",
+            nice=limits.decoder_nice,
         )
         return SafetyChecks(limits, scanner, decoder, self.validation_policy)
 

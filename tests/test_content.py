@@ -201,3 +201,15 @@ def test_model_runs_on_one_thread_with_the_default_sessions_findings(astronaut_j
     assert [d["class"] for d in ours] == [d["class"] for d in theirs] and ours
     for a, b in zip(ours, theirs, strict=True):
         assert abs(a["score"] - b["score"]) < 1e-4
+
+
+def test_a_content_check_override_preloads_the_model_and_keeps_the_nice_setting(app):
+    # Every destination has the check off: the override alone must preload NudeNet in the
+    # workers, and the decoders' priority is the setting, whatever the policy.
+    for d in app.settings.destinations.values():
+        d.content_check = "off"
+    app.policy_overrides["content_check"] = "block"
+    app.settings.limits.decoder_nice = 0
+    decoder = app.checks.decoder
+    assert decoder.preload is True
+    assert decoder.nice == 0
