@@ -87,7 +87,7 @@ class WaitingJobs:
         log.info("job %s approved after review", job_id)
         parked = job.parked
         if parked is not None:  # approved outputs may now resume after a restart
-            processed = parked[2][-1]  # (job, info[, source_sha], processed)
+            processed = _held_outputs(parked)
             sha = (self.journal.job(job_id) or {}).get("source_sha256") or ""
             fp = job.preset.fingerprint()
             self.journal.record_spool(job_id, sha, job.profile, fp, processed.to_records())
@@ -105,7 +105,7 @@ class WaitingJobs:
             parked, job.parked = job.parked, None
         job.held = None
         if parked is not None:
-            self._drop_spool(job, parked[2][2])  # (job, info, processed)
+            self._drop_spool(job, _held_outputs(parked))
         top = job.findings[0]
         reason = f"Rejected on review: the content check found {top.label} ({top.score:.2f})."
         self._finish(
@@ -149,3 +149,10 @@ class WaitingJobs:
                     self._unpark(j)
         with self._lock:
             self._scanner_waiter = None
+
+
+def _held_outputs(parked: tuple):
+    """The ProcessedImage a job held for review waits with: the last argument of its next
+    stage, upload ``(job, info, processed)`` or export ``(job, info, source_sha, processed)``."""
+    _executor, _fn, args = parked
+    return args[-1]

@@ -182,6 +182,24 @@ def test_review_also_holds_local_processing(face_app, astronaut_jpeg, tmp_path):
     assert (out / "astronaut.webp").exists()
 
 
+def test_review_rejection_of_local_processing_writes_and_keeps_nothing(
+    face_app, astronaut_jpeg, tmp_path
+):
+    face_app.settings.destinations["test"].content_check = "review"
+    engine = face_app.engine
+    held, _seen = _held(engine)
+    out = tmp_path / "out"
+    spooled_before = set(engine.spool_dir.glob("*")) if engine.spool_dir.exists() else set()
+    job = engine.submit(astronaut_jpeg, "test", face_app.settings.preset(None), out_dir=out)
+    assert held.wait(60), "the job should be held for review"
+    assert engine.reject(job.id)
+    result = job.future.result(timeout=10)
+    assert result.status == "rejected" and result.code == "content:FACE_FEMALE"
+    assert not out.exists() or list(out.iterdir()) == []
+    assert set(engine.spool_dir.glob("*")) <= spooled_before  # its outputs were removed
+    assert astronaut_jpeg.exists()
+
+
 def test_model_runs_on_one_thread_with_the_default_sessions_findings(astronaut_jpeg):
     # Each decoder worker has a core to itself: the session must not spawn a thread per core.
     import numpy as np
