@@ -27,7 +27,7 @@ class SpooledOutputs:
         """Process the source, or reuse outputs an interrupted earlier run left in the spool
         (so a resumed upload sends the very bytes it started with)."""
         fp = job.preset.fingerprint()
-        for entry in self._orphan_spool(job, source_sha):
+        for entry in self._spool_of(job, source_sha)[0]:
             saved = entry["renditions"]
             reused = ProcessedImage.from_records(saved)
             if reused is not None:
@@ -70,35 +70,28 @@ class SpooledOutputs:
             ),
         )
 
-    def _orphan_spool(self, job: Job, source_sha: str) -> list[dict]:
-        """Spooled outputs for this source left by jobs that are no longer running (an earlier
-        run that crashed or was stopped). Those of a running job (the same file twice in one
-        batch) are that job's own: adopting them would let it delete them under us."""
-        entries = self.journal.spool_entries(source_sha, job.profile, job.preset.fingerprint())
-        return [
-            e
-            for e in entries
-            if e["job_id"] == job.id
-            or (other := self.job(e["job_id"])) is None
-            or other.future.done()
-        ]
+    def _spool_of(self, job: Job, source_sha: str) -> tuple[list[dict], list[dict]]:
+        """This source's spooled outputs, split into those this job may use and delete (its
+        own, and those of jobs no longer running: an earlier run that crashed or was stopped)
+        and those of another running job (the same file twice in one batch), which are that
+        job's own: adopting them would let this one delete them under it."""
+        mine, others = [], []
+        for e in self.journal.spool_entries(source_sha, job.profile, job.preset.fingerprint()):
+            other = None if e["job_id"] == job.id else self.job(e["job_id"])
+            (others if other is not None and not other.future.done() else mine).append(e)
+        return mine, others
 
     def _drop_spool(self, job: Job, processed: ProcessedImage) -> None:
         """Verified on the server: this job's spooled copies, and orphans it adopted or
         outlived, can go; another running job's copies stay."""
         source_sha = (self.journal.job(job.id) or {}).get("source_sha256") or ""
-        entries = self._orphan_spool(job, source_sha)
-        keep = {
-            rec["path"]
-            for e in self.journal.spool_entries(source_sha, job.profile, job.preset.fingerprint())
-            if e not in entries
-            for rec in e["renditions"]
-        }
-        for e in entries:
+        mine, others = self._spool_of(job, source_sha)
+        keep = {rec["path"] for e in others for rec in e["renditions"]}
+        for e in mine:
             for rec in e["renditions"]:
                 if rec["path"] not in keep:
                     Path(rec["path"]).unlink(missing_ok=True)
         for r in processed.renditions():
             if str(r.path) not in keep:
                 r.path.unlink(missing_ok=True)
-        self.journal.drop_spool([e["job_id"] for e in entries] + [job.id])
+        self.journal.drop_spool([e["job_id"] for e in mine] + [job.id])
