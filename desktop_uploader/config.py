@@ -81,13 +81,17 @@ class Preset:
     avif: bool = False
     fallback: bool = True
 
+    def __post_init__(self) -> None:
+        # settings files written by an older settings form hold the widths as strings
+        self.widths = [int(w) for w in self.widths]
+
     def fingerprint(self) -> str:
         """Identifies the output this preset makes, so a re-run can recognise finished work."""
         fp = f"{self.format}:{self.max_size}:{self.quality}:{self.method}:{self.thumbnail_size}"
         if self.icc != "strip":
             fp += f":icc-{self.icc}"
         if self.widths:
-            widths = ",".join(str(w) for w in sorted(int(w) for w in self.widths))  # form: strings
+            widths = ",".join(map(str, sorted(self.widths)))
             fp += f":w{widths}:{int(self.avif)}{int(self.fallback)}"
         return fp
 

@@ -295,3 +295,13 @@ def test_cloudfront_invalidation_request_shape():
         with pytest.raises(Exception) as err:
             cdn.purge(dest, ["i/x.webp"], ["https://cdn/x.webp"], client)
         assert getattr(err.value, "code", "") == "cdn_purge_failed"
+
+
+def test_preset_widths_written_as_strings_load_as_numbers(tmp_path):
+    from desktop_uploader.config import load_settings
+
+    f = tmp_path / "settings.toml"  # as an older settings form saved them
+    f.write_text('[presets.r]\nwidths = ["640", "320"]\n')
+    preset = load_settings(f).presets["r"]
+    assert preset.widths == [640, 320]
+    assert preset.fingerprint() == Preset("r", widths=[320, 640]).fingerprint()

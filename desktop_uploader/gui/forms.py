@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from PySide6.QtCore import QRegularExpression
+from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -114,6 +116,8 @@ class DataclassForm(QWidget):
         for kind in ("bool", "int", "float"):
             if t == kind:
                 return kind
+        if t == "list[int]":
+            return "ints"
         return "list" if t.startswith("list") else "str"
 
     def _widget_for(self, f: dataclasses.Field) -> QWidget:
@@ -138,6 +142,8 @@ class DataclassForm(QWidget):
             return spin
         edit = QLineEdit()
         edit.setPlaceholderText(PLACEHOLDERS.get(f.name, ""))
+        if kind == "ints":  # comma-separated whole numbers only
+            edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"[\d,\s]*"), edit))
         return edit
 
     def load(self, obj: Any) -> None:
@@ -171,6 +177,8 @@ class DataclassForm(QWidget):
                 value = w.value()
             elif isinstance(old, list):
                 value = [p.strip() for p in w.text().split(",") if p.strip()]
+                if self._kind(f) == "ints":
+                    value = [int(p) for p in value]
             else:
                 value = w.text().strip()
                 if not value and (old is None or "None" in str(f.type)):

@@ -74,8 +74,7 @@ def make_variants(
         im.load()
         base = im.copy()
     alpha = base.mode == "RGBA"
-    wanted = {int(w) for w in preset.widths}  # the settings form stores strings
-    widths = sorted({w for w in wanted if 0 < w < base.width} | {base.width})
+    widths = sorted({w for w in preset.widths if 0 < w < base.width} | {base.width})
     kinds = ["webp"] + (["avif"] if preset.avif else [])
     out: list[Variant] = []
     for w in widths:

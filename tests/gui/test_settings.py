@@ -122,6 +122,22 @@ def test_watched_folders_and_presets_are_saved(window, tmp_path, qtbot):
     assert "small" in [window.preset_box.itemText(i) for i in range(window.preset_box.count())]
 
 
+def test_preset_widths_are_saved_as_numbers(window, qtbot):
+    from PySide6.QtGui import QValidator
+
+    from desktop_uploader.config import load_settings
+
+    dialog = window.open_settings("presets")
+    dialog.presets.add_preset("responsive")
+    edit = dialog.presets.form.widgets["widths"]
+    assert edit.validator().validate("320, 64x", 0)[0] == QValidator.State.Invalid
+    edit.setText("640, 320 ,1024")
+    _ok(dialog)
+    saved = load_settings(window.app.paths.config_file)
+    assert saved.presets["responsive"].widths == [640, 320, 1024]
+    assert saved.presets["responsive"].fingerprint().endswith(":w320,640,1024:01")
+
+
 def test_banner_when_only_the_local_store_is_configured(home, qtbot):
     from desktop_uploader.gui.main_window import MainWindow
 
