@@ -222,7 +222,7 @@ def _run_batch(app, args, out_dir, verb: str) -> int:
         print("error: no files found in the given paths", file=sys.stderr)
         return EXIT_REJECTED
     engine = app.engine
-    _start_workers(engine)
+    engine.checks.warm_up()
     reporter = _Reporter(json_lines=args.json, total=len(files))
     unsubscribe = engine.subscribe(reporter.on_event)
     unsubscribe_holds = engine.subscribe(lambda e: _on_hold(engine, e))
@@ -242,13 +242,6 @@ def _run_batch(app, args, out_dir, verb: str) -> int:
     if "rejected" in statuses:
         return EXIT_REJECTED
     return EXIT_OK
-
-
-def _start_workers(engine) -> None:
-    """Start the decoder processes now: they import while the first file is hashed/scanned."""
-    decoder = getattr(getattr(engine, "checks", None), "decoder", None)
-    if decoder is not None and hasattr(decoder, "warm_up"):
-        decoder.warm_up()
 
 
 def _on_hold(engine, event) -> None:

@@ -39,6 +39,4 @@ def warm_up(app) -> None:
     first upload does not compete with the user for the CPU (runs on a worker thread)."""
     import boto3  # noqa: F401
 
-    decoder = getattr(app.engine.checks, "decoder", None)
-    if decoder is not None and hasattr(decoder, "warm_up"):
-        decoder.warm_up()
+    app.engine.checks.warm_up()

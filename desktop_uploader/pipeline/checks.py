@@ -167,6 +167,12 @@ class SafetyChecks:
         processed = process_image(path, info, preset, spool_dir, inspect=inspect)
         return Decoded(processed, tuple(findings))
 
+    def warm_up(self) -> None:
+        """Start the decoder workers now, not on the first file (they import while it is
+        hashed and scanned)."""
+        if self.decoder is not None:
+            self.decoder.warm_up()
+
     def close(self) -> None:
         """Stop the decoder workers and any clamd we started."""
         if self.decoder is not None:
