@@ -88,20 +88,15 @@ def timed(cmd: list[str], env: dict) -> tuple[float, float]:
     return wall, ru.ru_utime + ru.ru_stime
 
 
-def proc_cpu(pid: int) -> float:
-    """User + system CPU seconds of a running process (the store's weed server)."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def settle(pid: int, idle: float = 0.05, window: float = 0.5, limit: float = 15.0) -> None:
     """Wait until the server has used under ``idle`` of a core for ``window`` seconds."""
+    from desktop_uploader.pipeline.decoder import cpu_seconds
+
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        before = proc_cpu(pid)
+        before = cpu_seconds(pid)
         time.sleep(window)
-        if proc_cpu(pid) - before < idle * window:
+        if cpu_seconds(pid) - before < idle * window:
             return
 
 
@@ -139,6 +134,7 @@ def main() -> None:
 
     from desktop_uploader.app import App
     from desktop_uploader.paths import AppPaths
+    from desktop_uploader.pipeline.decoder import cpu_seconds
 
     cases = [c for c in ("big", "small") if c in args.cases.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="du-bench-"))
@@ -242,9 +238,9 @@ def main() -> None:
                 for name, _ in order:
                     cmd, cenv = cmds(case, f"{name}-{case}-{rnd}")[name]
                     settle(st.weed_pid)  # the previous run's background work must not count
-                    before = proc_cpu(st.weed_pid)
+                    before = cpu_seconds(st.weed_pid)
                     wall, cpu = timed(cmd, cenv)
-                    server = proc_cpu(st.weed_pid) - before
+                    server = cpu_seconds(st.weed_pid) - before
                     results.setdefault((name, case), []).append((wall, cpu))
                     server_cpu.setdefault((name, case), []).append(server)
                     print(

@@ -29,7 +29,7 @@ def worker(conn) -> decoder._Worker:
 
 def test_a_starved_worker_gets_more_wall_time(monkeypatch):
     cpu = iter([0.0, 0.5, 1.0, 1.5])  # 0.5 s of CPU per 10 s deadline slice: it is waiting
-    monkeypatch.setattr(decoder, "_cpu_seconds", lambda pid: next(cpu))
+    monkeypatch.setattr(decoder, "cpu_seconds", lambda pid: next(cpu))
     conn = _Conn(answer_after=3)
     worker(conn)._wait(10.0)  # answered on the 4th poll: no timeout
     assert conn.polls[0] == 10.0 and len(conn.polls) == 4
@@ -37,7 +37,7 @@ def test_a_starved_worker_gets_more_wall_time(monkeypatch):
 
 def test_a_busy_worker_is_stopped_at_the_deadline(monkeypatch):
     cpu = iter([0.0, 9.5])  # burned the deadline's CPU time
-    monkeypatch.setattr(decoder, "_cpu_seconds", lambda pid: next(cpu))
+    monkeypatch.setattr(decoder, "cpu_seconds", lambda pid: next(cpu))
     conn = _Conn(answer_after=99)
     with pytest.raises(decoder._WorkerTimeout):
         worker(conn)._wait(10.0)
@@ -45,7 +45,7 @@ def test_a_busy_worker_is_stopped_at_the_deadline(monkeypatch):
 
 
 def test_wall_time_is_capped_even_when_starved(monkeypatch):
-    monkeypatch.setattr(decoder, "_cpu_seconds", lambda pid: 0.0)  # never gets a CPU at all
+    monkeypatch.setattr(decoder, "cpu_seconds", lambda pid: 0.0)  # never gets a CPU at all
     conn = _Conn(answer_after=10**6)
     with pytest.raises(decoder._WorkerTimeout):
         worker(conn)._wait(10.0)

@@ -205,12 +205,12 @@ class _Worker:
         merely waiting for a CPU (it runs at a lower priority, the machine is busy) gets more
         wall time, up to ``WALL_FACTOR`` times the deadline; one that burned the deadline's
         worth of CPU is stopped."""
-        start = _cpu_seconds(self.proc.pid)
+        start = cpu_seconds(self.proc.pid)
         longest = timeout * self.WALL_FACTOR
         waited, step = 0.0, timeout
         while not self.conn.poll(step):
             waited += step
-            now = _cpu_seconds(self.proc.pid)
+            now = cpu_seconds(self.proc.pid)
             if start is None or now is None:  # no /proc: a plain wall-clock deadline
                 raise _WorkerTimeout()
             used = now - start
@@ -288,7 +288,7 @@ def worker_main(conn, memory_mb: int, preload: bool = False, nice: int = 0) -> N
             return
 
 
-def _cpu_seconds(pid: int) -> float | None:
+def cpu_seconds(pid: int) -> float | None:
     """User + system CPU seconds a process has used (None where /proc is missing)."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as f:
