@@ -45,3 +45,30 @@ def run_cli(*args: str, env_home: Path, check: bool = False, timeout: float = 12
         check=check,
         cwd=ROOT,
     )
+
+
+def store_target_for(store_target, keys=None, **settings):
+    """A Target for the test store's bucket (seaweedfs profile); ``settings``: Destination
+    fields such as ``part_concurrency``."""
+    from desktop_uploader.config import Destination
+    from desktop_uploader.pipeline.upload import Target
+
+    status, real = store_target
+    dest = Destination(
+        "t", endpoint=status.s3_endpoint, bucket=status.bucket, provider="seaweedfs", **settings
+    )
+    return Target(dest, status.s3_endpoint, status.bucket, "", keys or real)
+
+
+def store_uploader(store_target, journal=None, keys=None, **settings):
+    """An Uploader straight to the test store's bucket, no App around it."""
+    from desktop_uploader.pipeline.upload import Uploader
+
+    return Uploader(store_target_for(store_target, keys, **settings), journal=journal)
+
+
+def store_client(store_target):
+    """A plain boto3 client for the test store, to look at what an upload left there."""
+    from desktop_uploader.pipeline.upload import make_client
+
+    return make_client(store_target_for(store_target))

@@ -9,18 +9,13 @@ import hashlib
 import os
 
 import pytest
+from support import store_client, store_uploader
 
 from desktop_uploader.config import Destination
 from desktop_uploader.credentials import S3Keys
 from desktop_uploader.errors import StorageError
 from desktop_uploader.pipeline import directs3
-from desktop_uploader.pipeline.upload import Target, Uploader, make_client
-
-
-def _uploader(store_target, keys: S3Keys | None = None) -> Uploader:
-    status, real = store_target
-    dest = Destination("d", endpoint=status.s3_endpoint, bucket=status.bucket, provider="seaweedfs")
-    return Uploader(Target(dest, status.s3_endpoint, status.bucket, "", keys or real))
+from desktop_uploader.pipeline.upload import Target, Uploader
 
 
 class _Spy:
@@ -44,7 +39,7 @@ def _file(tmp_path, name: str, size: int = 150_000):
 
 def test_small_files_skip_boto3_and_store_what_boto3_would(store_target, tmp_path, monkeypatch):
     p, sha = _file(tmp_path, "a.webp")
-    up = _uploader(store_target)
+    up = store_uploader(store_target)
     assert up.direct is not None
     put, head = _Spy(up.client, "put_object"), _Spy(up.client, "head_object")
     up.upload_file(p, "direct/a.webp", sha, "image/webp")
@@ -52,21 +47,13 @@ def test_small_files_skip_boto3_and_store_what_boto3_would(store_target, tmp_pat
     up.close()
 
     monkeypatch.setenv("DESKTOP_UPLOADER_DIRECT_S3", "0")
-    twin = _uploader(store_target)
+    twin = store_uploader(store_target)
     assert twin.direct is None
     twin.upload_file(p, "direct/a-boto3.webp", sha, "image/webp")
     twin.close()
 
     status, _ = store_target
-    client = make_client(
-        Target(
-            Destination("x", provider="seaweedfs"),
-            status.s3_endpoint,
-            status.bucket,
-            "",
-            store_target[1],
-        )
-    )
+    client = store_client(store_target)
     ours = client.head_object(Bucket=status.bucket, Key="direct/a.webp")
     theirs = client.head_object(Bucket=status.bucket, Key="direct/a-boto3.webp")
     for field in ("ContentLength", "ContentType", "CacheControl", "Metadata", "ETag"):
@@ -86,7 +73,7 @@ def test_small_files_skip_boto3_and_store_what_boto3_would(store_target, tmp_pat
 )
 def test_awkward_keys_land_where_boto3_looks(store_target, tmp_path, key):
     p, sha = _file(tmp_path, "k.bin", 5_000)
-    up = _uploader(store_target)
+    up = store_uploader(store_target)
     head = _Spy(up.client, "head_object")
     up.upload_file(p, key, sha, "application/octet-stream")
     assert head.calls == 0
@@ -97,7 +84,7 @@ def test_awkward_keys_land_where_boto3_looks(store_target, tmp_path, key):
 
 
 def test_missing_object_is_none_without_asking_boto3(store_target):
-    up = _uploader(store_target)
+    up = store_uploader(store_target)
     head = _Spy(up.client, "head_object")
     assert up.head("direct/not-there.webp") is None
     assert head.calls == 0
@@ -107,7 +94,7 @@ def test_missing_object_is_none_without_asking_boto3(store_target):
 def test_a_refusal_is_handed_to_boto3_and_keeps_its_message(store_target, tmp_path):
     p, sha = _file(tmp_path, "b.webp", 2_000)
     _, keys = store_target
-    up = _uploader(store_target, S3Keys(keys.access_key_id, "not-the-secret"))
+    up = store_uploader(store_target, keys=S3Keys(keys.access_key_id, "not-the-secret"))
     assert up.direct is not None
     put = _Spy(up.client, "put_object")
     with pytest.raises(StorageError) as e:

@@ -9,9 +9,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from support import run_cli
+from support import run_cli, store_uploader
 
-from desktop_uploader.pipeline.upload import Target, Uploader, make_client
+from desktop_uploader.pipeline.upload import Target, make_client
 
 
 def listening_ports(pid: int) -> set[int]:
@@ -112,18 +112,7 @@ def test_no_secret_is_written_under_home(local_store, store_home, store_target):
 
 
 def test_keeper_socket_serves_keys_that_work(local_store, store_target):
-    status, keys = store_target
-    from desktop_uploader.config import Destination
-
-    up = Uploader(
-        Target(
-            Destination("x", provider="seaweedfs"),
-            status.s3_endpoint,
-            status.bucket,
-            status.public_base_url,
-            keys,
-        )
-    )
+    up = store_uploader(store_target)
     assert up.head("does/not/exist") is None
 
 

@@ -17,27 +17,11 @@ import pytest
 from faultproxy import FaultProxy
 from imagegen import jpeg_bytes, scene
 from PIL import Image
-from support import ROOT
+from support import ROOT, store_client, store_uploader
 
 from desktop_uploader.app import App
-from desktop_uploader.config import Destination
 from desktop_uploader.paths import HOME_ENV, AppPaths
-from desktop_uploader.pipeline.upload import MiB, Target, Uploader, make_client
-
-
-def direct_client(store_target):
-    status, keys = store_target
-    dest = Destination("direct", endpoint=status.s3_endpoint, provider="seaweedfs")
-    return make_client(Target(dest, status.s3_endpoint, status.bucket, "", keys))
-
-
-def store_uploader(store_target, journal=None, **settings) -> Uploader:
-    """An Uploader straight to the test store's bucket (seaweedfs profile), no App around it."""
-    status, keys = store_target
-    dest = Destination(
-        "t", endpoint=status.s3_endpoint, bucket=status.bucket, provider="seaweedfs", **settings
-    )
-    return Uploader(Target(dest, status.s3_endpoint, status.bucket, "", keys), journal=journal)
+from desktop_uploader.pipeline.upload import MiB, Uploader
 
 
 def noise_png(path: Path, side: int) -> None:
@@ -100,7 +84,7 @@ def test_kill_9_mid_upload_resumes_without_resending(local_store, store_target, 
             "12Mi",
             str(src),
         ]
-        client = direct_client(store_target)
+        client = store_client(store_target)
 
         def server_parts() -> tuple[str, set[int]]:
             ups = client.list_multipart_uploads(Bucket=status.bucket, Prefix=prefix)
@@ -185,7 +169,7 @@ def test_batch_of_50_through_a_faulty_network_all_arrive_verified(
     direct = [r for r in proxy.requests if "direct-s3" in r.agent]
     assert {r.method for r in direct} == {"PUT", "HEAD"}
     assert any(r.fault for r in direct), "no fault hit a direct request"
-    client = direct_client(store_target)
+    client = store_client(store_target)
     status, _ = store_target
     for r in results:
         body = client.get_object(Bucket=status.bucket, Key=r.key)["Body"].read()
@@ -219,7 +203,7 @@ def test_corrupted_part_is_rejected_by_the_server_and_resent(
     part2 = [r for r in proxy.parts_sent() if r.part_number == 2]
     assert len(part2) == 2 and part2[0].fault == "flip" and part2[0].status == 400
     assert part2[1].status == 200
-    body = direct_client(store_target).get_object(Bucket=up.bucket, Key=key)["Body"].read()
+    body = store_client(store_target).get_object(Bucket=up.bucket, Key=key)["Body"].read()
     assert hashlib.sha256(body).hexdigest() == sha
 
 
