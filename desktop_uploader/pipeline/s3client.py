@@ -38,8 +38,8 @@ def make_client(target: Target, max_pool: int = 32) -> Any:
         max_pool_connections=max_pool,
         s3={
             "addressing_style": dest.addressing_style or prof.addressing_style,
-            # Every request carries its own checksum the server verifies (Content-MD5 or
-            # x-amz-checksum-sha256), so SigV4 need not hash each payload again over plain HTTP.
+            # Every request carries its own checksum the server verifies (Content-MD5 or an
+            # x-amz-checksum-* header), so SigV4 need not hash each payload again over plain HTTP.
             "payload_signing_enabled": False,
         },
         request_checksum_calculation=mode,
