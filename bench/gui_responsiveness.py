@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchstats import percentile
+
 TICK_MS = 5
 TARGET_MS = 50.0
 
@@ -59,11 +61,6 @@ def renice_children(n: int) -> None:
                 os.setpriority(os.PRIO_PROCESS, int(stat.parent.name), n)
         except (OSError, ValueError, IndexError):
             continue
-
-
-def percentile(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
 def main() -> int:

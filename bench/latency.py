@@ -27,6 +27,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from benchstats import percentile
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 MAKE_CORPUS = Path("/work/shared/bench/make_corpus.py")
@@ -46,11 +48,6 @@ def corpus(args: argparse.Namespace) -> list[Path]:
         )
         files = sorted(folder.glob("*.jpg"))
     return files[: args.n]
-
-
-def pct(values: list[float], p: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
 
 def main() -> None:
@@ -146,7 +143,7 @@ def main() -> None:
     print("|---|---:|---:|")
     for key in ("detect", "validate+process", "upload+verify", "total"):
         vals = [r[key] for r in rows]
-        print(f"| {key} | {pct(vals, 50):.3f} | {pct(vals, 95):.3f} |")
+        print(f"| {key} | {percentile(vals, 0.5):.3f} | {percentile(vals, 0.95):.3f} |")
     print(
         f"\nstart-up scan: {scan['files']} files known to the journal + {scan['new']} new: "
         f"{scan['seconds']:.2f} s, {scan['found']} found to upload"
