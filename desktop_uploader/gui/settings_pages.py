@@ -204,10 +204,7 @@ class WatchedFoldersPage(QWidget):
             dest.addItem(name, name)
         dest.setCurrentIndex(max(0, dest.findData(folder.destination)))
         self.table.setCellWidget(r, 1, dest)
-        recursive = QCheckBox()
-        recursive.setAccessibleName("Include subfolders")
-        recursive.setChecked(folder.recursive)
-        self.table.setCellWidget(r, 2, recursive)
+        self._check_cell(r, 2, "Include subfolders", folder.recursive)
         originals = QComboBox()
         originals.setAccessibleName("What to do with originals")
         originals.addItem("Keep in place", "keep")
@@ -217,16 +214,21 @@ class WatchedFoldersPage(QWidget):
         self.table.setItem(r, 4, QTableWidgetItem(folder.done_folder))
         self.table.setItem(r, 5, QTableWidgetItem(", ".join(folder.include)))
         self.table.setItem(r, 6, QTableWidgetItem(", ".join(folder.exclude)))
-        polling = QCheckBox()
-        polling.setAccessibleName("Poll this folder instead of waiting for change events")
-        polling.setChecked(folder.polling)
-        self.table.setCellWidget(r, 7, polling)
+        self._check_cell(
+            r, 7, "Poll this folder instead of waiting for change events", folder.polling
+        )
         stable = QDoubleSpinBox()
         stable.setAccessibleName("Seconds a file must stay unchanged before upload")
         stable.setRange(0.0, 3600.0)
         stable.setDecimals(1)
         stable.setValue(folder.stable_seconds)
         self.table.setCellWidget(r, 8, stable)
+
+    def _check_cell(self, row: int, column: int, name: str, checked: bool) -> None:
+        box = QCheckBox()
+        box.setAccessibleName(name)
+        box.setChecked(checked)
+        self.table.setCellWidget(row, column, box)
 
     def folders(self) -> list[WatchedFolder]:
         out = []
