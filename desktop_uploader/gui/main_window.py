@@ -58,7 +58,9 @@ class MainWindow(QMainWindow):
         self.intake = TaskRunner(1, "du-gui-intake", self)
         self.tasks = TaskRunner(2, "du-gui-task", self)
         self.thumbnail_runner = TaskRunner(2, "du-gui-thumb", self)
-        self.thumbnails = ThumbnailCache(self.thumbnail_runner, app.paths.cache_dir / "thumbnails")
+        self.thumbnails = ThumbnailCache(
+            self.thumbnail_runner, app.paths.cache_dir / "thumbnails", parent=self
+        )
         placeholder = icon("image")
         self.queue_model = QueueModel(self.thumbnails, placeholder, self)
         self.history_model = HistoryModel(
@@ -76,7 +78,7 @@ class MainWindow(QMainWindow):
             self.tray.pause_toggled.connect(self.pause_all.setChecked)
             self.tray.quit_requested.connect(self.quit)
             self.tray.copied.connect(lambda _t: self.notify("Link copied to the clipboard."))
-        self.bridge = EngineBridge(app.engine)
+        self.bridge = EngineBridge(app.engine, self)  # a Qt parent: dies on the GUI thread
         self.bridge.events.connect(self._on_events)
         self.refresh_settings()
         self.history_model.fetchMore()
