@@ -170,7 +170,7 @@ def capture(out: Path, home: Path) -> int:
         page = dialog.destinations
         page.add_destination("blog-cdn")
         w = page.connection.widgets
-        w["provider"].setCurrentText("r2")
+        w["provider"].setCurrentIndex(w["provider"].findData("r2"))
         w["endpoint"].setText("https://0123456789abcdef.r2.cloudflarestorage.com")
         w["bucket"].setText("blog-images")
         w["prefix"].setText("photos")

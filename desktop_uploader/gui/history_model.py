@@ -182,8 +182,12 @@ class HistoryModel(QAbstractListModel):
             keep = {k: entry[k] for k in ("sources", "job_ids")}
             entry.update(row)
             entry.update(keep)
-        i = self._rows.index(entry)
-        self.dataChanged.emit(self.index(i), self.index(i))
+        i = self._position(entry)
+        if i is not None:  # (an entry of the page being added is not in the rows yet)
+            self.dataChanged.emit(self.index(i), self.index(i))
+
+    def _position(self, entry: dict) -> int | None:
+        return next((i for i, r in enumerate(self._rows) if r is entry), None)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or index.row() >= len(self._rows):
@@ -274,7 +278,7 @@ class HistoryModel(QAbstractListModel):
         entry = self._keys.get(entry_key(row))
         if entry is not None:  # the same picture again: one entry, moved to the top
             self._ids.add(job_id)
-            i = self._rows.index(entry)
+            i = self._position(entry) or 0
             if i and self.beginMoveRows(QModelIndex(), i, i, QModelIndex(), 0):
                 self._rows.insert(0, self._rows.pop(i))
                 self.endMoveRows()

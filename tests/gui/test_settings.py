@@ -22,13 +22,14 @@ def test_new_destination_keys_go_to_the_keyring_only(window, memory_keyring, hom
     page = dialog.destinations
     assert page.add_destination("blog") == "blog"
     w = page.connection.widgets
-    w["provider"].setCurrentText("r2")
+    w["provider"].setCurrentIndex(w["provider"].findData("r2"))
+    assert w["provider"].currentText() == "Cloudflare R2"  # names, not ids
     w["endpoint"].setText("https://example-account.r2.cloudflarestorage.com")
     w["bucket"].setText("blog-images")
     w["public_base_url"].setText("https://img.example.com")
     page.access_key.setText("AKIDBLOG")
     page.secret_key.setText(SECRET)
-    page.default_box.setCurrentText("blog")
+    page.default_box.setCurrentIndex(page.default_box.findData("blog"))
     with qtbot.waitSignal(dialog.saved, timeout=WAIT_MS):
         _ok(dialog)
     assert not dialog.isVisible()
@@ -73,6 +74,35 @@ def test_test_connection_runs_doctor_on_unsaved_keys(window, memory_keyring, qtb
     assert "All checks passed" in page.findings.text(), page.findings.text()
     dialog.reject()
     assert window.app.credentials.get("test") == S3Keys(good.access_key_id, good.secret_access_key)
+
+
+def test_test_connection_says_what_to_do(window, qtbot):
+    """An empty bucket asks for a bucket (no botocore regexes); an endpoint where nothing
+    listens says so, without "the upload stays queued"; technical text only under Details."""
+    import socket
+
+    dialog = window.open_settings("destinations")
+    page = dialog.destinations
+    page.add_destination("typo")
+    page.access_key.setText("AKID")
+    page.secret_key.setText(SECRET)
+    page.test_button.click()
+    qtbot.waitUntil(lambda: "checks" in page.findings.text(), timeout=WAIT_MS)
+    assert "Enter a bucket name" in page.findings.text()
+    assert "ParamValidation" not in page.findings.text() and "regex" not in page.findings.text()
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    page.connection.widgets["bucket"].setText("photos")
+    page.connection.widgets["endpoint"].setText(f"http://127.0.0.1:{port}")
+    page.test_button.click()
+    qtbot.waitUntil(lambda: "checks" in page.findings.text(), timeout=WAIT_MS)
+    text = page.findings.text()
+    assert f"Nothing answers at 127.0.0.1:{port}" in text and "stays queued" not in text
+    assert "Error" not in text  # the exception's name is a detail
+    assert page.details_button.isVisibleTo(page) and "ConnectionRefusedError" in page.details.text()
+    dialog.reject()
 
 
 def test_general_page_link_format_and_start_at_login(window, xdg_config, images, qtbot):
