@@ -26,7 +26,12 @@ from PySide6.QtWidgets import (
 from desktop_uploader.config import PROVIDERS, Destination
 from desktop_uploader.credentials import S3Keys
 from desktop_uploader.gui.forms import DataclassForm
-from desktop_uploader.gui.words import destination_name, provider_name
+from desktop_uploader.gui.words import (
+    CONTENT_LABELS,
+    content_label_name,
+    destination_name,
+    provider_name,
+)
 
 CONNECTION = [
     "provider",
@@ -37,7 +42,8 @@ CONNECTION = [
     "public_base_url",
     "addressing_style",
 ]
-POLICY = ["malware_scan", "content_check", "content_labels", "content_threshold"]
+POLICY = ["malware_scan", "content_check", "content_threshold"]
+LABELS_FIELD = "content_labels"  # a checklist of readable names, not a comma-separated line
 
 
 class DraftCredentials:
@@ -94,9 +100,23 @@ class DestinationsPage(QWidget):
         self.remove_button.clicked.connect(self.remove_current)
 
         names = [f.name for f in dataclasses.fields(Destination)]
-        advanced = [n for n in names if n not in CONNECTION + POLICY + ["name"]]
+        advanced = [n for n in names if n not in CONNECTION + POLICY + [LABELS_FIELD, "name"]]
         self.connection = DataclassForm(Destination, CONNECTION, {"provider": PROVIDERS})
         self.policy = DataclassForm(Destination, POLICY)
+        self.content_labels = QListWidget()
+        self.content_labels.setObjectName(LABELS_FIELD)
+        self.content_labels.setAccessibleName("What the content check blocks")
+        self.content_labels.setToolTip(
+            "Images where the content check finds one of the ticked things are blocked or held "
+            "for review (see Content check)."
+        )
+        for label in CONTENT_LABELS:
+            item = QListWidgetItem(content_label_name(label), self.content_labels)
+            item.setData(Qt.ItemDataRole.UserRole, label)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+        self.content_labels.setMaximumHeight(160)
+        self.policy.layout().addRow("Blocked content", self.content_labels)
         self.advanced = DataclassForm(Destination, advanced)
         self.access_key = QLineEdit()
         self.access_key.setObjectName("access_key_id")
@@ -206,6 +226,7 @@ class DestinationsPage(QWidget):
             return
         for form in (self.connection, self.policy, self.advanced):
             form.load(dest)
+        self._load_labels(dest.content_labels)
         local = dest.is_local
         self.local_note.setVisible(local)
         self.connection.setEnabled(not local)
@@ -232,6 +253,7 @@ class DestinationsPage(QWidget):
             return
         for form in (self.policy, self.advanced):
             form.store(dest)
+        dest.content_labels = self.checked_labels()
         if not dest.is_local:
             self.connection.store(dest)
             access, secret = self.access_key.text().strip(), self.secret_key.text()
@@ -240,6 +262,27 @@ class DestinationsPage(QWidget):
             elif name in self.key_edits and access:
                 self.key_edits[name] = S3Keys(access, self.key_edits[name].secret_access_key)
         self.settings.default_profile = self.default_box.currentData() or "local"
+
+    def _load_labels(self, labels: list[str]) -> None:
+        known = set(CONTENT_LABELS)
+        for label in labels:  # a label from a newer model or a hand-edited file: kept, shown
+            if label not in known:
+                item = QListWidgetItem(content_label_name(label), self.content_labels)
+                item.setData(Qt.ItemDataRole.UserRole, label)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                known.add(label)
+        for i in range(self.content_labels.count()):
+            item = self.content_labels.item(i)
+            on = item.data(Qt.ItemDataRole.UserRole) in labels
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+    def checked_labels(self) -> list[str]:
+        items = (self.content_labels.item(i) for i in range(self.content_labels.count()))
+        return [
+            it.data(Qt.ItemDataRole.UserRole)
+            for it in items
+            if it.checkState() == Qt.CheckState.Checked
+        ]
 
     def show_destination(self, name: str) -> bool:
         for i in range(self.list.count()):
