@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOpti
 from desktop_uploader.gui.history_model import RowRole
 
 THUMB = 128
-CELL = QSize(184, 214)  # thumbnail + three lines of caption
+CELL = QSize(200, 214)  # thumbnail + three lines of caption
 EMPTY_FIRST_RUN = (
     "Nothing uploaded yet",
     "Drop images on the Queue tab: each upload appears here with its link.",
