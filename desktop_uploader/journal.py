@@ -171,14 +171,18 @@ class Journal:
         )
         return dict(rows[0]) if rows else None
 
-    def history(self, search: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
+    def history(
+        self,
+        search: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        statuses: tuple[str, ...] = FINAL_STATUSES,
+    ) -> list[dict]:
         """Finished jobs, newest first; ``search`` matches name, source, profile, status, URL or
-        date ("2026-05-01")."""
-        sql = (
-            "SELECT * FROM jobs WHERE status IN"
-            " ('done', 'duplicate', 'rejected', 'failed', 'cancelled')"
-        )
-        args: list[Any] = []
+        date ("2026-05-01"); ``statuses`` narrows them (the gallery's Uploaded / Rejected)."""
+        wanted = [s for s in statuses if s in FINAL_STATUSES] or ["-"]
+        sql = f"SELECT * FROM jobs WHERE status IN ({', '.join('?' * len(wanted))})"
+        args: list[Any] = list(wanted)
         if search:
             like = f"%{search}%"
             sql += (

@@ -1,14 +1,17 @@
 """Screenshots of the real window under Xvfb, for docs/screenshots/ (refresh them with this).
 
 Starts its own Xvfb (Debian ``xvfb``; Qt's xcb plugin also needs the libxcb packages listed in
-scripts/system-deps.sh), the embedded SeaweedFS store in a temporary home, uploads the bundled
-samples, then captures:
+scripts/system-deps.sh), the embedded SeaweedFS store in a temporary home, and captures, for each
+of light and dark at 1× and 2× scaling (``NAME-THEME-SCALEx.png``):
 
-- ``main-uploading.png``: the queue while a batch is being processed and uploaded
-- ``history.png``: the history gallery with thumbnails
-- ``settings.png``: the settings dialog on the Destinations page
+- ``history-empty``: the gallery on first run, with its hint
+- ``batch-finished``: the queue after a batch (samples, copies and one non-image), with the one
+  notification for the batch in the status bar
+- ``queue-menu``: the right-click menu on two finished rows
+- ``history-uploaded`` / ``history-rejected``: the gallery filtered by its chips
+- ``settings-destinations``, ``-presets``, ``-validation``, ``-watched``, ``-general``
 
-    .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--only light-1]
 """
 
 from __future__ import annotations
@@ -50,135 +53,197 @@ def start_xvfb(size: str = "1280x860x24") -> tuple[subprocess.Popen, str]:
     raise SystemExit("could not start Xvfb")
 
 
-def make_batch(folder: Path, count: int) -> list[Path]:
-    """Larger photo-like JPEGs, so the queue is visibly busy for a moment."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    from gui_responsiveness import make_images
-
-    return make_images(folder, count, (3200, 2400))
+VARIANTS = ("light-1", "dark-1", "light-2", "dark-2")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    ap.add_argument("--only", choices=VARIANTS, help="one theme-scale variant (default: all)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-
-    xvfb, display = start_xvfb()
+    if args.only is None:  # each variant in its own process: scale is fixed at Qt's start
+        for variant in VARIANTS:
+            cmd = [sys.executable, __file__, "--out", str(args.out), "--only", variant]
+            if subprocess.run(cmd).returncode:
+                return 1
+        return 0
+    theme, scale = args.only.split("-")
+    xvfb, display = start_xvfb("2560x1720x24" if scale == "2" else "1280x860x24")
     home = Path(tempfile.mkdtemp(prefix="du-screenshots-"))
     os.environ.update(
-        DISPLAY=display, QT_QPA_PLATFORM="xcb", DESKTOP_UPLOADER_HOME=str(home / "home")
+        DISPLAY=display,
+        QT_QPA_PLATFORM="xcb",
+        DESKTOP_UPLOADER_HOME=str(home / "home"),
+        QT_SCALE_FACTOR=scale,
     )
     os.environ.pop("WAYLAND_DISPLAY", None)
     # a script must not read or write the user's real keyring
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
     try:
-        return capture(args.out, home)
+        return capture(args.out, home, theme, f"{theme}-{scale}x")
     finally:
         shutil.rmtree(home, ignore_errors=True)
         xvfb.terminate()
         xvfb.wait(10)
 
 
-def capture(out: Path, home: Path) -> int:
-    from PySide6.QtCore import QEventLoop, Qt, QTimer  # noqa: TID251
+def dark_palette():
+    """A dark palette like a desktop's dark theme gives Qt (Fusion style)."""
+    from PySide6.QtGui import QColor, QPalette  # noqa: TID251
+
+    p = QPalette()
+    roles = QPalette.ColorRole
+    for role, color in (
+        (roles.Window, "#202124"),
+        (roles.WindowText, "#e8eaed"),
+        (roles.Base, "#171717"),
+        (roles.AlternateBase, "#26272a"),
+        (roles.Text, "#e8eaed"),
+        (roles.Button, "#2d2e31"),
+        (roles.ButtonText, "#e8eaed"),
+        (roles.ToolTipBase, "#3c4043"),
+        (roles.ToolTipText, "#e8eaed"),
+        (roles.PlaceholderText, "#9aa0a6"),
+        (roles.Highlight, "#8ab4f8"),
+        (roles.HighlightedText, "#202124"),
+        (roles.Link, "#8ab4f8"),
+    ):
+        p.setColor(role, QColor(color))
+    for role in (roles.WindowText, roles.Text, roles.ButtonText):  # disabled looks disabled
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#6f7378"))
+    return p
+
+
+def capture(out: Path, home: Path, theme: str, suffix: str) -> int:
+    from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer  # noqa: TID251
     from PySide6.QtWidgets import QApplication  # noqa: TID251
 
     from desktop_uploader.app import App
+    from desktop_uploader.config import WatchedFolder
     from desktop_uploader.gui.main import tune_for_responsiveness
     from desktop_uploader.gui.main_window import MainWindow
 
     tune_for_responsiveness()
     qt_app = QApplication([sys.argv[0]])
+    qt_app.setStyle("Fusion")  # the same look in every variant, as on most Linux desktops
+    if theme == "dark":
+        qt_app.setPalette(dark_palette())
     qt_app.setApplicationName("Desktop Uploader")
     app = App()
     store = app.local_store
     store.start()
     window = None
+    saved: list[Path] = []
+
+    def save(widget, name: str) -> None:
+        path = out / f"{name}-{suffix}.png"
+        widget.grab().save(str(path))
+        saved.append(path)
+
+    def wait_until(check, timeout: float = 240.0) -> None:
+        loop = QEventLoop()
+        deadline = time.monotonic() + timeout
+        timer = QTimer()
+        timer.setInterval(20)
+        timer.timeout.connect(
+            lambda: loop.quit() if check() or time.monotonic() > deadline else None
+        )
+        timer.start()
+        loop.exec()
+        timer.stop()
+        if not check():
+            raise SystemExit("timed out waiting for the window")
+
+    def settle(ms: int = 300) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
     try:
         window = MainWindow(app, tray=False)
         window.resize(1180, 720)
+        window.move(0, 0)
         window.show()
+        history = window.history_model
 
-        def wait_until(check, timeout: float = 180.0) -> None:
-            loop = QEventLoop()
-            deadline = time.monotonic() + timeout
-            timer = QTimer()
-            timer.setInterval(20)
-            timer.timeout.connect(
-                lambda: loop.quit() if check() or time.monotonic() > deadline else None
-            )
-            timer.start()
-            loop.exec()
-            timer.stop()
-            if not check():
-                raise SystemExit("timed out waiting for the window")
+        # 1. first run: the empty gallery says what to do
+        window.tabs.setCurrentWidget(window.history_panel)
+        wait_until(lambda: not history.loading)
+        settle()
+        save(window, "history-empty")
 
-        def finished() -> bool:
-            rows = window.queue_model.rows()
-            return bool(rows) and all(r.finished for r in rows)
-
-        # 1. the bundled samples, as after `make demo`
-        window.add_paths([ROOT / "resources" / "samples"])
-        wait_until(finished)
-        window.queue_model.clear_finished()
-
-        # 2. a batch mid-upload, with one file that is not an image
+        # 2. a batch: the samples, a copy of one (the same picture again) and a non-image
         batch = home / "camera"
         batch.mkdir()
-        make_batch(batch, 10)
+        for f in sorted((ROOT / "resources" / "samples").glob("*.jpg")):
+            shutil.copy(f, batch / f.name)
+        shutil.copy(batch / "harbour.jpg", batch / "harbour-copy.jpg")
         (batch / "notes.jpg").write_text("meeting notes, saved with the wrong extension\n")
         window.add_paths([batch])
+        wait_until(lambda: window.queue_model.rowCount() == 5 and window.queue_model.idle())
+        wait_until(lambda: bool(window.toast.text()))
+        window.queue_panel.view.selectRow(0)
+        settle()
+        save(window, "batch-finished")
 
-        def busy() -> bool:
-            stages = [r.stage for r in window.queue_model.rows()]
-            return (
-                len(stages) == 11
-                and "rejected" in stages
-                and sum(s in ("done", "duplicate") for s in stages) >= 2
-                and sum(s in ("processing", "uploading") for s in stages) >= 1
-            )
+        # 3. the right-click menu on two finished rows (a popup: grab the screen)
+        view = window.queue_panel.view
+        view.selectRow(0)
+        view.selectionModel().select(
+            view.model().index(1, 0),
+            view.selectionModel().SelectionFlag.Select | view.selectionModel().SelectionFlag.Rows,
+        )
+        menu = window.queue_panel.menu_actions()
+        at = view.viewport().mapToGlobal(QPoint(180, view.rowViewportPosition(1) + 20))
+        menu.popup(at)
+        settle(500)
+        geo = window.frameGeometry()
+        shot = qt_app.primaryScreen().grabWindow(0, geo.x(), geo.y(), geo.width(), geo.height())
+        path = out / f"queue-menu-{suffix}.png"
+        shot.save(str(path))
+        saved.append(path)
+        menu.close()
 
-        wait_until(busy)
-        window.queue_panel.view.selectRow(window.queue_model.rowCount() - 1)
-        qt_app.processEvents()
-        window.grab().save(str(out / "main-uploading.png"))
-        wait_until(finished)
-
-        # 3. the history gallery with its thumbnails
+        # 4. the gallery, uploads and rejections apart
         window.tabs.setCurrentWidget(window.history_panel)
-        history = window.history_model
-        shown = min(history.rowCount(), 12)
-        for i in range(shown):
-            history.data(history.index(i), Qt.ItemDataRole.DecorationRole)
-        wait_until(
-            lambda: all(
-                window.thumbnails.get(history.row(i)["thumbnail_url"]) is not None
-                or history.row(i)["status"] not in ("done", "duplicate")
-                for i in range(shown)
+        panel = window.history_panel
+        for chip in ("uploaded", "rejected"):
+            panel.findChild(type(panel.chips.buttons()[0]), f"chip-{chip}").click()
+            wait_until(lambda: not history.loading and history.rowCount() > 0)
+            for i in range(history.rowCount()):
+                history.data(history.index(i), Qt.ItemDataRole.DecorationRole)
+            wait_until(
+                lambda: all(
+                    window.thumbnails.get(history.row(i)["thumbnail_url"]) is not None
+                    or history.row(i)["status"] not in ("done", "duplicate")
+                    for i in range(history.rowCount())
+                )
             )
-        )
-        first_upload = next(
-            i for i in range(history.rowCount()) if history.row(i)["status"] == "done"
-        )
-        window.history_panel.view.setCurrentIndex(history.index(first_upload))
-        qt_app.processEvents()
-        window.grab().save(str(out / "history.png"))
+            panel.view.setCurrentIndex(history.index(0))
+            settle()
+            save(window, f"history-{chip}")
 
-        # 4. settings: a cloud destination being added (nothing is saved)
+        # 5. settings: a cloud destination being added (nothing is saved), and every page
         dialog = window.open_settings("destinations")
         page = dialog.destinations
         page.add_destination("blog-cdn")
         w = page.connection.widgets
-        w["provider"].setCurrentText("r2")
+        w["provider"].setCurrentIndex(w["provider"].findData("r2"))
         w["endpoint"].setText("https://0123456789abcdef.r2.cloudflarestorage.com")
         w["bucket"].setText("blog-images")
         w["prefix"].setText("photos")
         w["public_base_url"].setText("https://img.example.com")
         page.access_key.setText("AKIAEXAMPLE2024")
         page.secret_key.setPlaceholderText("required (kept in the system keyring)")
-        qt_app.processEvents()
-        dialog.grab().save(str(out / "settings.png"))
+        dialog.watched.add_folder(WatchedFolder(str(Path.home() / "Pictures" / "Camera")))
+        dialog.watched.add_folder(
+            WatchedFolder(str(Path.home() / "Downloads"), include=["*.png", "*.jpg"])
+        )
+        for name in ("destinations", "presets", "validation", "watched", "general"):
+            dialog.show_page(name)
+            settle()
+            save(dialog, f"settings-{name}")
         dialog.reject()
     finally:
         if window is not None:
@@ -186,8 +251,8 @@ def capture(out: Path, home: Path) -> int:
             window.close()
         app.close()
         store.stop()
-    for name in ("main-uploading.png", "history.png", "settings.png"):
-        print(out / name)
+    for path in saved:
+        print(path)
     return 0
 
 

@@ -2,6 +2,11 @@
 
 Events are queued under a lock and delivered in batches, so a burst of progress events costs the
 GUI thread one slot call, not hundreds. Engine threads never call Qt (see ``waker``).
+
+Ownership: both classes here take a Qt parent (the window, the application), so their C++ side is
+deleted with that parent on the GUI thread. They hold nothing that points back at themselves
+(the engine gets a weak callback, the waker a weak method), so no reference cycle can hand them
+to the cyclic GC on a worker thread.
 """
 
 from __future__ import annotations
@@ -12,7 +17,20 @@ from collections import deque
 from PySide6.QtCore import QObject, Signal
 
 from desktop_uploader.events import Event
-from desktop_uploader.gui.waker import Waker
+from desktop_uploader.gui.waker import Waker, weak_callable
+
+
+def weak_subscriber(method):
+    """A plain function that calls ``method`` while its object lives (engine subscribers hold
+    it; a bound method there would keep the bridge alive, and cyclic, after the window)."""
+    get = weak_callable(method)
+
+    def deliver(event: Event) -> None:
+        fn = get()
+        if fn is not None:
+            fn(event)
+
+    return deliver
 
 
 class EngineBridge(QObject):
@@ -20,13 +38,13 @@ class EngineBridge(QObject):
 
     events = Signal(list)
 
-    def __init__(self, engine, parent: QObject | None = None) -> None:
+    def __init__(self, engine, parent: QObject) -> None:
         super().__init__(parent)
         self._lock = threading.Lock()
         self._pending: deque[Event] = deque()
         self._closed = False
         self._waker = Waker(self._drain, self)
-        self._unsubscribe = engine.subscribe(self._on_event)
+        self._unsubscribe = engine.subscribe(weak_subscriber(self._on_event))
 
     def _on_event(self, event: Event) -> None:  # called from engine worker threads
         with self._lock:
@@ -48,7 +66,9 @@ class EngineBridge(QObject):
             if self._closed:
                 return
             self._closed = True
-        self._unsubscribe()
+        unsubscribe, self._unsubscribe = self._unsubscribe, None
+        if unsubscribe is not None:
+            unsubscribe()
         self._waker.close()
 
 
@@ -57,7 +77,7 @@ class NoticeRelay(QObject):
 
     message = Signal(str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
         self._lock = threading.Lock()
         self._pending: deque[str] = deque()

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QButtonGroup,
     QHBoxLayout,
     QLineEdit,
-    QListView,
     QMenu,
     QMessageBox,
     QPushButton,
@@ -20,21 +20,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_uploader.gui.gallery_view import EMPTY_FIRST_RUN, GalleryView
 from desktop_uploader.gui.history_model import UPLOADED, HistoryModel, RowRole
 from desktop_uploader.gui.icons import icon
+from desktop_uploader.gui.words import LINK_FORMAT_NAMES as FORMAT_NAMES
 from desktop_uploader.pipeline.deliver import LINK_FORMATS, link_text
 
-FORMAT_NAMES = {
-    "url": "URL",
-    "markdown": "Markdown",
-    "html": "HTML",
-    "bbcode": "BBCode",
-    "picture": "<picture> snippet",
-}
+CHIPS = (
+    ("all", "All", "Everything you added"),
+    ("uploaded", "Uploaded", "Pictures with a link"),
+    ("rejected", "Rejected", "Files that were refused or could not be uploaded"),
+)
 
 
 def delete_remote(app, row: dict) -> None:
-    """Delete an upload (and its thumbnail) from its destination; never the local source."""
+    """Delete an upload (and its thumbnail) from its destination; never the local source. Every
+    job of the gallery entry (the same picture dropped again) leaves the history with it."""
     from desktop_uploader.pipeline.upload import translate
 
     uploader = app.uploader(row["profile"])
@@ -44,7 +45,8 @@ def delete_remote(app, row: dict) -> None:
                 uploader.client.delete_object(Bucket=uploader.bucket, Key=key)
     except Exception as e:
         raise translate(e, uploader.bucket) from e
-    app.journal.mark_remote_deleted(row["id"])
+    for job_id in row.get("job_ids") or [row["id"]]:
+        app.journal.mark_remote_deleted(job_id)
 
 
 class HistoryPanel(QWidget):
@@ -65,20 +67,22 @@ class HistoryPanel(QWidget):
         self._debounce = QTimer(self, singleShot=True, interval=250)
         self._debounce.timeout.connect(lambda: self.model.set_search(self.search.text()))
         self.search.textChanged.connect(self._debounce.start)
+        self.chips = QButtonGroup(self)
+        chip_row = QHBoxLayout()
+        chip_row.addWidget(self.search, 1)
+        for name, text, tip in CHIPS:
+            chip = QPushButton(text)
+            chip.setCheckable(True)
+            chip.setChecked(name == model.filter)
+            chip.setToolTip(tip)
+            chip.setAccessibleName(f"Show {text.lower()}")
+            chip.setObjectName(f"chip-{name}")
+            chip.clicked.connect(lambda _c=False, n=name: self.model.set_filter(n))
+            self.chips.addButton(chip)
+            chip_row.addWidget(chip)
 
-        self.view = QListView()
+        self.view = GalleryView()
         self.view.setAccessibleName("Upload history")
-        self.view.setViewMode(QListView.ViewMode.IconMode)
-        self.view.setResizeMode(QListView.ResizeMode.Adjust)
-        self.view.setMovement(QListView.Movement.Static)
-        self.view.setUniformItemSizes(True)  # constant-time layout for 100,000 items
-        self.view.setLayoutMode(QListView.LayoutMode.Batched)
-        self.view.setBatchSize(200)
-        self.view.setIconSize(QSize(128, 128))
-        self.view.setGridSize(QSize(168, 184))
-        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.view.setWordWrap(True)
-        self.view.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.doubleClicked.connect(lambda _i: self.open_in_browser())
@@ -112,11 +116,13 @@ class HistoryPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.search)
+        layout.addLayout(chip_row)
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
         model.modelReset.connect(self._update_buttons)
+        model.modelReset.connect(self._update_empty_text)
+        model.loaded.connect(lambda _s: self.view.viewport().update())
         self._update_buttons()
 
     # -- selection -----------------------------------------------------------------------
@@ -128,9 +134,26 @@ class HistoryPanel(QWidget):
         rows = self.selected_rows()
         uploaded = [r for r in rows if r["status"] in UPLOADED and r.get("url")]
         self.copy_button.setEnabled(bool(uploaded))
+        for action in self.copy_button.menu().actions():
+            action.setEnabled(bool(uploaded))  # no "Copy as…" for a rejected file
         self.open_button.setEnabled(len(uploaded) == 1)
         self.reveal_button.setEnabled(len(rows) == 1)
         self.delete_button.setEnabled(len(uploaded) == 1)
+
+    def _update_empty_text(self) -> None:
+        """Why the gallery is empty: nothing yet, or nothing that matches."""
+        search, kind = self.model.search, self.model.filter
+        if search:
+            self.view.empty_text = (
+                f"Nothing matches “{search}”",
+                "Search by file name, a date such as 2026-05-01, or a destination.",
+            )
+        elif kind == "rejected":
+            self.view.empty_text = ("Nothing was rejected", "Every file you added was uploaded.")
+        elif kind == "uploaded":
+            self.view.empty_text = EMPTY_FIRST_RUN
+        else:
+            self.view.empty_text = EMPTY_FIRST_RUN
 
     def _copy_menu(self, parent) -> QMenu:
         menu = QMenu(parent)
@@ -143,6 +166,10 @@ class HistoryPanel(QWidget):
         if not self.selected_rows():
             return
         menu = self._copy_menu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        uploaded = any(r["status"] in UPLOADED and r.get("url") for r in self.selected_rows())
+        for action in menu.actions():
+            action.setEnabled(uploaded)
         menu.addSeparator()
         for button in (self.open_button, self.reveal_button, self.delete_button):
             action = menu.addAction(button.icon(), button.text())
@@ -210,7 +237,7 @@ class HistoryPanel(QWidget):
                 message = getattr(error, "message", None) or str(error)
                 self.error.emit("Could not delete", f"{row['display_name']}: {message}")
                 return
-            self.model.remove_job(row["id"])
+            self.model.remove_entry(row)
             self.message.emit(f"Deleted {row['display_name']} from {row['profile']}.")
 
         self._runner.run(delete_remote, self._app, row, callback=finished)

@@ -21,6 +21,7 @@ def run_gui(argv: list[str] | None = None) -> int:
 
     from desktop_uploader.app import App, setup_logging
     from desktop_uploader.gui.bridge import NoticeRelay
+    from desktop_uploader.gui.collector import GuiThreadCollector
     from desktop_uploader.gui.icons import icon
     from desktop_uploader.gui.main_window import MainWindow
 
@@ -35,10 +36,12 @@ def run_gui(argv: list[str] | None = None) -> int:
     qt_app.setWindowIcon(icon("app", color="#2d6cdf"))
     qt_app.setQuitOnLastWindowClosed(False)  # the tray may keep us running
 
-    relay = NoticeRelay()
+    collector = GuiThreadCollector(qt_app)  # cyclic garbage is freed on this thread only
+    relay = NoticeRelay(qt_app)
     app = App(notice=relay.post)
     setup_logging(app.paths)
     window = MainWindow(app)
+    window.warmed_up.connect(collector.freeze_startup)
     relay.message.connect(window.notify)
     window.closed.connect(qt_app.quit)
     stop_on_signals(window)
@@ -48,6 +51,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     finally:
         window.shutdown()
         app.close()
+        collector.stop()
 
 
 def stop_on_signals(window) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QTabWidget,
     QToolBar,
     QVBoxLayout,
@@ -21,7 +22,8 @@ from PySide6.QtWidgets import (
 from desktop_uploader.errors import UploaderError
 from desktop_uploader.gui import icons
 from desktop_uploader.gui.background import save_clipboard_image, submit_paths, warm_up
-from desktop_uploader.gui.banners import Banner
+from desktop_uploader.gui.banners import Banner, ProblemBanner
+from desktop_uploader.gui.batches import BatchTracker, batch_links
 from desktop_uploader.gui.bridge import EngineBridge
 from desktop_uploader.gui.history_model import HistoryModel, history_row
 from desktop_uploader.gui.history_view import HistoryPanel
@@ -32,8 +34,8 @@ from desktop_uploader.gui.queue_view import local_paths
 from desktop_uploader.gui.thumbnails import ThumbnailCache
 from desktop_uploader.gui.toast import Toast
 from desktop_uploader.gui.tray import Tray
+from desktop_uploader.gui.words import LINK_FORMAT_NAMES, Problem, destination_name, job_problem
 from desktop_uploader.gui.workers import TaskRunner
-from desktop_uploader.pipeline.deliver import link_text
 
 log = logging.getLogger(__name__)
 IMAGE_FILTER = (
@@ -58,7 +60,9 @@ class MainWindow(QMainWindow):
         self.intake = TaskRunner(1, "du-gui-intake", self)
         self.tasks = TaskRunner(2, "du-gui-task", self)
         self.thumbnail_runner = TaskRunner(2, "du-gui-thumb", self)
-        self.thumbnails = ThumbnailCache(self.thumbnail_runner, app.paths.cache_dir / "thumbnails")
+        self.thumbnails = ThumbnailCache(
+            self.thumbnail_runner, app.paths.cache_dir / "thumbnails", parent=self
+        )
         placeholder = icon("image")
         self.queue_model = QueueModel(self.thumbnails, placeholder, self)
         self.history_model = HistoryModel(
@@ -67,7 +71,9 @@ class MainWindow(QMainWindow):
             {"image": placeholder, "warning": icon("warning")},
             runner=self.tasks,
             parent=self,
+            destination_names=self._destination_name,
         )
+        self.batch = BatchTracker()
         self._build_actions()
         self._build_ui()
         self.tray = Tray(self) if tray else None
@@ -75,8 +81,8 @@ class MainWindow(QMainWindow):
             self.tray.open_window.connect(self.bring_to_front)
             self.tray.pause_toggled.connect(self.pause_all.setChecked)
             self.tray.quit_requested.connect(self.quit)
-            self.tray.copied.connect(lambda _t: self.notify("Link copied to the clipboard."))
-        self.bridge = EngineBridge(app.engine)
+            self.tray.copied.connect(self._tray_copied)
+        self.bridge = EngineBridge(app.engine, self)  # a Qt parent: dies on the GUI thread
         self.bridge.events.connect(self._on_events)
         self.refresh_settings()
         self.history_model.fetchMore()
@@ -89,6 +95,13 @@ class MainWindow(QMainWindow):
         self.watch_timer.setInterval(1000)
         self.watch_timer.timeout.connect(self._show_watch_backlog)
         self._restart_watching()
+
+    def _tray_copied(self, _text: str) -> None:
+        self.notify("Link copied to the clipboard.")
+
+    def _destination_name(self, profile: str) -> str:
+        dest = self.app.settings.destinations.get(profile)
+        return destination_name(dest) if dest is not None else profile
 
     def _warmed_up(self, _result, error) -> None:
         if error is not None:
@@ -179,12 +192,15 @@ class MainWindow(QMainWindow):
         )
         self.local_banner.setObjectName("local-store-banner")
         self.local_banner.action.clicked.connect(lambda: self.open_settings("destinations"))
-        self.error_banner = Banner("warning", "", None, closable=True, error=True)
+        self.error_banner = ProblemBanner()
         self.error_banner.setObjectName("error-banner")
-        self.error_banner.hide()
 
-        self.queue_panel = QueuePanel(self.app.engine, self.queue_model, self.thumbnails)
+        self.queue_panel = QueuePanel(
+            self.app.engine, self.queue_model, self.thumbnails, links_for=self._links_for
+        )
         self.queue_panel.files_dropped.connect(self.add_paths)
+        self.queue_panel.message.connect(self.notify)
+        self.queue_panel.error.connect(self.show_error)
         self.history_panel = HistoryPanel(self.app, self.history_model, self.tasks, self.thumbnails)
         self.history_panel.error.connect(self.show_error)
         self.history_panel.message.connect(self.notify)
@@ -199,8 +215,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.error_banner)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        self.toast = Toast(central)
-        self.statusBar().showMessage("Ready")
+        self.toast = Toast(self.statusBar())
+        self.state_label = QLabel()  # lasting state (paused); notifications go to the toast
+        self.state_label.setAccessibleName("Queue state")
+        self.statusBar().addPermanentWidget(self.state_label)
 
     def _refresh_icons(self) -> None:
         icons.forget_cached()
@@ -229,11 +247,13 @@ class MainWindow(QMainWindow):
             (self.destination_box, sorted(s.destinations), s.default_profile),
             (self.preset_box, sorted(s.presets), "default"),
         ):
-            keep = box.currentText() or current
+            keep = box.currentData() or current
             box.blockSignals(True)
             box.clear()
-            box.addItems(names)
-            box.setCurrentText(keep if keep in names else current)
+            for name in names:
+                shown = self._destination_name(name) if box is self.destination_box else name
+                box.addItem(shown, name)
+            box.setCurrentIndex(max(0, box.findData(keep if keep in names else current)))
             box.blockSignals(False)
         self.local_banner.setVisible(all(d.is_local for d in s.destinations.values()))
 
@@ -265,7 +285,7 @@ class MainWindow(QMainWindow):
                 self.app.engine, self.app.journal, self.app.settings
             )
         except (OSError, UploaderError) as e:
-            self.show_error("Cannot watch folders", str(e))
+            self.show_exception("Cannot watch folders", e)
         if self.watcher is not None:
             self.watch_timer.start()
         else:
@@ -296,9 +316,9 @@ class MainWindow(QMainWindow):
         if not paths:
             return
         try:
-            profile = self.destination_box.currentText() or None
+            profile = self.destination_box.currentData() or None
             dest = self.app.settings.destination(profile)
-            preset = self.app.settings.preset(self.preset_box.currentText() or None)
+            preset = self.app.settings.preset(self.preset_box.currentData() or None)
         except UploaderError as e:
             self.show_error(e.title, e.message)
             return
@@ -306,7 +326,7 @@ class MainWindow(QMainWindow):
 
         def queued(count, error) -> None:
             if error is not None:
-                self.show_error("Could not add files", getattr(error, "message", str(error)))
+                self.show_exception("Could not add files", error)
             elif count == 0:
                 self.notify("No files found in what was dropped.")
 
@@ -343,7 +363,7 @@ class MainWindow(QMainWindow):
 
         def saved(path, error) -> None:
             if error is not None:
-                self.show_error("Could not paste", str(error))
+                self.show_exception("Could not paste", error)
             else:
                 self.add_paths([path])
 
@@ -357,47 +377,39 @@ class MainWindow(QMainWindow):
     def _on_events(self, batch: list) -> None:
         finished = self.queue_model.apply(batch)
         if finished:
-            self._announce(finished)
+            self._record(finished)
             if self._reconnect_pending and not self.app.engine.jobs():
                 self._reconnect_pending = not self.app.engine.forget_uploaders()
+        announcement = self.batch.close_if_over(self.queue_model.rows())
+        if announcement is not None:
+            self._announce(announcement)
 
-    def _announce(self, rows: list[QueueRow]) -> None:
-        desktop = self.app.settings.desktop
-        uploaded = [r for r in rows if r.stage in ("done", "duplicate") and r.result]
+    def _record(self, rows: list[QueueRow]) -> None:
+        """Each finished file: into the history, the tray's recent list, the problem list."""
         for r in rows:
             if r.result is not None and r.stage != "cancelled":
                 job = self.app.engine.job(r.job_id)
-                profile = job.profile if job else self.destination_box.currentText()
+                profile = job.profile if job else (self.destination_box.currentData() or "")
                 self.history_model.add_row(history_row(r, profile))
-        links = []
-        for r in uploaded:
-            res = r.result
-            link = link_text(
-                desktop.link_format,
-                res.url,
-                r.name,
-                res.width,
-                res.height,
-                variants=res.variants,
-                lqip=res.lqip,
-            )
-            links.append(link)
-            if self.tray:
-                self.tray.add_recent(r.name, link)
-        if links and desktop.copy_on_upload:
-            QGuiApplication.clipboard().setText(links[-1])
-        failed = [r for r in rows if r.stage == "failed"]
-        for r in failed:
-            self.show_error("Upload failed", f"{r.name}: {r.message}")
-        rejected = [r for r in rows if r.stage == "rejected"]
-        if uploaded and desktop.notify:
-            what = uploaded[-1].name if len(uploaded) == 1 else f"{len(uploaded)} images"
-            copied = " — link copied to the clipboard" if desktop.copy_on_upload else ""
-            self.notify(f"Uploaded {what}{copied}.", title="Upload finished")
-        if rejected:
-            r = rejected[-1]
-            more = f" (and {len(rejected) - 1} more)" if len(rejected) > 1 else ""
-            self.notify(f"Rejected {r.name}{more}: {r.message}", title="File rejected")
+            if r.stage == "failed" and r.result is not None:
+                self.error_banner.add(job_problem(r.name, r.stage, r.result.code, r.result.reason))
+        self.batch.add(rows)
+
+    def _links_for(self, rows: list[QueueRow]) -> tuple[str, str]:
+        fmt = self.app.settings.desktop.link_format
+        return batch_links(rows, fmt), LINK_FORMAT_NAMES.get(fmt, fmt)
+
+    def _announce(self, batch) -> None:
+        """Once per batch: all its links on the clipboard, one notification."""
+        desktop = self.app.settings.desktop
+        copied = bool(batch.uploaded) and desktop.copy_on_upload
+        if copied:
+            QGuiApplication.clipboard().setText(self._links_for(batch.uploaded)[0])
+        if self.tray:
+            for r in batch.uploaded:
+                self.tray.add_recent(r.name, batch_links([r], desktop.link_format))
+        if desktop.notify or batch.attention:
+            self.notify(batch.message(copied), title=batch.title)
 
     def _pause_all_toggled(self, paused: bool) -> None:
         if paused:
@@ -408,23 +420,40 @@ class MainWindow(QMainWindow):
         self.pause_all.setIcon(icon("resume" if paused else "pause"))
         if self.tray:
             self.tray.set_paused(paused)
-        self.statusBar().showMessage("Queue paused" if paused else "Ready")
+        self.state_label.setText("Queue paused" if paused else "")
 
     # -- messages ------------------------------------------------------------------------
     def notify(self, message: str, title: str = "Desktop Uploader") -> None:
-        """A desktop notification when there is a tray, else an in-window toast."""
-        self.statusBar().showMessage(message, 8000)
+        """A desktop notification when the window is in the background and there is a tray,
+        else the in-window toast (in the status bar, covering nothing)."""
         shown = (
             self.tray.notify(title, message) if self.tray and not self.isActiveWindow() else False
         )
         if not shown:
             self.toast.show_message(message)
 
-    def show_error(self, title: str, message: str) -> None:
-        """Errors go into the window (and the log), never only the log."""
-        log.warning("%s: %s", title, message)
-        self.error_banner.set_text(f"<b>{title}</b> — {message}")
-        self.error_banner.show()
+    def show_error(self, title: str, message: str, details: str = "") -> None:
+        """Errors go into the window (and the log), never only the log; ``details`` (technical
+        text) only behind the banner's "Details…"."""
+        log.warning("%s: %s %s", title, message, details)
+        self.error_banner.add(Problem(title, message, details))
+
+    def show_exception(self, title: str, error: BaseException) -> None:
+        """An error from a worker: our own errors in their words; anything else is ours to fix,
+        so the banner says so and the Python text goes behind "Details…"."""
+        if isinstance(error, UploaderError):
+            self.show_error(title, error.message)
+        elif isinstance(error, OSError) and error.strerror:
+            name = f" ({error.filename})" if error.filename else ""
+            self.show_error(title, f"{error.strerror}{name}.", f"{type(error).__name__}: {error}")
+        else:
+            log.error("%s", title, exc_info=error)
+            self.show_error(
+                title,
+                "Something went wrong inside Desktop Uploader; nothing was lost. If it happens "
+                "again, please report it with the details.",
+                f"{type(error).__name__}: {error}",
+            )
 
     def bring_to_front(self) -> None:
         self.showNormal()
@@ -433,18 +462,52 @@ class MainWindow(QMainWindow):
 
     # -- closing -------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if (
-            not self._shut
-            and self.tray
-            and self.tray.available
-            and self.app.settings.desktop.close_to_tray
-        ):
+        """Closing never drops work silently: with a tray (and close-to-tray on) the window
+        hides and uploads go on; otherwise, while files are unfinished, it asks first."""
+        tray = bool(self.tray and self.tray.available)
+        if not self._shut and tray and self.app.settings.desktop.close_to_tray:
             self.hide()
             self.tray.notify("Desktop Uploader", "Still running in the tray.")
             event.ignore()
             return
+        unfinished = [] if self._shut else self.app.engine.jobs()
+        if unfinished:
+            event.ignore()
+            self.confirm_close(len(unfinished), tray)
+            return
         self.shutdown()
         event.accept()
+
+    def confirm_close(self, unfinished: int, tray: bool) -> QMessageBox:
+        """Ask (without blocking) what to do with unfinished work: keep the window, run on in
+        the tray where there is one, or quit (what is done so far is reused next time)."""
+        files = "1 file is" if unfinished == 1 else f"{unfinished} files are"
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Uploads are not finished",
+            f"{files} not uploaded yet.",
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        box.setObjectName("confirm-close")
+        box.setInformativeText(
+            "If you quit now they stay unfinished: add them again later, and the work already "
+            "done is reused."
+        )
+        keep = box.addButton("Keep uploading", QMessageBox.ButtonRole.RejectRole)
+        hide = box.addButton("Run in the tray", QMessageBox.ButtonRole.AcceptRole) if tray else None
+        quit_ = box.addButton("Quit anyway", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(keep)
+
+        def chosen(button) -> None:
+            if button is quit_:
+                self.quit()
+            elif hide is not None and button is hide:
+                self.hide()
+
+        box.buttonClicked.connect(chosen)
+        box.open()
+        return box
 
     def quit(self) -> None:
         self._shut = True

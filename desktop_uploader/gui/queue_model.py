@@ -11,6 +11,7 @@ from PySide6.QtGui import QIcon
 
 from desktop_uploader import events as ev
 from desktop_uploader.events import Event, JobResult
+from desktop_uploader.gui.words import human_bytes, human_duration, job_problem
 
 STAGE_LABELS = {
     "queued": "Waiting",
@@ -30,32 +31,25 @@ STAGE_LABELS = {
 }
 FINISHED = ("done", "duplicate", "rejected", "failed", "cancelled")
 RETRYABLE = ("rejected", "failed", "cancelled")
+# not finished, but nothing happens until someone (or the destination) acts
+SETTLED = (
+    "paused",
+    "waiting_for_destination",
+    "review",
+    "waiting_for_review",
+    "waiting_for_scanner",
+)
+BUSY = ("validating", "processing")  # working, with nothing to count: a busy bar
 
 JobIdRole = Qt.ItemDataRole.UserRole + 1
-FractionRole = Qt.ItemDataRole.UserRole + 2  # 0..1, or -1 when nothing to show
+FractionRole = Qt.ItemDataRole.UserRole + 2  # 0..1; -1: no bar; BUSY_FRACTION: a busy bar
+BUSY_FRACTION = -2.0
 StageRole = Qt.ItemDataRole.UserRole + 3
 ThumbnailUrlRole = Qt.ItemDataRole.UserRole + 4
 
 
 def stage_label(stage: str) -> str:
     return STAGE_LABELS.get(stage, stage.replace("_", " ").capitalize())
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"
-
-
-def human_duration(seconds: float) -> str:
-    seconds = int(seconds + 0.5)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
 @dataclass
@@ -76,24 +70,50 @@ class QueueRow:
     def finished(self) -> bool:
         return self.stage in FINISHED
 
+    def details(self, full: bool = False) -> str:
+        """The Details column: the link of an upload, or in words why the file is not one
+        (``full``: with the technical details, for the tooltip)."""
+        if self.stage in ("done", "duplicate") and self.result:
+            return self.result.url or ""
+        if self.stage in ("failed", "rejected") and self.result:
+            p = job_problem(self.name, self.stage, self.result.code, self.result.reason)
+            return f"{p.message}\n\n{p.details}" if full and p.details else p.message
+        return self.message
+
+    @property
+    def settled(self) -> bool:
+        """Finished, or waiting for someone to act: a batch is over when all its rows are."""
+        return self.finished or self.stage in SETTLED
+
     def fraction(self) -> float:
-        if self.stage in ("done", "duplicate"):
-            return 1.0
-        if self.total > 0:
+        """How far the bar is filled: bytes sent while uploading; a busy bar while checking or
+        processing; no bar while waiting in line or once finished (the text says it)."""
+        if self.stage == "uploading" and self.total > 0:
             return min(1.0, self.sent / self.total)
-        return -1.0 if self.finished else 0.0
+        if self.stage in BUSY or self.stage == "uploading":
+            return BUSY_FRACTION
+        return -1.0
 
     def progress_text(self, now: float) -> str:
         if self.stage in ("done", "duplicate") and self.result and self.result.bytes:
             return human_bytes(self.result.bytes)
-        if self.total <= 0 or self.finished:
+        if self.stage == "queued":
+            return "In line"
+        if self.stage in BUSY:
+            return f"{stage_label(self.stage)}…"
+        if self.stage != "uploading":
             return ""
+        if self.total <= 0:
+            return "Connecting…"
+        if self.sent >= self.total:
+            return "Finishing…"  # all bytes sent; the server is checking and completing
         text = f"{human_bytes(self.sent)} of {human_bytes(self.total)}"
-        if self.started is not None and self.sent > 0 and self.stage == "uploading":
+        # time left only when there is enough of it and enough history to guess from
+        if self.started is not None and self.sent > 0:
             elapsed = now - self.started
-            if elapsed > 0.2:
-                rate = self.sent / elapsed
-                text += f" · {human_duration((self.total - self.sent) / rate)} left"
+            left = (self.total - self.sent) / (self.sent / elapsed) if elapsed > 0 else 0
+            if elapsed >= 1.0 and left >= 2.0:
+                text += f" · {human_duration(left)} left"
         return text
 
 
@@ -144,9 +164,7 @@ class QueueModel(QAbstractTableModel):
             if col == 2:
                 return row.progress_text(time.monotonic())
             if col == 3:
-                if row.stage in ("done", "duplicate") and row.result:
-                    return row.result.url
-                return row.message
+                return row.details()
         if role == Qt.ItemDataRole.DecorationRole and col == 0:
             url = row.result.thumbnail_url if row.result else None
             pixmap = self._thumbnails.get(url) if self._thumbnails and url else None
@@ -154,8 +172,8 @@ class QueueModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == 0:
                 return row.source
-            if col == 3 and row.message:
-                return row.message
+            if col == 3:
+                return row.details(full=True) or None
         if role == Qt.ItemDataRole.AccessibleTextRole and col == 1:
             return f"{row.name}: {stage_label(row.stage)}"
         return None
@@ -171,14 +189,13 @@ class QueueModel(QAbstractTableModel):
     def rows(self) -> list[QueueRow]:
         return list(self._rows)
 
-    def overall(self) -> tuple[int, int, float]:
-        """(finished jobs, all jobs, overall fraction 0..1)."""
-        total = len(self._rows)
-        if not total:
-            return 0, 0, 0.0
-        finished = sum(r.finished for r in self._rows)
-        partial = sum(max(0.0, r.fraction()) for r in self._rows if not r.finished)
-        return finished, total, (finished + partial) / total
+    def overall(self) -> tuple[int, int]:
+        """(finished files, all files): the overall bar counts files, not bytes."""
+        return sum(r.finished for r in self._rows), len(self._rows)
+
+    def idle(self) -> bool:
+        """Every row finished or waiting on someone: the current batch is over."""
+        return all(r.settled for r in self._rows)
 
     # -- updating ------------------------------------------------------------------------
     def apply(self, batch: list[Event]) -> list[QueueRow]:

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop_uploader.gui.icons import icon
 from desktop_uploader.gui.queue_model import RETRYABLE, QueueModel
@@ -11,18 +23,31 @@ from desktop_uploader.gui.queue_view import QueueView
 
 
 class QueuePanel(QWidget):
-    """Buttons act on the selected jobs; ``files_dropped`` carries dropped paths."""
+    """Buttons and the right-click menu act on the selected jobs; ``files_dropped`` carries
+    dropped paths; ``message`` a short confirmation (links copied), ``error`` a problem."""
 
     files_dropped = Signal(list)
+    message = Signal(str)
+    error = Signal(str, str)
 
-    def __init__(self, engine, model: QueueModel, thumbnails, parent=None) -> None:
+    def __init__(
+        self,
+        engine,
+        model: QueueModel,
+        thumbnails,
+        links_for: Callable[[list], tuple[str, str]] | None = None,
+        parent=None,
+    ) -> None:
         super().__init__(parent)
         self._engine = engine
         self.model = model
+        self._links_for = links_for  # rows -> (text for the clipboard, format's name)
         self.view = QueueView()
         self.view.setModel(model)
         self.view.files_dropped.connect(self.files_dropped)
-        self.view.cancel_requested.connect(self.cancel)
+        self.view.cancel_requested.connect(lambda _ids: self.remove())
+        self.view.copy_requested.connect(self.copy_links)
+        self.view.menu_requested.connect(self.show_menu)
         thumbnails.ready.connect(lambda _url: self.view.viewport().update())
 
         self.pause_button = QPushButton("Pause")
@@ -50,8 +75,9 @@ class QueuePanel(QWidget):
         self.clear_button.clicked.connect(model.clear_finished)
 
         self.overall = QProgressBar()
-        self.overall.setAccessibleName("Overall progress")
-        self.overall.setRange(0, 1000)
+        self.overall.setAccessibleName("Overall progress (files finished)")
+        self.overall.setRange(0, 1)
+        self.overall.setValue(0)
         self.overall.setFormat("")
         self.summary = QLabel("Nothing queued")
         self.summary.setAccessibleName("Queue summary")
@@ -134,8 +160,11 @@ class QueuePanel(QWidget):
         return bool(job and job.paused)
 
     def update_totals(self) -> None:
-        finished, total, fraction = self.model.overall()
-        self.overall.setValue(int(fraction * 1000))
+        """The summary counts files: finished of all, and what needs attention."""
+        finished, total = self.model.overall()
+        self.overall.setRange(0, max(total, 1))
+        self.overall.setValue(finished)
+        self.overall.setFormat(f"{finished} of {total} files finished" if total else "")
         if not total:
             self.summary.setText("Nothing queued")
             return
@@ -145,12 +174,89 @@ class QueuePanel(QWidget):
         uploaded = counts.get("done", 0) + counts.get("duplicate", 0)
         parts = [f"{uploaded} of {total} uploaded"]
         for stage, word in (
-            ("rejected", "rejected"),
             ("failed", "failed"),
+            ("rejected", "rejected"),
             ("paused", "paused"),
             ("cancelled", "cancelled"),
         ):
             if counts.get(stage):
                 parts.append(f"{counts[stage]} {word}")
-        self.summary.setText(" · ".join(parts))
-        self.overall.setFormat(f"{fraction:.0%}")
+        text = " · ".join(parts)
+        if counts.get("failed") or counts.get("rejected"):
+            text = f"<b>{text}</b>"  # failures are part of the result, not a footnote
+        self.summary.setText(text)
+
+    # -- the selected rows' links and files -------------------------------------------------
+    def copy_links(self) -> str:
+        """Ctrl+C / Copy links: the selected uploads' links, one per line, in the chosen
+        format; returns the text (empty when no selected row has a link)."""
+        rows = [r for r in self._selected_rows() if r and r.result and r.result.url]
+        if not rows or self._links_for is None:
+            return ""
+        text, fmt = self._links_for(rows)
+        from PySide6.QtWidgets import QApplication
+
+        QApplication.clipboard().setText(text)
+        what = "link" if len(rows) == 1 else f"{len(rows)} links"
+        self.message.emit(f"Copied {what} as {fmt}.")
+        return text
+
+    def open_links(self) -> None:
+        for r in self._selected_rows()[:10]:  # a stray Select All must not open 1,000 tabs
+            if r and r.result and r.result.url:
+                QDesktopServices.openUrl(QUrl(r.result.url))
+
+    def show_in_folder(self) -> None:
+        rows = [r for r in self._selected_rows() if r]
+        if not rows:
+            return
+        source = Path(rows[0].source)
+        if not source.exists():
+            self.error.emit(
+                "Source file not found",
+                f"{source} is no longer on this computer (moved or deleted).",
+            )
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(source.parent)))
+
+    def remove(self) -> None:
+        """Finished rows leave the queue (they stay in History); unfinished ones are cancelled
+        first (their source files are kept)."""
+        for r in [r for r in self._selected_rows() if r]:
+            if r.finished:
+                self.model.remove_job(r.job_id)
+            else:
+                self._engine.cancel(r.job_id)
+
+    def menu_actions(self) -> QMenu:
+        """The right-click menu for the selection, each action enabled only where it works."""
+        rows = [r for r in self._selected_rows() if r]
+        linked = [r for r in rows if r.result and r.result.url]
+        menu = QMenu(self)
+        menu.setObjectName("queue-menu")
+        many = len(linked) > 1
+        entries = (
+            (
+                f"Copy {len(linked)} links" if many else "Copy link",
+                "link",
+                self.copy_links,
+                bool(linked),
+                "Ctrl+C",
+            ),
+            ("Open in browser", "open-browser", self.open_links, bool(linked), None),
+            ("Show in folder", "reveal", self.show_in_folder, len(rows) == 1, None),
+            ("Retry", "retry", self.retry, any(r.stage in RETRYABLE for r in rows), None),
+            ("Remove from queue", "cancel", self.remove, bool(rows), "Delete"),
+        )
+        for text, icon_name, slot, enabled, shortcut in entries:
+            action = menu.addAction(icon(icon_name), text)
+            action.setEnabled(enabled)
+            if shortcut:
+                action.setShortcut(shortcut)
+            action.triggered.connect(slot)
+        return menu
+
+    def show_menu(self, global_pos) -> None:
+        menu = self.menu_actions()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(global_pos)

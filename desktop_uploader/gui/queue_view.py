@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent, QPainter, QPalette
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDropEvent,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -17,7 +24,7 @@ from PySide6.QtWidgets import (
     QTableView,
 )
 
-from desktop_uploader.gui.queue_model import FractionRole, JobIdRole
+from desktop_uploader.gui.queue_model import BUSY_FRACTION, FractionRole, JobIdRole, StageRole
 
 EMPTY_HINT = "Drop images or folders here\nor use Add files… (Ctrl+O) and Paste (Ctrl+V)"
 
@@ -30,18 +37,28 @@ def local_paths(mime) -> list[Path]:
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    """Draws the progress column as a native progress bar with the bytes/ETA text on it."""
+    """Draws the progress column: a native bar with bytes/time left while uploading, a busy bar
+    while checking or processing, plain text otherwise (waiting in line, finished)."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
         fraction = index.data(FractionRole)
-        if fraction is None or fraction < 0:
+        if fraction is None or (fraction < 0 and fraction != BUSY_FRACTION):
+            option = QStyleOptionViewItem(option)
+            if index.data(StageRole) == "queued":  # waiting: quieter than work in progress
+                option.palette.setColor(
+                    QPalette.ColorRole.Text,
+                    option.palette.color(QPalette.ColorRole.PlaceholderText),
+                )
             super().paint(painter, option, index)
             return
         bar = QStyleOptionProgressBar()
         bar.rect = option.rect.adjusted(3, 4, -3, -4)
-        bar.minimum, bar.maximum = 0, 1000
-        bar.progress = int(fraction * 1000)
-        bar.text = index.data(Qt.ItemDataRole.DisplayRole) or f"{fraction:.0%}"
+        if fraction == BUSY_FRACTION:
+            bar.minimum = bar.maximum = bar.progress = 0  # indeterminate
+        else:
+            bar.minimum, bar.maximum = 0, 1000
+            bar.progress = int(fraction * 1000)
+        bar.text = index.data(Qt.ItemDataRole.DisplayRole) or ""
         bar.textVisible = True
         bar.textAlignment = Qt.AlignmentFlag.AlignCenter
         bar.state = option.state | QStyle.StateFlag.State_Horizontal
@@ -55,6 +72,8 @@ class QueueView(QTableView):
 
     files_dropped = Signal(list)  # list[Path]
     cancel_requested = Signal(list)  # list[int] job ids
+    copy_requested = Signal()  # Ctrl+C: the selected rows' links
+    menu_requested = Signal(QPoint)  # global position of a right click on a row
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -72,7 +91,18 @@ class QueueView(QTableView):
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(46)
         self.setItemDelegateForColumn(2, ProgressDelegate(self))
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a link's end tells them apart
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._menu_at)
         self._dragging = False
+
+    def _menu_at(self, pos) -> None:
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return
+        if not self.selectionModel().isRowSelected(index.row(), QModelIndex()):
+            self.selectRow(index.row())  # right-click acts on the row under the mouse
+        self.menu_requested.emit(self.viewport().mapToGlobal(pos))
 
     def setModel(self, model) -> None:  # noqa: N802 - Qt API
         super().setModel(model)
@@ -124,6 +154,9 @@ class QueueView(QTableView):
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         if event.key() == Qt.Key.Key_Delete and self.selected_job_ids():
             self.cancel_requested.emit(self.selected_job_ids())
+            return
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_requested.emit()
             return
         super().keyPressEvent(event)
 

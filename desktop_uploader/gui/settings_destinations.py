@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QScrollArea,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -25,6 +26,12 @@ from PySide6.QtWidgets import (
 from desktop_uploader.config import PROVIDERS, Destination
 from desktop_uploader.credentials import S3Keys
 from desktop_uploader.gui.forms import DataclassForm
+from desktop_uploader.gui.words import (
+    CONTENT_LABELS,
+    content_label_name,
+    destination_name,
+    provider_name,
+)
 
 CONNECTION = [
     "provider",
@@ -35,7 +42,8 @@ CONNECTION = [
     "public_base_url",
     "addressing_style",
 ]
-POLICY = ["malware_scan", "content_check", "content_labels", "content_threshold"]
+POLICY = ["malware_scan", "content_check", "content_threshold"]
+LABELS_FIELD = "content_labels"  # a checklist of readable names, not a comma-separated line
 
 
 class DraftCredentials:
@@ -61,9 +69,10 @@ def draft_app(app, settings, drafts: dict[str, S3Keys]):
 
 
 def run_doctor_on(shim, profile: str):
-    from desktop_uploader.doctor import run_doctor
+    """Worker thread: Test connection's checks, in words (gui/connection_test.py)."""
+    from desktop_uploader.gui.connection_test import check_connection
 
-    return run_doctor(shim, profile)
+    return check_connection(shim, profile)
 
 
 class DestinationsPage(QWidget):
@@ -91,9 +100,23 @@ class DestinationsPage(QWidget):
         self.remove_button.clicked.connect(self.remove_current)
 
         names = [f.name for f in dataclasses.fields(Destination)]
-        advanced = [n for n in names if n not in CONNECTION + POLICY + ["name"]]
+        advanced = [n for n in names if n not in CONNECTION + POLICY + [LABELS_FIELD, "name"]]
         self.connection = DataclassForm(Destination, CONNECTION, {"provider": PROVIDERS})
         self.policy = DataclassForm(Destination, POLICY)
+        self.content_labels = QListWidget()
+        self.content_labels.setObjectName(LABELS_FIELD)
+        self.content_labels.setAccessibleName("What the content check blocks")
+        self.content_labels.setToolTip(
+            "Images where the content check finds one of the ticked things are blocked or held "
+            "for review (see Content check)."
+        )
+        for label in CONTENT_LABELS:
+            item = QListWidgetItem(content_label_name(label), self.content_labels)
+            item.setData(Qt.ItemDataRole.UserRole, label)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+        self.content_labels.setMaximumHeight(160)
+        self.policy.layout().addRow("Blocked content", self.content_labels)
         self.advanced = DataclassForm(Destination, advanced)
         self.access_key = QLineEdit()
         self.access_key.setObjectName("access_key_id")
@@ -110,6 +133,17 @@ class DestinationsPage(QWidget):
         self.findings.setWordWrap(True)
         self.findings.setTextFormat(Qt.TextFormat.RichText)
         self.findings.setAccessibleName("Test results")
+        self.details_button = QToolButton(text="Details…")
+        self.details_button.setCheckable(True)
+        self.details_button.setAccessibleName("Technical details of the test")
+        self.details = QLabel()
+        self.details.setObjectName("doctor-details")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.setAccessibleName("Technical details")
+        self.details_button.toggled.connect(self.details.setVisible)
+        self.details_button.hide()
+        self.details.hide()
         self.local_note = QLabel(
             "The local store runs on this computer; it needs no keys. Links work only here."
         )
@@ -139,6 +173,8 @@ class DestinationsPage(QWidget):
                 d.addWidget(keys_box)
                 d.addLayout(test_row)
                 d.addWidget(self.findings)
+                d.addWidget(self.details_button)
+                d.addWidget(self.details)
         d.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -159,18 +195,28 @@ class DestinationsPage(QWidget):
         layout.addLayout(top)
         layout.addLayout(body, 1)
 
-        self.list.currentTextChanged.connect(self._select)
+        self.list.currentItemChanged.connect(
+            lambda item, _old: self._select(item.data(Qt.ItemDataRole.UserRole) if item else "")
+        )
+        provider = self.connection.widgets.get("provider")
+        if isinstance(provider, QComboBox):  # "Cloudflare R2", not "r2"
+            for i in range(provider.count()):
+                provider.setItemText(i, provider_name(provider.itemData(i)))
         self._fill()
 
     def _fill(self) -> None:
         self.list.clear()
-        for name in sorted(self.settings.destinations):
-            QListWidgetItem(name, self.list)
         self.default_box.clear()
-        self.default_box.addItems(sorted(self.settings.destinations))
-        self.default_box.setCurrentText(self.settings.default_profile)
-        items = self.list.findItems(self.settings.default_profile, Qt.MatchFlag.MatchExactly)
-        self.list.setCurrentItem(items[0] if items else self.list.item(0))
+        for name in sorted(self.settings.destinations):
+            shown = destination_name(self.settings.destinations[name])
+            item = QListWidgetItem(shown, self.list)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            self.default_box.addItem(shown, name)
+        self.default_box.setCurrentIndex(
+            max(0, self.default_box.findData(self.settings.default_profile))
+        )
+        if not self.show_destination(self.settings.default_profile):
+            self.list.setCurrentRow(0)
 
     def _select(self, name: str) -> None:
         self.store_current()
@@ -180,12 +226,13 @@ class DestinationsPage(QWidget):
             return
         for form in (self.connection, self.policy, self.advanced):
             form.load(dest)
+        self._load_labels(dest.content_labels)
         local = dest.is_local
         self.local_note.setVisible(local)
         self.connection.setEnabled(not local)
         self.keys_box.setVisible(not local)
         self.remove_button.setEnabled(not local)
-        self.findings.clear()
+        self._clear_findings()
         self.secret_key.clear()
         keys = self.key_edits.get(name)
         if keys is None and not local:
@@ -206,6 +253,7 @@ class DestinationsPage(QWidget):
             return
         for form in (self.policy, self.advanced):
             form.store(dest)
+        dest.content_labels = self.checked_labels()
         if not dest.is_local:
             self.connection.store(dest)
             access, secret = self.access_key.text().strip(), self.secret_key.text()
@@ -213,12 +261,35 @@ class DestinationsPage(QWidget):
                 self.key_edits[name] = S3Keys(access, secret)
             elif name in self.key_edits and access:
                 self.key_edits[name] = S3Keys(access, self.key_edits[name].secret_access_key)
-        self.settings.default_profile = self.default_box.currentText()
+        self.settings.default_profile = self.default_box.currentData() or "local"
 
-    def show_destination(self, name: str) -> None:
-        items = self.list.findItems(name, Qt.MatchFlag.MatchExactly)
-        if items:
-            self.list.setCurrentItem(items[0])
+    def _load_labels(self, labels: list[str]) -> None:
+        known = set(CONTENT_LABELS)
+        for label in labels:  # a label from a newer model or a hand-edited file: kept, shown
+            if label not in known:
+                item = QListWidgetItem(content_label_name(label), self.content_labels)
+                item.setData(Qt.ItemDataRole.UserRole, label)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                known.add(label)
+        for i in range(self.content_labels.count()):
+            item = self.content_labels.item(i)
+            on = item.data(Qt.ItemDataRole.UserRole) in labels
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+    def checked_labels(self) -> list[str]:
+        items = (self.content_labels.item(i) for i in range(self.content_labels.count()))
+        return [
+            it.data(Qt.ItemDataRole.UserRole)
+            for it in items
+            if it.checkState() == Qt.CheckState.Checked
+        ]
+
+    def show_destination(self, name: str) -> bool:
+        for i in range(self.list.count()):
+            if self.list.item(i).data(Qt.ItemDataRole.UserRole) == name:
+                self.list.setCurrentRow(i)
+                return True
+        return False
 
     def _ask_new_name(self) -> None:
         dialog = QInputDialog(self)
@@ -270,16 +341,36 @@ class DestinationsPage(QWidget):
         shim = draft_app(self._app, copy.deepcopy(self.settings), dict(self.key_edits))
         self._runner.run(run_doctor_on, shim, name, callback=self._show_findings)
 
-    def _show_findings(self, findings, error) -> None:
-        self.test_button.setEnabled(True)
-        if error is not None:
-            self.findings.setText(f"✖ {getattr(error, 'message', error)}")
-            return
-        lines = [f"{'✔' if f.ok else '✖'} {f.message}" for f in findings]
-        ok = all(f.ok for f in findings)
-        lines.append("<b>All checks passed.</b>" if ok else "<b>Some checks failed.</b>")
+    def _clear_findings(self) -> None:
+        self.findings.clear()
+        self.details.clear()
+        self.details_button.setChecked(False)
+        self.details_button.hide()
+
+    def _show_findings(self, lines, error) -> None:
+        """Each check in words; technical text only behind "Details…"."""
         from html import escape
 
-        self.findings.setText(
-            "<br>".join(escape(s) if not s.startswith("<b>") else s for s in lines)
-        )
+        from desktop_uploader.gui.connection_test import Line
+
+        self.test_button.setEnabled(True)
+        self._clear_findings()
+        if error is not None:
+            message = getattr(error, "message", None)
+            lines = [
+                Line(False, message)
+                if message
+                else Line(
+                    False,
+                    "The test itself went wrong inside Desktop Uploader; please report it.",
+                    f"{type(error).__name__}: {error}",
+                )
+            ]
+        html = [f"{'✔' if ln.ok else '✖'} {escape(ln.text)}" for ln in lines]
+        ok = all(ln.ok for ln in lines)
+        html.append("<b>All checks passed.</b>" if ok else "<b>Some checks failed.</b>")
+        self.findings.setText("<br>".join(html))
+        technical = [ln.details for ln in lines if ln.details]
+        if technical:
+            self.details.setText("\n".join(technical))
+            self.details_button.show()

@@ -8,7 +8,14 @@ import dataclasses
 import logging
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVBoxLayout
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+)
 
 from desktop_uploader.errors import UploaderError
 from desktop_uploader.gui import autostart
@@ -24,6 +31,15 @@ log = logging.getLogger(__name__)
 PAGES = ("destinations", "presets", "validation", "watched", "general")
 
 
+def _scrolling(page):
+    """A page that scrolls when the dialog is smaller than it (2× scaling, small screens)."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setWidget(page)
+    return area
+
+
 class SettingsDialog(QDialog):
     """``saved`` is emitted after settings (and keys) were written."""
 
@@ -33,7 +49,10 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setObjectName("settings-dialog")
-        self.resize(820, 600)
+        # fits a 1280×800 screen at 1×; the pages scroll or wrap rather than widen it
+        self.resize(880, 640)
+        self.setMinimumSize(640, 480)
+        self.setSizeGripEnabled(True)
         self._app = app
         self.draft = copy.deepcopy(app.settings)
         self.destinations = DestinationsPage(app, self.draft, runner)
@@ -50,7 +69,7 @@ class SettingsDialog(QDialog):
             (self.watched, "Watched folders"),
             (self.general, "General"),
         ):
-            self.tabs.addTab(page, title)
+            self.tabs.addTab(page if page is self.destinations else _scrolling(page), title)
         self.error = QLabel()
         self.error.setObjectName("settings-error")
         self.error.setAccessibleName("Settings error")

@@ -6,19 +6,16 @@ import dataclasses
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop_uploader.config import Preset, WatchedFolder
 from desktop_uploader.gui import autostart
 from desktop_uploader.gui.forms import DataclassForm
+from desktop_uploader.gui.words import destination_name
 from desktop_uploader.pipeline.deliver import LINK_FORMATS
 
 
@@ -139,50 +137,95 @@ class ValidationPage(QWidget):
 
 
 class WatchedFoldersPage(QWidget):
-    """Folders to upload from by themselves: path, destination, recursive, originals."""
+    """Folders to upload from by themselves: a list of folders and the chosen one's details
+    (as on the Destinations page), so nothing is squeezed into table columns."""
 
-    COLUMNS = (
-        "Folder",
-        "Destination",
-        "Subfolders",
-        "Originals",
-        "Move done files to",
-        "Include (globs)",
-        "Exclude (globs)",
-        "Poll (network share)",
-        "Stable for (s)",
-    )
+    FIELDS = [
+        "path",
+        "destination",
+        "preset",
+        "recursive",
+        "originals",
+        "done_folder",
+        "include",
+        "exclude",
+        "polling",
+        "stable_seconds",
+    ]
 
     def __init__(self, settings, parent=None) -> None:
         super().__init__(parent)
         self.settings = settings
-        self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setAccessibleName("Watched folders")
-        self.table.setHorizontalHeaderLabels(self.COLUMNS)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().setVisible(False)
-        add, remove = QPushButton("Add folder…"), QPushButton("Remove")
+        self._folders: list[WatchedFolder] = []
+        self._current: int | None = None
+        self.list = QListWidget()
+        self.list.setAccessibleName("Watched folders")
+        self.list.setMaximumWidth(260)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.form = DataclassForm(
+            WatchedFolder,
+            self.FIELDS,
+            {
+                "destination": ("", *sorted(settings.destinations)),
+                "preset": ("", *sorted(settings.presets)),
+            },
+        )
+        dest = self.form.widgets.get("destination")
+        if isinstance(dest, QComboBox):  # names people know, not ids
+            for i in range(dest.count()):
+                name = dest.itemData(i)
+                d = settings.destinations.get(name)
+                dest.setItemText(
+                    i, "The default destination" if not name else destination_name(d) if d else name
+                )
+        preset = self.form.widgets.get("preset")
+        if isinstance(preset, QComboBox):
+            preset.setItemText(0, "The default preset")
+        path = self.form.widgets.get("path")
+        if isinstance(path, QLineEdit):
+            path.textEdited.connect(self._path_edited)
+        add, self.remove_button = QPushButton("Add folder…"), QPushButton("Remove")
         add.setAccessibleName("Add watched folder")
-        remove.setAccessibleName("Remove watched folder")
+        self.remove_button.setAccessibleName("Remove watched folder")
         add.clicked.connect(self._choose)
-        remove.clicked.connect(lambda: self.table.removeRow(self.table.currentRow()))
-        row = QHBoxLayout()
-        row.addWidget(add)
-        row.addWidget(remove)
-        row.addStretch(1)
+        self.remove_button.clicked.connect(self.remove_current)
+        left = QVBoxLayout()
+        left.addWidget(self.list, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(self.remove_button)
+        left.addLayout(buttons)
+        self.details = QGroupBox("This folder")
+        QVBoxLayout(self.details).addWidget(self.form)
+        self.empty = QLabel(
+            "No folders are watched. Add one, and new images in it are uploaded by themselves."
+        )
+        self.empty.setWordWrap(True)
         note = QLabel(
-            "New images in these folders are uploaded by themselves once they are complete "
-            "(unchanged for the 'stable for' time; partial downloads are ignored). Include and "
-            "exclude take comma-separated patterns such as *.jpg, *.png (empty include: every "
-            "image type). Poll folders on network shares, where change events don't arrive."
+            "A new image is uploaded once it has stopped changing, so partial downloads are "
+            "ignored. Include and exclude take comma-separated patterns such as *.jpg, *.png "
+            "(empty include: every image type). Poll folders on network shares, where change "
+            "events don't arrive."
         )
         note.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.addWidget(note)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(row)
+        right = QVBoxLayout()
+        right.addWidget(self.empty)
+        right.addWidget(self.details)
+        right.addWidget(note)
+        right.addStretch(1)
+        body = QHBoxLayout(self)
+        body.addLayout(left)
+        body.addLayout(right, 1)
+        self.list.currentRowChanged.connect(self._select)
         for w in settings.watched_folders:
             self.add_folder(w)
+        self._show_state()
+
+    def _show_state(self) -> None:
+        has = bool(self._folders)
+        self.details.setVisible(has)
+        self.empty.setVisible(not has)
+        self.remove_button.setEnabled(has)
 
     def _choose(self) -> None:
         dialog = QFileDialog(self, "Watch a folder")
@@ -192,76 +235,49 @@ class WatchedFoldersPage(QWidget):
         dialog.open()
 
     def add_folder(self, folder: WatchedFolder) -> None:
-        r = self.table.rowCount()
-        self.table.insertRow(r)
-        path_item = QTableWidgetItem(folder.path)
-        path_item.setData(Qt.ItemDataRole.UserRole, folder)  # keeps the fields not shown here
-        self.table.setItem(r, 0, path_item)
-        dest = QComboBox()
-        dest.setAccessibleName("Destination for this folder")
-        dest.addItem("(default)", "")
-        for name in sorted(self.settings.destinations):
-            dest.addItem(name, name)
-        dest.setCurrentIndex(max(0, dest.findData(folder.destination)))
-        self.table.setCellWidget(r, 1, dest)
-        self._check_cell(r, 2, "Include subfolders", folder.recursive)
-        originals = QComboBox()
-        originals.setAccessibleName("What to do with originals")
-        originals.addItem("Keep in place", "keep")
-        originals.addItem("Move to a done folder", "move")
-        originals.setCurrentIndex(max(0, originals.findData(folder.originals)))
-        self.table.setCellWidget(r, 3, originals)
-        self.table.setItem(r, 4, QTableWidgetItem(folder.done_folder))
-        self.table.setItem(r, 5, QTableWidgetItem(", ".join(folder.include)))
-        self.table.setItem(r, 6, QTableWidgetItem(", ".join(folder.exclude)))
-        self._check_cell(
-            r, 7, "Poll this folder instead of waiting for change events", folder.polling
-        )
-        stable = QDoubleSpinBox()
-        stable.setAccessibleName("Seconds a file must stay unchanged before upload")
-        stable.setRange(0.0, 3600.0)
-        stable.setDecimals(1)
-        stable.setValue(folder.stable_seconds)
-        self.table.setCellWidget(r, 8, stable)
+        """Add ``folder`` (a copy is edited) and show its details."""
+        self._store_current()
+        self._folders.append(dataclasses.replace(folder))
+        item = QListWidgetItem(folder.path, self.list)
+        item.setToolTip(folder.path)
+        self._show_state()
+        self.list.setCurrentRow(len(self._folders) - 1)
 
-    def _check_cell(self, row: int, column: int, name: str, checked: bool) -> None:
-        box = QCheckBox()
-        box.setAccessibleName(name)
-        box.setChecked(checked)
-        self.table.setCellWidget(row, column, box)
+    def remove_current(self) -> None:
+        i = self._current
+        if i is None:
+            return
+        self._current = None
+        del self._folders[i]
+        self.list.takeItem(i)
+        self._show_state()
+        if self._folders:
+            self._select(self.list.currentRow())
+
+    def _path_edited(self, text: str) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            item.setText(text)
+            item.setToolTip(text)
+
+    def _store_current(self) -> None:
+        if self._current is not None and self._current < len(self._folders):
+            self.form.store(self._folders[self._current])
+
+    def _select(self, row: int) -> None:
+        self._store_current()
+        self._current = row if 0 <= row < len(self._folders) else None
+        if self._current is not None:
+            self.form.load(self._folders[self._current])
 
     def folders(self) -> list[WatchedFolder]:
-        out = []
-        for r in range(self.table.rowCount()):
-            path = self.table.item(r, 0).text().strip()
-            if not path:
-                continue
-            done = self.table.item(r, 4)
-            base = self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) or WatchedFolder(path)
-            out.append(
-                dataclasses.replace(
-                    base,
-                    path=path,
-                    destination=self.table.cellWidget(r, 1).currentData() or "",
-                    recursive=self.table.cellWidget(r, 2).isChecked(),
-                    originals=self.table.cellWidget(r, 3).currentData(),
-                    done_folder=done.text().strip() if done else "",
-                    include=_globs(self.table.item(r, 5)),
-                    exclude=_globs(self.table.item(r, 6)),
-                    polling=self.table.cellWidget(r, 7).isChecked(),
-                    stable_seconds=self.table.cellWidget(r, 8).value(),
-                )
-            )
-        return out
+        self._store_current()
+        return [
+            dataclasses.replace(f, path=f.path.strip()) for f in self._folders if f.path.strip()
+        ]
 
     def store(self) -> None:
         self.settings.watched_folders = self.folders()
-
-
-def _globs(item) -> list[str]:
-    """Comma-separated patterns from a table cell."""
-    text = item.text() if item is not None else ""
-    return [g.strip() for g in text.split(",") if g.strip()]
 
 
 class GeneralPage(QWidget):

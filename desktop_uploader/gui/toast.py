@@ -1,51 +1,45 @@
-"""A small in-window notification, used when there is no system tray to show messages."""
+"""The in-window notification, used when there is no system tray to show messages (or the window
+is in front). It lives in the status bar, so it never covers the queue or the gallery, and it is
+the only place a notification appears: the status bar shows no copy of it."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QStatusBar
+
+from desktop_uploader.gui.icons import icon
 
 
 class Toast(QFrame):
-    """Shows one line at the bottom-right of its parent for a few seconds."""
+    """One message in a tinted pill at the left of the status bar, for a few seconds."""
 
-    def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent)
+    def __init__(self, status_bar: QStatusBar) -> None:
+        super().__init__(status_bar)
         self.setObjectName("toast")
         self.setAccessibleName("Notification")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
         self.setBackgroundRole(self.palette().ColorRole.ToolTipBase)
         self.setForegroundRole(self.palette().ColorRole.ToolTipText)
+        self.icon_label = QLabel(self)
         self.label = QLabel(self)
-        self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setForegroundRole(self.palette().ColorRole.ToolTipText)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
-        layout.addWidget(self.label)
+        layout.setContentsMargins(8, 1, 10, 1)
+        layout.addWidget(self.icon_label)
+        layout.addWidget(self.label, 1)
         self._timer = QTimer(self, singleShot=True)
         self._timer.timeout.connect(self.hide)
-        parent.installEventFilter(self)
+        status_bar.addWidget(self, 1)
         self.hide()
 
-    def show_message(self, text: str, seconds: float = 4.0) -> None:
+    def show_message(self, text: str, seconds: float = 6.0) -> None:
+        self.icon_label.setPixmap(icon("done").pixmap(16, 16))
         self.label.setText(text)
-        self.setMaximumWidth(max(240, self.parentWidget().width() // 3))
-        self.adjustSize()
-        self._place()
+        self.label.setToolTip(text)
         self.show()
-        self.raise_()
         self._timer.start(int(seconds * 1000))
 
     def text(self) -> str:
         return self.label.text() if self.isVisible() else ""
-
-    def _place(self) -> None:
-        parent = self.parentWidget()
-        # bottom right, above the queue's and the history's button rows
-        self.move(parent.width() - self.width() - 24, parent.height() - self.height() - 96)
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() == QEvent.Type.Resize and self.isVisible():
-            self._place()
-        return False

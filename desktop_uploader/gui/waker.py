@@ -5,16 +5,30 @@ PySide6 6.12 corrupts reference counts when Qt is called from several Python thr
 process aborts with ``bool_dealloc``/``none_dealloc``). So worker threads never touch Qt: they
 queue their payload under a lock and write one byte to a socket pair; a ``QSocketNotifier`` in
 the GUI thread sees the byte and calls the drain function there.
+
+The waker holds its owner's drain method weakly (``weakref.WeakMethod``): owner → waker → bound
+method → owner would be a reference cycle, and a Qt object freed by the cyclic GC dies on
+whatever thread happens to run the collection (DESIGN.md, "Hard-won facts, round 2").
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import socket
 import threading
+import weakref
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QSocketNotifier
+
+
+def weak_callable(fn: Callable[..., object]) -> Callable[[], Callable[..., object] | None]:
+    """A getter for ``fn`` that does not keep a bound method's object alive (plain functions
+    are held as they are)."""
+    if inspect.ismethod(fn):
+        return weakref.WeakMethod(fn)
+    return lambda: fn
 
 
 class Waker(QObject):
@@ -22,7 +36,7 @@ class Waker(QObject):
 
     def __init__(self, on_wake: Callable[[], None], parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._on_wake = on_wake
+        self._on_wake = weak_callable(on_wake)
         self._read, self._write = socket.socketpair()
         self._read.setblocking(False)
         self._write.setblocking(False)
@@ -49,9 +63,14 @@ class Waker(QObject):
             pass
         with self._lock:
             self._pending = False
-        self._on_wake()
+            if self._closed:
+                return
+        on_wake = self._on_wake()
+        if on_wake is not None:
+            on_wake()
 
     def close(self) -> None:
+        """Stop waking (GUI thread); safe to call twice."""
         with self._lock:
             if self._closed:
                 return

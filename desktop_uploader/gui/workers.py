@@ -72,3 +72,5 @@ class TaskRunner(QObject):
         self._closed = True
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._waker.close()
+        with self._lock:  # undelivered callbacks often close over the window: no cycles left
+            self._done.clear()

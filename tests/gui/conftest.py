@@ -2,11 +2,45 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from pathlib import Path
 
 import pytest
+import shiboken6
 from imagegen import jpeg_bytes, scene
+from PySide6.QtCore import QCoreApplication, QEvent
+
+
+@pytest.fixture(autouse=True)
+def no_qt_objects_left_to_the_cyclic_gc(qapp):
+    """Fails a test that leaves a Python-owned Qt object in cyclic garbage: the collector would
+    run its C++ destructor on whatever thread collects next, and PySide segfaults when that is a
+    worker thread (issue 18). During the test, collection is off, as in the app (collector.py)."""
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    yield
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # what Qt deletes
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        hazards = sorted(
+            {
+                type(o).__name__
+                for o in gc.garbage
+                if isinstance(o, shiboken6.Object)
+                and shiboken6.isValid(o)
+                and shiboken6.ownedByPython(o)
+            }
+        )
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.collect()  # free them now, on this (the GUI) thread
+        if was_enabled:
+            gc.enable()
+    assert not hazards, f"Python-owned Qt objects left in reference cycles: {hazards}"
 
 
 @pytest.fixture(autouse=True)

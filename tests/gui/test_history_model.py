@@ -83,9 +83,12 @@ def test_search_reloads_from_the_first_page(big_journal, qtbot):
 def test_queries_run_off_the_gui_thread_and_stale_searches_are_dropped(big_journal, qtbot):
     import threading
 
+    from PySide6.QtCore import QObject
+
     from desktop_uploader.gui.workers import TaskRunner
 
-    runner = TaskRunner(2, "test-history")
+    owner = QObject()  # Qt parents, as in the window: the model below is put in a cycle
+    runner = TaskRunner(2, "test-history", owner)
     threads: list[str] = []
     original = HistoryModel._query
 
@@ -93,7 +96,7 @@ def test_queries_run_off_the_gui_thread_and_stale_searches_are_dropped(big_journ
         threads.append(threading.current_thread().name)
         return original(self, *args)
 
-    model = HistoryModel(big_journal, runner=runner)
+    model = HistoryModel(big_journal, runner=runner, parent=owner)
     model._query = recording.__get__(model)
     try:
         model.fetchMore()

@@ -22,13 +22,14 @@ def test_new_destination_keys_go_to_the_keyring_only(window, memory_keyring, hom
     page = dialog.destinations
     assert page.add_destination("blog") == "blog"
     w = page.connection.widgets
-    w["provider"].setCurrentText("r2")
+    w["provider"].setCurrentIndex(w["provider"].findData("r2"))
+    assert w["provider"].currentText() == "Cloudflare R2"  # names, not ids
     w["endpoint"].setText("https://example-account.r2.cloudflarestorage.com")
     w["bucket"].setText("blog-images")
     w["public_base_url"].setText("https://img.example.com")
     page.access_key.setText("AKIDBLOG")
     page.secret_key.setText(SECRET)
-    page.default_box.setCurrentText("blog")
+    page.default_box.setCurrentIndex(page.default_box.findData("blog"))
     with qtbot.waitSignal(dialog.saved, timeout=WAIT_MS):
         _ok(dialog)
     assert not dialog.isVisible()
@@ -75,6 +76,55 @@ def test_test_connection_runs_doctor_on_unsaved_keys(window, memory_keyring, qtb
     assert window.app.credentials.get("test") == S3Keys(good.access_key_id, good.secret_access_key)
 
 
+def test_content_labels_by_readable_name(window, qtbot):
+    from PySide6.QtCore import Qt
+
+    from desktop_uploader.config import load_settings
+
+    dialog = window.open_settings("destinations")
+    page = dialog.destinations
+    page.show_destination("test")
+    items = [page.content_labels.item(i) for i in range(page.content_labels.count())]
+    by_name = {it.text(): it for it in items}
+    assert "Female breast, exposed" in by_name and "Face (female)" in by_name
+    assert not any("_" in it.text() for it in items)
+    by_name["Face (female)"].setCheckState(Qt.CheckState.Checked)
+    by_name["Buttocks, exposed"].setCheckState(Qt.CheckState.Unchecked)
+    _ok(dialog)
+    labels = load_settings(window.app.paths.config_file).destinations["test"].content_labels
+    assert "FACE_FEMALE" in labels and "BUTTOCKS_EXPOSED" not in labels
+    assert "FEMALE_GENITALIA_EXPOSED" in labels
+
+
+def test_test_connection_says_what_to_do(window, qtbot):
+    """An empty bucket asks for a bucket (no botocore regexes); an endpoint where nothing
+    listens says so, without "the upload stays queued"; technical text only under Details."""
+    import socket
+
+    dialog = window.open_settings("destinations")
+    page = dialog.destinations
+    page.add_destination("typo")
+    page.access_key.setText("AKID")
+    page.secret_key.setText(SECRET)
+    page.test_button.click()
+    qtbot.waitUntil(lambda: "checks" in page.findings.text(), timeout=WAIT_MS)
+    assert "Enter a bucket name" in page.findings.text()
+    assert "ParamValidation" not in page.findings.text() and "regex" not in page.findings.text()
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    page.connection.widgets["bucket"].setText("photos")
+    page.connection.widgets["endpoint"].setText(f"http://127.0.0.1:{port}")
+    page.test_button.click()
+    qtbot.waitUntil(lambda: "checks" in page.findings.text(), timeout=WAIT_MS)
+    text = page.findings.text()
+    assert f"Nothing answers at 127.0.0.1:{port}" in text and "stays queued" not in text
+    assert "Error" not in text  # the exception's name is a detail
+    assert page.details_button.isVisibleTo(page) and "ConnectionRefusedError" in page.details.text()
+    dialog.reject()
+
+
 def test_general_page_link_format_and_start_at_login(window, xdg_config, images, qtbot):
     dialog = window.open_settings("general")
     form = dialog.general.form.widgets
@@ -96,12 +146,21 @@ def test_watched_folders_and_presets_are_saved(window, tmp_path, qtbot):
     from desktop_uploader.config import WatchedFolder, load_settings
 
     dialog = window.open_settings("watched")
-    dialog.watched.add_folder(WatchedFolder(str(tmp_path), destination="test", originals="move"))
-    table = dialog.watched.table
-    table.item(0, 5).setText("*.jpg, *.png ")
-    table.item(0, 6).setText("drafts/*")
-    table.cellWidget(0, 7).setChecked(True)
-    table.cellWidget(0, 8).setValue(2.5)
+    page = dialog.watched
+    assert page.empty.isVisibleTo(page) and not page.details.isVisibleTo(page)
+    page.add_folder(WatchedFolder(str(tmp_path / "other")))
+    page.add_folder(WatchedFolder(str(tmp_path), destination="test", originals="move"))
+    assert page.list.currentRow() == 1 and page.details.isVisibleTo(page)
+    form = page.form.widgets
+    assert form["destination"].currentText() == "test"
+    form["include"].setText("*.jpg, *.png ")
+    form["exclude"].setText("drafts/*")
+    form["polling"].setChecked(True)
+    form["stable_seconds"].setValue(2.5)
+    page.list.setCurrentRow(0)  # the edits stay with their folder
+    assert form["include"].text() == ""
+    page.remove_current()
+    assert page.list.count() == 1 and page.list.item(0).text() == str(tmp_path)
     dialog.presets.add_preset("small")
     dialog.presets.form.widgets["max_size"].setValue(800)
     _ok(dialog)
