@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv lint samples stop clean bundle smoke package
+.PHONY: demo test test-gui-random venv lint samples stop clean bundle smoke package
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ test:
 	@scripts/system-deps.sh test
 	@$(MAKE) --no-print-directory venv
 	$(BIN)/python -m pytest
+
+## The GUI tests N times in random order (pytest-randomly), stopping at the first failure.
+RUNS ?= 20
+test-gui-random: venv
+	@for i in $$(seq $(RUNS)); do echo "run $$i of $(RUNS)"; \
+		$(BIN)/python -m pytest tests/gui -q -o addopts="-ra --strict-markers" || exit 1; done
 
 lint: venv
 	$(BIN)/ruff check .
