@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     app = App(notice=lambda msg: print(f"note: {msg}", file=sys.stderr))
     setup_logging(app.paths)
     try:
+        app.settings  # noqa: B018 - checked before any work: a typo stops every command here
         return {
             "upload": cmd_upload,
             "process": cmd_process,

@@ -38,6 +38,8 @@ def run_gui(argv: list[str] | None = None) -> int:
     relay = NoticeRelay()
     app = App(notice=relay.post)
     setup_logging(app.paths)
+    if not settings_usable(app):
+        return 2
     window = MainWindow(app)
     relay.message.connect(window.notify)
     window.closed.connect(qt_app.quit)
@@ -48,6 +50,24 @@ def run_gui(argv: list[str] | None = None) -> int:
     finally:
         window.shutdown()
         app.close()
+
+
+def settings_usable(app) -> bool:
+    """Settings are checked before the window opens: a broken file is named, with what is
+    wrong in it, instead of a window that quietly runs on other values."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop_uploader.errors import ConfigError
+
+    try:
+        app.settings  # noqa: B018 - read and checked here
+    except ConfigError as e:
+        print(f"error: {e.title}: {e.message}", file=sys.stderr)
+        QMessageBox.critical(
+            None, e.title, f"{e.message}\n\nFix the settings file and start the app again."
+        )
+        return False
+    return True
 
 
 def stop_on_signals(window) -> None:

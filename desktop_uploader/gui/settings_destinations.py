@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_uploader.config import PROVIDERS, Destination
+from desktop_uploader.config import Destination
 from desktop_uploader.credentials import S3Keys
 from desktop_uploader.gui.forms import DataclassForm
 
@@ -92,7 +92,7 @@ class DestinationsPage(QWidget):
 
         names = [f.name for f in dataclasses.fields(Destination)]
         advanced = [n for n in names if n not in CONNECTION + POLICY + ["name"]]
-        self.connection = DataclassForm(Destination, CONNECTION, {"provider": PROVIDERS})
+        self.connection = DataclassForm(Destination, CONNECTION)
         self.policy = DataclassForm(Destination, POLICY)
         self.advanced = DataclassForm(Destination, advanced)
         self.access_key = QLineEdit()

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from desktop_uploader.config import Preset, WatchedFolder
 from desktop_uploader.gui import autostart
 from desktop_uploader.gui.forms import DataclassForm
-from desktop_uploader.pipeline.deliver import LINK_FORMATS
+from desktop_uploader.settings_schema import field_spec
 
 
 class PresetsPage(QWidget):
@@ -141,17 +141,18 @@ class ValidationPage(QWidget):
 class WatchedFoldersPage(QWidget):
     """Folders to upload from by themselves: path, destination, recursive, originals."""
 
-    COLUMNS = (
-        "Folder",
-        "Destination",
-        "Subfolders",
-        "Originals",
-        "Move done files to",
-        "Include (globs)",
-        "Exclude (globs)",
-        "Poll (network share)",
-        "Stable for (s)",
+    FIELDS = (
+        "path",
+        "destination",
+        "recursive",
+        "originals",
+        "done_folder",
+        "include",
+        "exclude",
+        "polling",
+        "stable_seconds",
     )
+    COLUMNS = tuple(field_spec(WatchedFolder, name).label for name in FIELDS)
 
     def __init__(self, settings, parent=None) -> None:
         super().__init__(parent)
@@ -207,8 +208,9 @@ class WatchedFoldersPage(QWidget):
         self._check_cell(r, 2, "Include subfolders", folder.recursive)
         originals = QComboBox()
         originals.setAccessibleName("What to do with originals")
-        originals.addItem("Keep in place", "keep")
-        originals.addItem("Move to a done folder", "move")
+        spec = field_spec(WatchedFolder, "originals")
+        for value in spec.choices:
+            originals.addItem(spec.choice_labels.get(value, value), value)
         originals.setCurrentIndex(max(0, originals.findData(folder.originals)))
         self.table.setCellWidget(r, 3, originals)
         self.table.setItem(r, 4, QTableWidgetItem(folder.done_folder))
@@ -270,7 +272,7 @@ class GeneralPage(QWidget):
     def __init__(self, settings, parent=None) -> None:
         super().__init__(parent)
         self.settings = settings
-        self.form = DataclassForm(type(settings.desktop), choices={"link_format": LINK_FORMATS})
+        self.form = DataclassForm(type(settings.desktop))
         self.form.load(settings.desktop)
         login = self.form.widgets.get("start_at_login")
         if login is not None and not autostart.supported():

@@ -38,6 +38,28 @@ EXPLICIT_LABELS = (
     "BUTTOCKS_EXPOSED",
     "ANUS_EXPOSED",
 )
+# Every label NudeNet's model gives (nudenet/nudenet.py); a label outside this list in the
+# settings would never match, so the check would silently pass everything: it is refused at load.
+NUDENET_LABELS = (
+    "FEMALE_GENITALIA_COVERED",
+    "FACE_FEMALE",
+    "BUTTOCKS_EXPOSED",
+    "FEMALE_BREAST_EXPOSED",
+    "FEMALE_GENITALIA_EXPOSED",
+    "MALE_BREAST_EXPOSED",
+    "ANUS_EXPOSED",
+    "FEET_EXPOSED",
+    "BELLY_COVERED",
+    "FEET_COVERED",
+    "ARMPITS_COVERED",
+    "ARMPITS_EXPOSED",
+    "FACE_MALE",
+    "BELLY_EXPOSED",
+    "MALE_GENITALIA_EXPOSED",
+    "ANUS_COVERED",
+    "FEMALE_BREAST_COVERED",
+    "BUTTOCKS_COVERED",
+)
 
 
 class ScannerUnavailable(Exception):  # noqa: N818 - a state, reported to the user as such
@@ -56,12 +78,23 @@ class MalwareScanning(Protocol):
 
 @dataclass(frozen=True)
 class ValidationPolicy:
-    """What a destination demands before a file may go up."""
+    """What a destination demands before a file may go up.
+
+    Fails closed: a value that is not one of the known ones (settings are checked at load, so
+    only a bug could bring one here) is treated as the strictest, ``required`` / ``block``."""
 
     malware_scan: str = "optional"
     content_check: str = "block"
     content_labels: tuple[str, ...] = EXPLICIT_LABELS
     content_threshold: float = 0.6
+
+    def __post_init__(self) -> None:
+        if self.malware_scan not in MALWARE_POLICIES:
+            log.error("unknown malware_scan policy %r: treated as required", self.malware_scan)
+            object.__setattr__(self, "malware_scan", "required")
+        if self.content_check not in CONTENT_POLICIES:
+            log.error("unknown content_check policy %r: treated as block", self.content_check)
+            object.__setattr__(self, "content_check", "block")
 
     def content_rule(self) -> ContentRule | None:
         if self.content_check == "off":
