@@ -7,6 +7,8 @@ what=${1:-test}
 # python3-venv: a fresh Debian has python3 without venv/ensurepip.
 demo_pkgs=(python3-venv)
 test_pkgs=(python3-venv libimage-exiftool-perl clamav clamav-daemon)
+# jpegtran: the `original` preset turns JPEGs upright without re-encoding (pipeline/jpeg_lossless.py)
+test_pkgs+=(libjpeg-turbo-progs)
 # Real-window GUI screenshots under Xvfb (scripts/screenshots.py): Qt's xcb platform plugin
 # needs these (its error message blames only xcb-cursor0), plus a font to draw text with.
 test_pkgs+=(xvfb libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
