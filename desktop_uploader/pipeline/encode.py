@@ -26,6 +26,7 @@ from typing import IO
 from PIL import Image, ImageCms
 
 from desktop_uploader.pipeline import metadata_audit
+from desktop_uploader.pipeline.intake import open_regular
 
 SRGB_ICC: bytes = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
@@ -126,7 +127,7 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> tuple[str, int]:
     """SHA-256 and size of a file, streamed."""
     h = hashlib.sha256()
     size = 0
-    with open(path, "rb") as f:
+    with open_regular(path) as f:  # also reads users' files: never waits on a FIFO
         while block := f.read(chunk):
             h.update(block)
             size += len(block)
