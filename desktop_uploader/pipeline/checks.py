@@ -19,8 +19,10 @@ from pathlib import Path
 
 from desktop_uploader.config import Limits, Preset
 from desktop_uploader.errors import Rejected
+from desktop_uploader.pipeline.boundary import as_rejection
 from desktop_uploader.pipeline.clamd import ClamdError
 from desktop_uploader.pipeline.decoder import Decoded, DecodePool
+from desktop_uploader.pipeline.intake import unreadable
 from desktop_uploader.pipeline.process import file_sha256, process_image
 from desktop_uploader.pipeline.scanners import (
     Finding,
@@ -82,6 +84,12 @@ class SafetyChecks:
 
     def scan(self, path: Path, profile: str) -> Scanned:
         """File checks and the malware scan; raises ``Rejected`` or ``WaitForScanner``."""
+        try:
+            return self._scan(path, profile)
+        except OSError as e:  # the file went away or cannot be read part way
+            raise unreadable(path, e) from None
+
+    def _scan(self, path: Path, profile: str) -> Scanned:
         policy = self.policy_for(profile).malware_scan
         try:
             check_file(path, self.limits)
@@ -157,7 +165,10 @@ class SafetyChecks:
         """Allow-list, structure and limits; raises ``Rejected``."""
         if self.decoder is not None:
             return self.decoder.probe(path, self.limits)
-        return probe(path, self.limits)
+        try:
+            return probe(path, self.limits)
+        except Exception as e:  # inline, as the workers do: the file's fault or our bug
+            raise as_rejection(e, path) or e from None
 
     def process(
         self, path: Path, info: Probe, preset: Preset, spool_dir: Path, profile: str
@@ -177,7 +188,10 @@ class SafetyChecks:
                 if block and findings:
                     raise content_rejection(findings[0], "blocks it")
 
-        processed = process_image(path, info, preset, spool_dir, inspect=inspect)
+        try:
+            processed = process_image(path, info, preset, spool_dir, inspect=inspect)
+        except Exception as e:  # inline, as the workers do: the file's fault or our bug
+            raise as_rejection(e, path) or e from None
         return Decoded(processed, tuple(findings))
 
     def warm_up(self) -> None:
