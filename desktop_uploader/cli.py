@@ -512,10 +512,12 @@ def cmd_doctor(app, args) -> int:
             print(json.dumps(f.as_dict()))
     else:
         for f in findings:
-            print(f"{'ok ' if f.ok else 'BAD'}  {f.check:<12} {f.message}")
+            print(f"{ {'ok': 'ok ', 'warn': 'warn', 'bad': 'BAD'}[f.level]:<4} {f.check:<12} "
+                  f"{f.message}")  # fmt: skip
     ok = all(f.ok for f in findings)
     if not args.json:
-        print("All checks passed." if ok else "Some checks failed (see above).")
+        warned = " (with warnings: see above)" if any(f.warning for f in findings) else ""
+        print(f"All checks passed{warned}." if ok else "Some checks failed (see above).")
     return EXIT_OK if ok else EXIT_REJECTED
 
 

@@ -1,8 +1,33 @@
 #!/usr/bin/env bash
 # Debian packages the tests (and the demo) need. Installs them when run as root and missing;
-# otherwise prints the command to run. Usage: scripts/system-deps.sh [test|demo]
+# otherwise prints the command to run. Usage: scripts/system-deps.sh [test|demo|clamav]
+#   clamav: ClamAV for the demo's malware scan, where it can be had; never fails (the app says
+#   in plain words when files are not scanned, and how to fix it)
 set -euo pipefail
 what=${1:-test}
+
+if [ "$what" = clamav ]; then
+  command -v dpkg-query >/dev/null 2>&1 || exit 0
+  if ! dpkg-query -W -f='${Status}' clamav-daemon 2>/dev/null | grep -q "install ok installed"; then
+    if [ "$(id -u)" = 0 ]; then
+      echo "Installing ClamAV (clamav-daemon, clamav-freshclam) for the malware scan ..."
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        clamav-daemon clamav-freshclam >/dev/null || echo "ClamAV could not be installed."
+    else
+      echo "For the malware scan: sudo apt-get install clamav-daemon clamav-freshclam" >&2
+    fi
+  fi
+  if ! ls /var/lib/clamav/*.c[lv]d >/dev/null 2>&1 && command -v freshclam >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+      echo "Downloading ClamAV signatures (freshclam; up to 3 minutes) ..."
+      timeout 180 freshclam --quiet --stdout >/dev/null 2>&1 \
+        || echo "freshclam could not download signatures: uploads will say they were not scanned."
+    else
+      echo "ClamAV has no signatures yet: run sudo freshclam" >&2
+    fi
+  fi
+  exit 0
+fi
 
 # python3-venv: a fresh Debian has python3 without venv/ensurepip.
 demo_pkgs=(python3-venv)
