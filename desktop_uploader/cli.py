@@ -516,8 +516,9 @@ def cmd_doctor(app, args) -> int:
                   f"{f.message}")  # fmt: skip
     ok = all(f.ok for f in findings)
     if not args.json:
-        warned = " (with warnings: see above)" if any(f.warning for f in findings) else ""
-        print(f"All checks passed{warned}." if ok else "Some checks failed (see above).")
+        print("All checks passed." if ok else "Some checks failed (see above).")
+        if any(f.warning for f in findings):
+            print("Some things need your attention: see the warn lines above.")
     return EXIT_OK if ok else EXIT_REJECTED
 
 

@@ -146,6 +146,10 @@ class WaitingJobs:
         """Every ``scanner_retry`` seconds ask for a scanner; release the waiting files when one
         answers, fail those that waited ``scanner_wait`` (every wait has an end)."""
         while True:
+            with self._lock:  # nobody waits: end (the next held file starts a new waiter)
+                if not any(j.held == "scanner" and j.parked for j in self._jobs.values()):
+                    self._scanner_waiter = None
+                    return
             waiting = self._scanner_waiting()
             delay = self._scanner_retry
             if self._scanner_wait is not None and waiting:
@@ -153,10 +157,6 @@ class WaitingJobs:
                 delay = min(delay, max(0.05, first + self._scanner_wait - time.monotonic()))
             if self._closing.wait(delay):
                 break
-            with self._lock:
-                if not any(j.held == "scanner" and j.parked for j in self._jobs.values()):
-                    self._scanner_waiter = None
-                    return
             waiting = self._scanner_waiting()
             if self.checks.scanner_ready():
                 log.info("a malware scanner answers; %d waiting file(s) go on", len(waiting))

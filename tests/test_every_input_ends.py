@@ -200,7 +200,7 @@ def test_required_scan_without_a_scanner_fails_after_the_wait(app, tmp_path):
         app.settings.limits,
         app.uploader,
         checks=checks,
-        scanner_retry_interval=30.0,  # the bound, not the retry interval, ends the wait
+        scanner_retry_interval=10 * BOUND,  # the bound, not the retry interval, ends the wait
         scanner_wait=0.5,
     )
     try:
