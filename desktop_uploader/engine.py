@@ -238,7 +238,11 @@ class Engine(SpooledOutputs, WaitingJobs):
 
         old = self.job(job_id)
         preset = old.preset if old else _Preset(row["preset"])
-        return self.submit(Path(row["source"]), row["profile"], preset)
+        refusal = None
+        if row["code"] == "symlink_outside_folder" and not self.limits.follow_symlinks:
+            # the folder it was found in is not known here: a retry must not follow the link
+            refusal = Rejected(row["reason"], code=row["code"])
+        return self.submit(Path(row["source"]), row["profile"], preset, refusal=refusal)
 
     def forget_uploaders(self) -> bool:
         """Close cached destination connections so edited settings apply to the next upload.

@@ -132,6 +132,9 @@ def test_links_out_of_a_folder_are_not_followed_unless_named_or_allowed(unchecke
     assert results["mine.jpg"].url == results["alias.jpg"].url  # the same file, once
     assert "also-secret.jpg" not in results
 
+    again = unchecked.engine.retry(results["innocent.jpg"].job_id)  # Retry in the queue
+    assert again.future.result(timeout=BOUND).code == "symlink_outside_folder"
+
     [named] = run_bounded(unchecked, [folder / "innocent.jpg"])  # the user named the link
     assert named.status == "done", named.reason
 
