@@ -17,6 +17,7 @@ venv: $(STAMP)
 ## Start the embedded store, upload the bundled samples, print one link per image.
 demo:
 	@scripts/system-deps.sh demo
+	@scripts/system-deps.sh clamav
 	@$(MAKE) --no-print-directory venv
 	$(BIN)/desktop-uploader local-store start
 	$(BIN)/desktop-uploader upload resources/samples/

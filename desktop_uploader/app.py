@@ -45,6 +45,7 @@ class App:
         self._engine = None
         self.limiter = None  # a shared RateLimiter when a bandwidth limit is set
         self.offline_wait: float | None = None  # None: wait for an unreachable destination
+        self.scanner_wait: float | None = None  # None: the setting scanning.scanner_wait
         # per-run overrides of every destination's policy, e.g. {"malware_scan": "required"}
         self.policy_overrides: dict[str, str] = {}
 
@@ -127,6 +128,11 @@ class App:
                 self.uploader,
                 offline_wait=self.offline_wait,
                 checks=self.checks,
+                scanner_wait=(
+                    self.scanner_wait
+                    if self.scanner_wait is not None
+                    else self.settings.scanning.scanner_wait
+                ),
             )
         return self._engine
 

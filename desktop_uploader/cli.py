@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["required", "optional", "off"],
         help="override the destination's malware-scan policy for this run",
     )
+    _scanner_wait_option(up)
     up.add_argument(
         "--content-check",
         choices=["block", "review", "off"],
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--json", action="store_true", help="one JSON object per input on stdout")
     pr.add_argument("--malware-scan", choices=["required", "optional", "off"])
     pr.add_argument("--content-check", choices=["block", "review", "off"])
+    _scanner_wait_option(pr)
 
     wa = sub.add_parser(
         "watch", help="upload new images from folders as they appear, until Ctrl+C / SIGTERM"
@@ -97,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     wa.add_argument(
         "--move-to", metavar="DIR", help="move originals here once their upload is verified"
     )
+    _scanner_wait_option(wa)
 
     hi = sub.add_parser("history", help="list finished uploads")
     hi.add_argument("--search", metavar="TEXT", help="match name, path, destination, status, URL")
@@ -126,6 +129,26 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _scanner_wait_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scanner-wait",
+        metavar="SECONDS",
+        type=_seconds,
+        help="when the malware scan is required and no scanner answers, how long a file waits "
+        "before it fails as scanner_unavailable (default: the setting, 600)",
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds (0 or more)")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.smoke_test:
@@ -142,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
 
     app = App(notice=lambda msg: print(f"note: {msg}", file=sys.stderr))
     setup_logging(app.paths)
+    app.scanner_wait = getattr(args, "scanner_wait", None)
     try:
+        app.settings  # noqa: B018 - checked before any work: a typo stops every command here
         return {
             "upload": cmd_upload,
             "process": cmd_process,
@@ -157,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `history --json | head -1`: the reader has what it wanted
+        sys.stderr.close()
+        return EXIT_OK
     finally:
         app.close()
 
@@ -210,14 +238,14 @@ def cmd_process(app, args) -> int:
 def _run_batch(app, args, out_dir, verb: str) -> int:
     """Submit every file under ``args.paths``, report each result as it finishes, and return
     the exit status: 0 all done (or duplicates), 1 any rejected, 2 any failed."""
-    from desktop_uploader.pipeline.intake import expand_paths
+    from desktop_uploader.pipeline.intake import collect
 
     preset = app.settings.preset(args.preset)
     dest = app.settings.destination(args.profile)
     for key in ("malware_scan", "content_check"):
         if getattr(args, key):
             app.policy_overrides[key] = getattr(args, key)
-    files = expand_paths(args.paths)
+    files = collect(args.paths, app.settings.limits.follow_symlinks)
     if not files:
         print("error: no files found in the given paths", file=sys.stderr)
         return EXIT_REJECTED
@@ -228,7 +256,10 @@ def _run_batch(app, args, out_dir, verb: str) -> int:
     unsubscribe_holds = engine.subscribe(lambda e: _on_hold(engine, e))
     try:
         with reporter:
-            jobs = [engine.submit(f, dest.name, preset, out_dir=out_dir) for f in files]
+            jobs = [
+                engine.submit(f.path, dest.name, preset, out_dir=out_dir, refusal=f.refusal)
+                for f in files
+            ]
             results = [j.future.result() for j in jobs]
     finally:
         unsubscribe()
@@ -237,11 +268,43 @@ def _run_batch(app, args, out_dir, verb: str) -> int:
     if not args.json:
         done = sum(r.status in ("done", "duplicate") for r in results)
         print(f"{done} of {len(results)} {verb}", file=sys.stderr)
+    _say_not_scanned(app, results)
     if "failed" in statuses:
         return EXIT_FAILED
     if "rejected" in statuses:
         return EXIT_REJECTED
     return EXIT_OK
+
+
+def _say_not_scanned(app, results) -> None:
+    """Once per run, in plain words with the fix: files went through without a malware scan
+    because no scanner could be used (the policy allowed it; ``--json`` has it per file)."""
+    missed = [r for r in results if (r.reason or "").startswith("not_scanned")]
+    if not missed:
+        return
+    count = f"{len(missed)} of {len(results)} files were" if len(results) > 1 else "The file was"
+    print(f"note: {count} not scanned for malware. {_why_not_scanned(app, missed[0])}",
+          file=sys.stderr, flush=True)  # fmt: skip
+
+
+def _why_not_scanned(app, result) -> str:
+    problem = app.checks.scanner_problem()
+    why = problem.text() if problem is not None else result.reason.split(": ", 1)[-1]
+    return f'{why} (A destination with malware_scan = "required" never uploads unscanned files.)'
+
+
+def _first_not_scanned(app):
+    """For ``watch``: say it at the first file that was not scanned, once."""
+    said = threading.Event()
+
+    def on_event(event) -> None:
+        r = event.data.get("result")
+        if r is not None and (r.reason or "").startswith("not_scanned") and not said.is_set():
+            said.set()
+            print(f"note: files are not being scanned for malware. {_why_not_scanned(app, r)}",
+                  file=sys.stderr, flush=True)  # fmt: skip
+
+    return on_event
 
 
 def _on_hold(engine, event) -> None:
@@ -358,6 +421,7 @@ def cmd_watch(app, args) -> int:
     reporter = _Reporter(json_lines=args.json, total=None)
     unsubscribe = engine.subscribe(reporter.on_event)
     unsubscribe_holds = engine.subscribe(lambda e: _on_hold(engine, e))
+    unsubscribe_scan = engine.subscribe(_first_not_scanned(app))
     watcher = FolderWatcher(engine, app.journal, app.settings, folders)
     try:
         watcher.start()
@@ -370,6 +434,7 @@ def cmd_watch(app, args) -> int:
         engine.shutdown(wait=True)  # running jobs finish; waiting ones stay pending
         unsubscribe()
         unsubscribe_holds()
+        unsubscribe_scan()
     print("stopped watching", file=sys.stderr, flush=True)
     return EXIT_OK
 
@@ -418,6 +483,7 @@ def cmd_history(app, args) -> int:
                         if k in r
                     }
                     | {"job_id": r["id"], "had_gps": bool(r["had_gps"])}
+                    | {"scanned": None if r.get("scanned") is None else bool(r["scanned"])}
                     | {"variants": json.loads(r.get("variants") or "[]")}
                 )
             )
@@ -446,10 +512,13 @@ def cmd_doctor(app, args) -> int:
             print(json.dumps(f.as_dict()))
     else:
         for f in findings:
-            print(f"{'ok ' if f.ok else 'BAD'}  {f.check:<12} {f.message}")
+            print(f"{ {'ok': 'ok ', 'warn': 'warn', 'bad': 'BAD'}[f.level]:<4} {f.check:<12} "
+                  f"{f.message}")  # fmt: skip
     ok = all(f.ok for f in findings)
     if not args.json:
         print("All checks passed." if ok else "Some checks failed (see above).")
+        if any(f.warning for f in findings):
+            print("Some things need your attention: see the warn lines above.")
     return EXIT_OK if ok else EXIT_REJECTED
 
 

@@ -1,58 +1,187 @@
 """Typed settings, stored as TOML under the app's config folder.
 
 One ``Settings`` object holds destinations (profiles), processing presets and validation limits.
-Unknown keys are ignored on load so older apps can read newer files; writes are atomic. Secrets are
-never part of settings: they live in the keyring (see ``credentials``).
+Every field is part of a schema: its type (with the allowed values or range) is checked when the
+file is read (``settings_schema``), and its plain-language label and help text come from here, so
+the settings window, the error messages and the file agree. Writes are atomic. Secrets are never
+part of settings: they live in the keyring (see ``credentials``).
+
+To add a setting: a field with a typed annotation (``Literal`` for choices, the range types below
+for numbers) and a ``setting(...)`` default carrying its label and help.
 """
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
+
+from annotated_types import Ge, Gt, Le, MinLen
+from pydantic import BeforeValidator, Strict, StringConstraints
 
 from desktop_uploader.errors import ConfigError
 from desktop_uploader.paths import atomic_write
-from desktop_uploader.pipeline.scanners import EXPLICIT_LABELS
+from desktop_uploader.pipeline.scanners import EXPLICIT_LABELS, NUDENET_LABELS
 
 SCHEMA_VERSION = 1
 LOCAL_PROFILE = "local"
-PROVIDERS = ("local", "seaweedfs", "aws", "r2", "b2", "gcs", "minio", "wasabi", "other")
+
+# -- the value types of the schema ---------------------------------------------------------------
+# Strict: a TOML file is typed, so "5" is not a number and 1 is not true (pydantic would coerce).
+Flag = Annotated[bool, Strict()]
+Text = Annotated[str, Strict()]
+Whole = Annotated[int, Strict()]
+Number = Annotated[float, Strict()]  # an integer is accepted (5 → 5.0), a string is not
+Provider = Literal["local", "seaweedfs", "aws", "r2", "b2", "gcs", "minio", "wasabi", "other"]
+PROVIDERS: tuple[str, ...] = get_args(Provider)
+MalwareScan = Literal["required", "optional", "off"]
+ContentCheck = Literal["block", "review", "off"]
+ContentLabel = Literal[NUDENET_LABELS]  # type: ignore[valid-type]
+LinkFormat = Literal["url", "markdown", "html", "bbcode", "picture"]  # deliver.LINK_FORMATS
+
+
+def _numbers_from_text(value: Any) -> Any:
+    """Settings files written by an older settings form hold preset widths as strings."""
+    if isinstance(value, list):
+        return [int(v) if isinstance(v, str) and v.strip().isdigit() else v for v in value]
+    return value
+
+
+Url = Annotated[Text, StringConstraints(pattern=r"^(https?://\S+)?$")]
+Widths = Annotated[list[Annotated[Whole, Ge(1)]], BeforeValidator(_numbers_from_text)]
+
+
+def setting(
+    default: Any = MISSING,
+    label: str = "",
+    help: str = "",  # noqa: A002 - the word users see in the schema
+    *,
+    factory: Any = None,
+    expected: str = "",
+    choice_labels: dict[str, str] | None = None,
+) -> Any:
+    """A dataclass field with its label (unit included), help text (the form's tooltip) and,
+    where the type alone says it badly, how to describe the allowed values in an error."""
+    meta = {"label": label, "help": help, "expected": expected}
+    if choice_labels:
+        meta["choice_labels"] = choice_labels
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)  # MISSING: a required field
+
+
+# pydantic's per-class configuration (a plain dict, so this module needs no pydantic ConfigDict)
+UNKNOWN_KEYS_ARE_ERRORS = {"extra": "forbid"}
+URL_EXPECTED = "an address starting with https:// or http://, or empty"
 
 
 @dataclass
 class Destination:
     """Where images go: an S3-compatible bucket and the public (CDN) address in front of it."""
 
-    name: str
-    endpoint: str | None = None
-    region: str = ""  # empty: the provider's default (us-east-1, or "auto" for R2/GCS)
-    bucket: str = ""
-    prefix: str = "i"
-    addressing_style: str = ""  # path | virtual | auto; empty: the provider's usual style
-    public_base_url: str = ""
-    provider: str = "other"
+    __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
+
+    name: Text = setting(label="Name", help="What this destination is called in the app")
+    endpoint: Url | None = setting(
+        None,
+        "Endpoint URL",
+        "Empty for AWS S3; e.g. https://<account>.r2.cloudflarestorage.com",
+        expected=URL_EXPECTED,
+    )
+    region: Text = setting(
+        "", "Region", "Empty: the provider's default (us-east-1; auto for R2 and GCS)"
+    )
+    bucket: Text = setting("", "Bucket", "The bucket that receives the uploads")
+    prefix: Text = setting("i", "Key prefix", "Folder inside the bucket for uploads")
+    addressing_style: Literal["", "path", "virtual", "auto"] = setting(
+        "",
+        "Addressing style",
+        "How the bucket appears in request URLs; empty: the provider's usual style",
+        choice_labels={"": "(provider default)"},
+    )
+    public_base_url: Url = setting(
+        "",
+        "Public / CDN base URL",
+        "Where links point, e.g. https://cdn.example.com (empty: the bucket URL)",
+        expected=URL_EXPECTED,
+    )
+    provider: Provider = setting("other", "Provider", "Which service this is (sets its quirks)")
     # transfer behaviour
-    concurrency: int = 4  # files uploading at once to this destination
-    part_concurrency: int = 4  # parts of one multipart upload in flight
-    connect_timeout: float = 5.0
-    read_timeout: float = 60.0
-    verify_download_max_bytes: int = 0  # also GET and hash objects up to this size (0: HEAD only)
-    abort_stale_uploads_after_hours: float = 24.0
+    concurrency: Annotated[Whole, Ge(1), Le(64)] = setting(
+        4, "Files uploading at once", "How many files upload to this destination at the same time"
+    )
+    part_concurrency: Annotated[Whole, Ge(1), Le(64)] = setting(
+        4, "Parts per file at once", "Parts of one large (multipart) upload in flight together"
+    )
+    connect_timeout: Annotated[Number, Gt(0), Le(600)] = setting(
+        5.0, "Connect timeout (s)", "Seconds to wait for the storage service to accept a connection"
+    )
+    read_timeout: Annotated[Number, Gt(0), Le(3600)] = setting(
+        60.0, "Read timeout (s)", "Seconds to wait for an answer once connected"
+    )
+    verify_download_max_bytes: Annotated[Whole, Ge(0)] = setting(
+        0,
+        "Download to verify up to (bytes)",
+        "Also download and hash uploaded objects up to this size (0: compare size and checksum)",
+    )
+    abort_stale_uploads_after_hours: Annotated[Number, Ge(0)] = setting(
+        24.0,
+        "Abort unfinished uploads after (h)",
+        "Multipart uploads this app started and never finished are aborted after this long",
+    )
     # validation policy (see pipeline/scanners.py)
-    malware_scan: str = "optional"  # required | optional | off
-    content_check: str = "block"  # block | review | off
-    content_labels: list[str] = field(default_factory=lambda: list(EXPLICIT_LABELS))
-    content_threshold: float = 0.6  # NudeNet score from which a label counts
+    malware_scan: MalwareScan = setting(
+        "optional",
+        "Malware scan",
+        "required: never upload unscanned files (they wait for the scanner); optional: scan "
+        "when ClamAV is available and say so when it is not; off: never scan",
+    )
+    content_check: ContentCheck = setting(
+        "block",
+        "Content check",
+        "block: reject matching images; review: hold them for you to decide; off: no check",
+    )
+    content_labels: list[ContentLabel] = setting(
+        label="Blocked content labels",
+        help="Comma-separated NudeNet labels that count as a finding",
+        factory=lambda: list(EXPLICIT_LABELS),
+    )
+    content_threshold: Annotated[Number, Ge(0), Le(1)] = setting(
+        0.6,
+        "Content score threshold (0–1)",
+        "NudeNet score from which a label counts (higher: fewer findings)",
+    )
     # delivery (see docs/cdn.md): readable keys, stable names + CDN purge, private buckets
-    key_template: str = ""  # e.g. "{yyyy}/{mm}/{name}-{hash8}.{ext}"; empty: content-hash keys
-    stable_names: bool = False  # also publish under <prefix>/<name>.<ext>, overwritten each time
-    stable_max_age: int = 300  # Cache-Control max-age of stable-name objects (seconds)
-    cloudfront_distribution_id: str = ""  # invalidate stable names on this distribution
-    purge_url: str = ""  # or POST {"urls": [...]} here to purge another CDN
-    private: bool = False  # links are presigned URLs (the bucket is not publicly readable)
-    link_expiry_hours: float = 168.0  # presigned link lifetime (SigV4 allows up to 7 days)
+    key_template: Text = setting(
+        "",
+        "Key template",
+        "e.g. {yyyy}/{mm}/{name}-{hash8}.{ext}; empty: content-hash keys",
+    )
+    stable_names: Flag = setting(
+        False,
+        "Also publish under a stable name",
+        "Also upload as <prefix>/<name>.<ext>, overwritten each time (purged from the CDN)",
+    )
+    stable_max_age: Annotated[Whole, Ge(0)] = setting(
+        300, "Stable-name cache time (s)", "Cache-Control max-age of stable-name objects"
+    )
+    cloudfront_distribution_id: Text = setting(
+        "", "CloudFront distribution ID", "Invalidate stable names on this distribution"
+    )
+    purge_url: Url = setting(
+        "",
+        "Purge URL",
+        'Or POST {"urls": [...]} here to purge another CDN',
+        expected=URL_EXPECTED,
+    )
+    private: Flag = setting(
+        False,
+        "Private bucket (presigned links)",
+        "Links are presigned URLs that expire; the bucket is not publicly readable",
+    )
+    link_expiry_hours: Annotated[Number, Gt(0), Le(168)] = setting(
+        168.0, "Presigned link lifetime (h)", "How long a private link works (at most 7 days)"
+    )
 
     @property
     def is_local(self) -> bool:
@@ -63,27 +192,49 @@ class Destination:
 class Preset:
     """How an image is processed before upload."""
 
-    name: str
-    max_size: int = 2048  # longest side in pixels; never upscaled
-    quality: int = 80
-    method: int = 4  # libwebp effort 0..6
-    thumbnail_size: int = 256
+    __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
+
+    name: Text = setting(label="Name", help="What this preset is called in the app")
+    max_size: Annotated[Whole, Ge(0)] = setting(
+        2048, "Longest side (px)", "Images are shrunk to fit; never enlarged (0: full size)"
+    )
+    quality: Annotated[Whole, Ge(1), Le(100)] = setting(
+        80, "Quality (1–100)", "Higher: better looking and larger files"
+    )
+    method: Annotated[Whole, Ge(0), Le(6)] = setting(
+        4, "Effort (0–6)", "How hard the WebP encoder works for smaller files (slower)"
+    )
+    thumbnail_size: Annotated[Whole, Ge(16), Le(4096)] = setting(
+        256, "Thumbnail size (px)", "Longest side of the thumbnail"
+    )
     # "webp", or "original": full resolution kept in the source's format when that is lossless
-    # (PNG, TIFF), else high-quality JPEG; metadata stripped either way
-    format: str = "webp"
+    # (PNG, TIFF, JPEG without re-encoding), else high-quality JPEG; metadata stripped either way
+    format: Literal["webp", "original"] = setting(
+        "webp",
+        "Output format",
+        "webp: small WebP files; original: the source's own format at full quality (JPEG "
+        "losslessly), metadata removed either way",
+    )
     # colour profile in the output: "strip" (none: browsers assume sRGB) or "srgb" (embed a
     # standard sRGB profile). Pixels are always converted to sRGB; the source's own profile
     # is never copied (it can carry data).
-    icc: str = "strip"
+    icc: Literal["strip", "srgb"] = setting(
+        "strip",
+        "Colour profile",
+        "strip: no profile (browsers assume sRGB); srgb: embed a standard sRGB profile. "
+        "Pixels are always converted to sRGB; the original's profile is never copied.",
+    )
     # responsive variants (empty: one rendition, as before): widths in pixels, each as WebP
     # (and AVIF if ``avif``), plus the original's format as fallback; with a blur placeholder
-    widths: list[int] = field(default_factory=list)
-    avif: bool = False
-    fallback: bool = True
-
-    def __post_init__(self) -> None:
-        # settings files written by an older settings form hold the widths as strings
-        self.widths = [int(w) for w in self.widths]
+    widths: Widths = setting(
+        label="Responsive widths (px)",
+        help="Comma-separated widths for srcset, e.g. 480, 960, 1600 (empty: one size)",
+        factory=list,
+    )
+    avif: Flag = setting(False, "Also AVIF", "Make an AVIF of every responsive width too")
+    fallback: Flag = setting(
+        True, "Fallback in the original's format", "A JPEG or PNG for browsers without WebP"
+    )
 
     def fingerprint(self) -> str:
         """Identifies the output this preset makes, so a re-run can recognise finished work."""
@@ -104,12 +255,32 @@ class Preset:
 class Limits:
     """What the validate stage accepts."""
 
-    max_bytes: int = 200 * 1024 * 1024
-    max_pixels: int = 150_000_000
-    max_frames: int = 1000
-    decode_timeout: float = 10.0  # seconds a decoder worker may spend on one file
-    decoder_memory_mb: int = 2048  # address space a decoder worker may add for one image
-    decoder_nice: int = 10  # decoders run below the window and the user's programs
+    __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
+
+    max_bytes: Annotated[Whole, Ge(1)] = setting(
+        200 * 1024 * 1024, "Largest file (bytes)", "Larger files are rejected unread"
+    )
+    max_pixels: Annotated[Whole, Ge(1)] = setting(
+        150_000_000, "Most pixels per image", "Larger images (decompression bombs) are rejected"
+    )
+    max_frames: Annotated[Whole, Ge(1)] = setting(
+        1000, "Most frames", "Animations with more frames are rejected"
+    )
+    decode_timeout: Annotated[Number, Gt(0)] = setting(
+        10.0, "Decode time limit (s)", "CPU seconds a decoder may spend on one file"
+    )
+    decoder_memory_mb: Annotated[Whole, Ge(0)] = setting(
+        2048, "Decoder memory (MB)", "Memory a decoder may add for one image (0: no cap)"
+    )
+    decoder_nice: Annotated[Whole, Ge(0), Le(19)] = setting(
+        10, "Decoder priority (nice 0–19)", "Decoders run below the window and your programs"
+    )
+    follow_symlinks: Flag = setting(
+        False,
+        "Follow links out of folders",
+        "Upload files that symbolic links in an uploaded or watched folder point to outside "
+        "it (off: such links are reported and skipped; a link you name yourself is followed)",
+    )
 
 
 @dataclass
@@ -117,58 +288,126 @@ class ScanningSettings:
     """The malware scanner. Empty ``clamd_socket``: use a running system clamd, else (with
     ``start_own_clamd``) start our own on ``database_dir``."""
 
-    clamd_socket: str = ""
-    database_dir: str = "/var/lib/clamav"
-    start_own_clamd: bool = True
+    __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
+
+    clamd_socket: Text = setting(
+        "", "clamd socket", "Path of a clamd socket to use (empty: find a running clamd)"
+    )
+    database_dir: Text = setting(
+        "/var/lib/clamav",
+        "Signature folder",
+        "Where ClamAV's signatures are (freshclam keeps them up to date)",
+    )
+    start_own_clamd: Flag = setting(
+        True,
+        "Start our own clamd",
+        "When no clamd runs, start one on the signature folder while the app runs",
+    )
+    scanner_wait: Annotated[Number, Ge(0)] = setting(
+        600.0,
+        "Wait for the scanner (s)",
+        "When a destination requires a scan and no scanner answers, files wait this long, "
+        "then fail (retry them later)",
+    )
 
 
 @dataclass
 class LocalStoreSettings:
     """The embedded SeaweedFS store. Port 0 means: pick a free one (then remembered)."""
 
-    bucket: str = "images"
-    s3_port: int = 0
-    volume_size_limit_mb: int = 256
+    __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
+
+    bucket: Text = setting("images", "Bucket", "The local store's bucket")
+    s3_port: Annotated[Whole, Ge(0), Le(65535)] = setting(
+        0, "S3 port", "Port of the local store (0: pick a free one)"
+    )
+    volume_size_limit_mb: Annotated[Whole, Ge(1)] = setting(
+        256, "Volume size (MB)", "Size of each storage volume the local store creates"
+    )
 
 
 @dataclass
 class WatchedFolder:
     """A folder whose new images get uploaded by themselves."""
 
-    path: str
-    destination: str = ""  # empty: the default destination
-    recursive: bool = True
-    originals: str = "keep"  # keep | move (to done_folder)
-    done_folder: str = ""
-    include: list[str] = field(default_factory=list)  # globs; empty: image file types
-    exclude: list[str] = field(default_factory=list)
-    polling: bool = False  # poll instead of OS events (network shares, some sync folders)
-    stable_seconds: float = 1.0  # size and mtime unchanged this long before upload
-    preset: str = ""  # empty: "default"
+    __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
+
+    path: Annotated[Text, MinLen(1)] = setting(
+        label="Folder", help="The folder to watch", expected="a folder path"
+    )
+    destination: Text = setting("", "Destination", "Empty: the default destination")
+    recursive: Flag = setting(True, "Subfolders", "Also watch the folders inside it")
+    originals: Literal["keep", "move"] = setting(
+        "keep",
+        "Originals",
+        "keep: leave them; move: into the done folder once uploaded",
+        choice_labels={"keep": "Keep in place", "move": "Move to a done folder"},
+    )
+    done_folder: Text = setting(
+        "", "Move done files to", "Where uploaded originals go (empty: a 'done' folder inside)"
+    )
+    include: list[Text] = setting(
+        label="Include (globs)", help="e.g. *.jpg, *.png (empty: every image type)", factory=list
+    )
+    exclude: list[Text] = setting(label="Exclude (globs)", help="e.g. *-draft.*", factory=list)
+    polling: Flag = setting(
+        False, "Poll (network share)", "Look for changes regularly instead of waiting for events"
+    )
+    stable_seconds: Annotated[Number, Ge(0), Le(3600)] = setting(
+        1.0, "Stable for (s)", "Size and time unchanged this long before a file is uploaded"
+    )
+    preset: Text = setting("", "Preset", 'Empty: "default"')
 
 
 @dataclass
 class DesktopSettings:
     """How the desktop app behaves after an upload and at login."""
 
-    link_format: str = "url"  # one of deliver.LINK_FORMATS
-    copy_on_upload: bool = True
-    notify: bool = True
-    close_to_tray: bool = False
-    start_at_login: bool = False
+    __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
+
+    link_format: LinkFormat = setting("url", "Link format", "What is copied after an upload")
+    copy_on_upload: Flag = setting(
+        True, "Copy the link after each upload", "Put the new link on the clipboard"
+    )
+    notify: Flag = setting(True, "Notify when uploads finish", "A desktop notification")
+    close_to_tray: Flag = setting(
+        False,
+        "Keep running in the tray when the window closes",
+        "Uploads and watched folders go on in the background",
+    )
+    start_at_login: Flag = setting(False, "Start at login", "Open in the tray when you log in")
 
 
 @dataclass
 class Settings:
-    schema_version: int = SCHEMA_VERSION
-    default_profile: str = LOCAL_PROFILE
-    destinations: dict[str, Destination] = field(default_factory=dict)
-    presets: dict[str, Preset] = field(default_factory=dict)
-    limits: Limits = field(default_factory=Limits)
-    scanning: ScanningSettings = field(default_factory=ScanningSettings)
-    local_store: LocalStoreSettings = field(default_factory=LocalStoreSettings)
-    desktop: DesktopSettings = field(default_factory=DesktopSettings)
-    watched_folders: list[WatchedFolder] = field(default_factory=list)
+    """Everything in settings.toml."""
+
+    __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
+    schema_version: Annotated[Whole, Ge(1)] = setting(
+        SCHEMA_VERSION, "Settings version", "The version of this file's layout"
+    )
+    default_profile: Text = setting(
+        LOCAL_PROFILE, "Default destination", "Where uploads go unless told otherwise"
+    )
+    destinations: dict[str, Destination] = setting(
+        label="Destinations", help="Where images go", factory=dict
+    )
+    presets: dict[str, Preset] = setting(
+        label="Presets", help="How images are processed", factory=dict
+    )
+    limits: Limits = setting(label="Limits", help="What is accepted", factory=Limits)
+    scanning: ScanningSettings = setting(
+        label="Malware scanner", help="ClamAV", factory=ScanningSettings
+    )
+    local_store: LocalStoreSettings = setting(
+        label="Local store", help="The embedded store", factory=LocalStoreSettings
+    )
+    desktop: DesktopSettings = setting(
+        label="Desktop", help="After uploads and at login", factory=DesktopSettings
+    )
+    watched_folders: list[WatchedFolder] = setting(
+        label="Watched folders", help="Folders uploaded by themselves", factory=list
+    )
 
     def __post_init__(self) -> None:
         self.presets.setdefault("default", Preset("default"))
@@ -201,41 +440,13 @@ class Settings:
             ) from None
 
 
-def _build(cls: type, data: dict[str, Any], **extra: Any) -> Any:
-    names = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in names}, **extra)
-
-
 def load_settings(path: Path) -> Settings:
-    """Read settings from ``path``; a missing file gives the defaults."""
-    if not path.exists():
-        return Settings()
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(
-            f"The settings file {path} is not valid TOML ({e}). Fix or remove it."
-        ) from e
-    try:
-        return Settings(
-            schema_version=int(raw.get("schema_version", SCHEMA_VERSION)),
-            default_profile=str(raw.get("default_profile", LOCAL_PROFILE)),
-            destinations={
-                k: _build(Destination, {kk: vv for kk, vv in v.items() if kk != "name"}, name=k)
-                for k, v in raw.get("destinations", {}).items()
-            },
-            presets={
-                k: _build(Preset, {kk: vv for kk, vv in v.items() if kk != "name"}, name=k)
-                for k, v in raw.get("presets", {}).items()
-            },
-            limits=_build(Limits, raw.get("limits", {})),
-            scanning=_build(ScanningSettings, raw.get("scanning", {})),
-            local_store=_build(LocalStoreSettings, raw.get("local_store", {})),
-            desktop=_build(DesktopSettings, raw.get("desktop", {})),
-            watched_folders=[_build(WatchedFolder, w) for w in raw.get("watched_folders", [])],
-        )
-    except (TypeError, ValueError, AttributeError) as e:
-        raise ConfigError(f"The settings file {path} has a value of the wrong type ({e}).") from e
+    """Read and check settings from ``path``; a missing file gives the defaults. Raises
+    ``SettingsError`` (a ``ConfigError``) naming the file, table, key, value and what is allowed
+    on the first problem: nothing runs on settings that are not what the user meant."""
+    from desktop_uploader.settings_schema import read_settings
+
+    return read_settings(path)
 
 
 def _drop_none(value: Any) -> Any:
@@ -245,9 +456,13 @@ def _drop_none(value: Any) -> Any:
 
 
 def save_settings(settings: Settings, path: Path) -> None:
-    """Write settings atomically (TOML has no null, so unset values are omitted)."""
+    """Check, then write settings atomically (TOML has no null, so unset values are omitted).
+    Raises ``SettingsError`` instead of writing a file that would not load again."""
     import tomli_w
 
+    from desktop_uploader.settings_schema import check_settings
+
+    check_settings(settings, path)
     data = _drop_none(asdict(settings))
     for section in ("destinations", "presets"):
         for entry in data[section].values():

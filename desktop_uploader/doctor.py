@@ -6,6 +6,7 @@ import secrets
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
 
 from desktop_uploader.errors import StorageError, UploaderError
 
@@ -15,12 +16,27 @@ class Finding:
     check: str
     ok: bool
     message: str
+    warning: bool = False  # works, but something the user should act on
+
+    @property
+    def level(self) -> str:
+        return "bad" if not self.ok else "warn" if self.warning else "ok"
 
     def as_dict(self) -> dict:
-        return {"check": self.check, "ok": self.ok, "message": self.message}
+        return {"check": self.check, "ok": self.ok, "message": self.message, "level": self.level}
 
 
 def run_doctor(app, profile: str | None = None) -> list[Finding]:
+    """The destination end to end, then the malware scanner it relies on."""
+    findings = _store_findings(app, profile)
+    try:
+        findings += scanner_findings(app, profile)
+    except UploaderError as e:  # e.g. an unknown destination: already reported above
+        findings.append(Finding("malware_scan", False, e.message))
+    return findings
+
+
+def _store_findings(app, profile: str | None = None) -> list[Finding]:
     """Credentials → endpoint → bucket → write → public read-back → clean-up; stops at the first
     failure that makes later checks meaningless."""
     from desktop_uploader.pipeline.upload import CACHE_CONTROL, translate
@@ -136,3 +152,93 @@ def run_doctor(app, profile: str | None = None) -> list[Finding]:
             )
         )
     return findings
+
+
+def scanner_findings(app, profile: str | None = None) -> list[Finding]:
+    """The malware scanner as this destination's policy needs it: is there one, which, and how
+    old its signatures are (nothing is started to find out)."""
+    from pathlib import Path
+
+    from desktop_uploader.pipeline import scanstatus
+
+    policy = app.validation_policy(profile).malware_scan
+    name = app.settings.destination(profile).name
+    scanning = app.settings.scanning
+    db = Path(scanning.database_dir)
+    if policy == "off":
+        return [
+            Finding(
+                "malware_scan",
+                True,
+                f"Malware scanning is off for '{name}': files go up unscanned.",
+                warning=True,
+            )
+        ]
+    problem = scanstatus.diagnose(db, scanning.clamd_socket or None, scanning.start_own_clamd)
+    if problem is not None:
+        if policy == "optional":
+            what = f"files to '{name}' go up unscanned (malware_scan = optional)"
+        else:
+            wait = scanning.scanner_wait
+            what = f"uploads to '{name}' wait up to {wait:g} s for a scanner, then fail"
+        return [
+            Finding(
+                "malware_scan",
+                policy == "optional",
+                f"No malware scan: {what}. {problem.text()}",
+                warning=policy == "optional",
+            )
+        ]
+    found = [Finding("malware_scan", True, f"Malware scan ({policy}) for '{name}': {_scanner()}")]
+    return found + [_signatures_finding(app, db)]
+
+
+def _scanner() -> str:
+    from desktop_uploader.pipeline.clamd import find_system_socket
+
+    sock = find_system_socket()
+    return f"clamd answers at {sock}." if sock else "our own clamd starts when needed."
+
+
+def _signatures_finding(app, db) -> Finding:
+    """Which signatures the scan uses and their age (clamd's own answer when one runs)."""
+    from desktop_uploader.pipeline import scanstatus
+    from desktop_uploader.pipeline.clamd import ClamdClient, find_system_socket
+
+    sock = app.settings.scanning.clamd_socket or find_system_socket()
+    age = None
+    if sock:
+        try:  # "ClamAV 1.4.6/27093/Sat Nov 30 09:30:00 2026"
+            version = ClamdClient(sock).version()
+        except Exception as e:
+            return Finding("signatures", True, f"clamd did not say its signatures ({e}).", True)
+        where = f"clamd reports {version}"
+        parts = version.split("/")
+        if len(parts) < 3:
+            return Finding(
+                "signatures",
+                True,
+                f"{where}, without a signature database version: it scans with custom "
+                "signatures only (run `sudo freshclam` for ClamAV's).",
+                warning=True,
+            )
+        try:
+            built = datetime.strptime(parts[-1].strip(), "%a %b %d %H:%M:%S %Y")
+            age = max(0.0, (datetime.now() - built).total_seconds() / 86400)
+        except ValueError:
+            age = None
+    else:
+        files = scanstatus.signature_files(db)
+        age = scanstatus.signature_age_days(files)
+        listing = ", ".join(f.name + (f" v{f.version}" if f.version else "") for f in files)
+        where = f"signatures in {db}: {listing}"
+    if age is not None and age > scanstatus.STALE_DAYS:
+        return Finding(
+            "signatures",
+            True,
+            f"The signatures are {age:.0f} days old ({where}): run `sudo freshclam`, and check "
+            "that the clamav-freshclam service runs.",
+            warning=True,
+        )
+    when = f", {age:.0f} day(s) old" if age is not None else ""
+    return Finding("signatures", True, f"Up to date ({where}{when}).")

@@ -24,7 +24,7 @@ from desktop_uploader.events import Event, JobResult
 from desktop_uploader.journal import Journal
 from desktop_uploader.pipeline import deliver, publish
 from desktop_uploader.pipeline.checks import SafetyChecks, WaitForScanner
-from desktop_uploader.pipeline.intake import display_name, expand_paths
+from desktop_uploader.pipeline.intake import collect, display_name
 from desktop_uploader.pipeline.process import ProcessedImage, Rendition
 from desktop_uploader.pipeline.upload import Uploader
 from desktop_uploader.pipeline.validate import Probe
@@ -58,6 +58,10 @@ class Job:
     warnings: tuple[str, ...] = ()  # accepted, but worth telling (trailing data, not scanned)
     variants: tuple = ()  # responsive renditions (preset ``widths``), made after processing
     out_dir: Path | None = None  # ``process --out``: write the outputs here instead of uploading
+    refusal: Rejected | None = None  # refused at intake (a FIFO, a link out of the folder, …)
+    held_since: float | None = None  # when it began waiting for a malware scanner (monotonic)
+    scanner_problem: object = None  # why no scanner answered (a scanstatus.ScannerProblem)
+    scanned: bool | None = None  # the malware scan ran on it (None: it never got that far)
 
 
 class Engine(SpooledOutputs, WaitingJobs):
@@ -75,10 +79,13 @@ class Engine(SpooledOutputs, WaitingJobs):
         offline_probe_interval: float = 2.0,
         checks: SafetyChecks | None = None,
         scanner_retry_interval: float = 10.0,
+        scanner_wait: float | None = 600.0,
     ) -> None:
         """``offline_wait``: how long a job waits for an unreachable destination before it
         fails (None: for ever, as the GUI does). While waiting, the destination is probed every
-        ``offline_probe_interval`` seconds (backing off to 30 s) and jobs resume by themselves."""
+        ``offline_probe_interval`` seconds (backing off to 30 s) and jobs resume by themselves.
+        ``scanner_wait``: how long a job that requires a malware scan waits for a scanner before
+        it fails as ``scanner_unavailable`` (retryable; None: for ever)."""
         self.journal = journal
         self.spool_dir = spool_dir
         self.limits = limits
@@ -104,6 +111,7 @@ class Engine(SpooledOutputs, WaitingJobs):
         # malware scan, probe, decode + content check (default: no scanner, decode inline)
         self.checks = checks or SafetyChecks(limits)
         self._scanner_retry = scanner_retry_interval
+        self._scanner_wait = scanner_wait
         self._scanner_waiter: threading.Thread | None = None
         spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
 
@@ -123,23 +131,43 @@ class Engine(SpooledOutputs, WaitingJobs):
                 log.exception("event subscriber failed on %s", kind)
 
     # -- submitting ----------------------------------------------------------------------
-    def submit(self, path: Path, profile: str, preset: Preset, out_dir: Path | None = None) -> Job:
+    def submit(
+        self,
+        path: Path,
+        profile: str,
+        preset: Preset,
+        out_dir: Path | None = None,
+        refusal: Rejected | None = None,
+    ) -> Job:
         """Queue one file; the job's future resolves to its ``JobResult`` (never raises).
 
         With ``out_dir`` the file is validated and processed exactly as for an upload (the
-        destination's policies apply) and the outputs are written to that folder instead."""
+        destination's policies apply) and the outputs are written to that folder instead.
+        With ``refusal`` (intake refused it) it ends as that rejection, the file unopened."""
         name = display_name(path)
         job_id = self.journal.add_job(str(path), name, profile, preset.name, preset.fingerprint())
-        job = Job(job_id, path, name, profile, preset, Future(), out_dir=out_dir)
+        job = Job(job_id, path, name, profile, preset, Future(), out_dir=out_dir, refusal=refusal)
         with self._lock:
             self._jobs[job_id] = job
         self._emit(ev.QUEUED, job, name=name)
         self._schedule(job, self._cpu, self._cpu_stage, job)
         return job
 
+    def submit_paths(
+        self,
+        paths: Iterable[str | Path],
+        profile: str,
+        preset: Preset,
+        out_dir: Path | None = None,
+    ) -> list[Job]:
+        """Queue the files named and those in the folders named (``intake.collect``): one job
+        per entry, including the ones intake refused, so each gets its result."""
+        entries = collect(list(paths), self.limits.follow_symlinks)
+        return [self.submit(e.path, profile, preset, out_dir, e.refusal) for e in entries]
+
     def run(self, paths: Iterable[str | Path], profile: str, preset: Preset) -> list[JobResult]:
         """Upload files and folders, blocking; one result per file, in input order."""
-        jobs = [self.submit(p, profile, preset) for p in expand_paths(list(paths))]
+        jobs = self.submit_paths(paths, profile, preset)
         return [job.future.result() for job in jobs]
 
     def shutdown(self, wait: bool = True) -> None:
@@ -210,7 +238,11 @@ class Engine(SpooledOutputs, WaitingJobs):
 
         old = self.job(job_id)
         preset = old.preset if old else _Preset(row["preset"])
-        return self.submit(Path(row["source"]), row["profile"], preset)
+        refusal = None
+        if row["code"] == "symlink_outside_folder" and not self.limits.follow_symlinks:
+            # the folder it was found in is not known here: a retry must not follow the link
+            refusal = Rejected(row["reason"], code=row["code"])
+        return self.submit(Path(row["source"]), row["profile"], preset, refusal=refusal)
 
     def forget_uploaders(self) -> bool:
         """Close cached destination connections so edited settings apply to the next upload.
@@ -296,11 +328,15 @@ class Engine(SpooledOutputs, WaitingJobs):
 
     def _cpu_stage(self, job: Job) -> None:
         self._set_stage(job, "validating")
+        if job.refusal is not None:
+            raise job.refusal
         try:
             scanned = self.checks.scan(job.source, job.profile)  # raw bytes, before any decoder
         except WaitForScanner as e:
+            job.scanner_problem = e.problem
             self._hold(job, "scanner", e.message, self._cpu, self._cpu_stage, job)
             return
+        job.scanned = scanned.scanned
         info = self.checks.probe(job.source)
         source_sha, source_size = scanned.sha256, scanned.size
         job.warnings = tuple(w for w in (scanned.warning, *info.warnings) if w)
@@ -473,6 +509,8 @@ class Engine(SpooledOutputs, WaitingJobs):
         result.job_id = job.id
         if result.reason is None and job.warnings:  # accepted with a note (e.g. trailing data)
             result.reason = " ".join(job.warnings)
+        if result.scanned is None:
+            result.scanned = job.scanned
         exported = job.out_dir is not None and result.status == "done"
         fields = {
             "status": "exported" if exported else result.status,  # not an upload: no history
@@ -489,6 +527,7 @@ class Engine(SpooledOutputs, WaitingJobs):
             "variants": json.dumps(result.variants) if result.variants else None,
             "lqip": result.lqip,
             "stable_url": result.stable_url,
+            "scanned": None if result.scanned is None else int(result.scanned),
         }
         try:
             self.journal.update_job(job.id, **fields)

@@ -49,6 +49,8 @@ class JobResult:
     # ``process --out DIR``: where the outputs were written instead of uploaded
     output: str | None = None
     thumbnail_output: str | None = None
+    # the malware scan ran on this file (False: not scanned; None: it ended before the scan)
+    scanned: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The ``upload --json`` line: the promised fields first, then extras."""
@@ -71,4 +73,5 @@ class JobResult:
             "stable_url": self.stable_url,
             "output": self.output,
             "thumbnail_output": self.thumbnail_output,
+            "scanned": self.scanned,
         }

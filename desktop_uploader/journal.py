@@ -110,7 +110,13 @@ class Journal:
         added = {
             "parts": {"checksum": "TEXT NOT NULL DEFAULT ''"},
             "multipart_uploads": {"checksum_algorithm": "TEXT NOT NULL DEFAULT ''"},
-            "jobs": {"variants": "TEXT", "lqip": "TEXT", "stable_url": "TEXT"},
+            # scanned: 1 the malware scan ran, 0 it did not (off, or no scanner), NULL unknown
+            "jobs": {
+                "variants": "TEXT",
+                "lqip": "TEXT",
+                "stable_url": "TEXT",
+                "scanned": "INTEGER",
+            },
         }
         for table, columns in added.items():
             have = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from desktop_uploader.errors import UploaderError
 from desktop_uploader.events import JobResult
 from desktop_uploader.pipeline.process import ProcessedImage
 from desktop_uploader.pipeline.validate import Probe
@@ -44,15 +45,21 @@ class SpooledOutputs:
         """``process --out``: move the outputs from the spool to the chosen folder, named after
         the source (``photo.webp``, ``photo.thumb.webp``; ``-<hash8>`` added on a clash)."""
         assert job.out_dir is not None
-        job.out_dir.mkdir(parents=True, exist_ok=True)
         stem = Path(job.name).stem or "image"
         written = []
-        for r, suffix in ((processed.main, ""), (processed.thumbnail, ".thumb")):
-            dest = job.out_dir / f"{stem}{suffix}.{r.extension}"
-            if dest.exists():
-                dest = job.out_dir / f"{stem}-{r.sha256[:8]}{suffix}.{r.extension}"
-            shutil.move(r.path, dest)
-            written.append(dest)
+        try:
+            job.out_dir.mkdir(parents=True, exist_ok=True)
+            for r, suffix in ((processed.main, ""), (processed.thumbnail, ".thumb")):
+                dest = job.out_dir / f"{stem}{suffix}.{r.extension}"
+                if dest.exists():
+                    dest = job.out_dir / f"{stem}-{r.sha256[:8]}{suffix}.{r.extension}"
+                shutil.move(r.path, dest)
+                written.append(dest)
+        except OSError as e:  # the folder chosen for the outputs, not the file, is the problem
+            raise UploaderError(
+                f"The outputs could not be written to {job.out_dir} ({e.strerror or e}).",
+                code="output_not_written",
+            ) from None
         self._drop_spool(job, processed)  # this job's records and any orphans it outlived
         m = processed.main
         self._finish(

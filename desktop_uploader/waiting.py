@@ -118,6 +118,11 @@ class WaitingJobs:
         malware scanner answers again ("scanner")."""
         job.held = why
         job.parked = (executor, fn, args)
+        if why == "scanner":
+            if job.held_since is None:
+                job.held_since = time.monotonic()
+            if self._scanner_wait is not None:
+                reason += f" It waits up to {_duration(self._scanner_wait)}, then fails."
         stage = {"review": "waiting_for_review", "scanner": "waiting_for_scanner"}[why]
         findings = [{"label": f.label, "score": f.score} for f in job.findings]
         job.stage = stage
@@ -133,22 +138,70 @@ class WaitingJobs:
                     )
                     self._scanner_waiter.start()
 
+    def _scanner_waiting(self) -> list[Job]:
+        with self._lock:
+            return [j for j in self._jobs.values() if j.held == "scanner" and j.parked is not None]
+
     def _wait_for_scanner(self) -> None:
-        while not self._closing.wait(self._scanner_retry):
-            with self._lock:
-                waiting = [
-                    j for j in self._jobs.values() if j.held == "scanner" and j.parked is not None
-                ]
-                if not waiting:
+        """Every ``scanner_retry`` seconds ask for a scanner; release the waiting files when one
+        answers, fail those that waited ``scanner_wait`` (every wait has an end)."""
+        while True:
+            with self._lock:  # nobody waits: end (the next held file starts a new waiter)
+                if not any(j.held == "scanner" and j.parked for j in self._jobs.values()):
                     self._scanner_waiter = None
                     return
+            waiting = self._scanner_waiting()
+            delay = self._scanner_retry
+            if self._scanner_wait is not None and waiting:
+                first = min(j.held_since or 0.0 for j in waiting)
+                delay = min(delay, max(0.05, first + self._scanner_wait - time.monotonic()))
+            if self._closing.wait(delay):
+                break
+            waiting = self._scanner_waiting()
             if self.checks.scanner_ready():
                 log.info("a malware scanner answers; %d waiting file(s) go on", len(waiting))
                 for j in waiting:
-                    j.held = None
+                    j.held, j.held_since = None, None
                     self._unpark(j)
+                continue
+            now = time.monotonic()
+            for j in waiting:
+                if self._scanner_wait is not None and now - (j.held_since or now) >= (
+                    self._scanner_wait
+                ):
+                    self._scanner_gave_up(j)
         with self._lock:
             self._scanner_waiter = None
+
+    def _scanner_gave_up(self, job: Job) -> None:
+        """A file that waited ``scanner_wait`` for a scanner: it fails (retry it later)."""
+        with self._lock:
+            if job.held != "scanner" or job.parked is None:
+                return  # released or cancelled meanwhile
+            job.parked, job.held, job.held_since = None, None, None
+        problem = job.scanner_problem
+        why = f" {problem.text()}" if problem is not None else ""
+        reason = (
+            f"No malware scanner answered within {_duration(self._scanner_wait or 0)}; this "
+            f"destination requires a scan, so the file was not uploaded.{why} Retry it once the "
+            "scanner runs."
+        )
+        log.warning("job %s: gave up waiting for a malware scanner", job.id)
+        self._finish(
+            job, JobResult(str(job.source), "failed", code="scanner_unavailable", reason=reason)
+        )
+
+
+def _duration(seconds: float) -> str:
+    """10 min, 90 s, 1 h 30 min: how long, in words people read."""
+    if seconds < 120:
+        return f"{seconds:g} s"
+    minutes = round(seconds / 60)
+    return (
+        f"{minutes} min"
+        if minutes < 60
+        else f"{minutes // 60} h {minutes % 60} min".replace(" 0 min", "")
+    )
 
 
 def _held_outputs(parked: tuple):

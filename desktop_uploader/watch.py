@@ -34,7 +34,9 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from desktop_uploader.config import Settings, WatchedFolder
+from desktop_uploader.errors import Rejected
 from desktop_uploader.events import JobResult
+from desktop_uploader.pipeline.intake import open_regular, refusal_for
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,7 @@ class _Candidate:
     mtime_ns: int = -1
     since: float = 0.0  # when size/mtime last changed (monotonic)
     grace: float | None = None  # shorter wait: the writer closed it, or it was renamed in
+    refusal: Rejected | None = None  # not a file to upload (a FIFO, a link out of the folder)
 
 
 @dataclass
@@ -160,6 +163,7 @@ class FolderWatcher:
         self.engine = engine
         self.journal = journal
         self.rules = [self._resolve(settings, f) for f in (folders or settings.watched_folders)]
+        self.follow_symlinks = settings.limits.follow_symlinks
         self.max_in_flight = max(1, max_in_flight)
         self.poll_interval = poll_interval
         self.tick = tick
@@ -304,6 +308,10 @@ class FolderWatcher:
         with self._lock:
             items = list(self._candidates.items())
         for path, c in items:
+            refusal = refusal_for(Path(path), c.rule.root, self.follow_symlinks)
+            if refusal is not None:  # judged without opening it: refused now, not waited for
+                self._refuse(path, c, refusal)
+                continue
             try:
                 st = os.stat(path)
             except OSError:  # gone (renamed away, deleted): nothing to upload
@@ -335,6 +343,24 @@ class FolderWatcher:
                 self._known[path] = (c.size, c.mtime_ns, "pending")
                 self._ready.append((path, c))
 
+    def _refuse(self, path: str, c: _Candidate, refusal: Rejected) -> None:
+        """A special file or a link out of the folder: its result is the refusal, once."""
+        try:
+            st = os.lstat(path)
+        except OSError:
+            with self._lock:
+                self._candidates.pop(path, None)
+            return
+        c.size, c.mtime_ns, c.refusal = st.st_size, st.st_mtime_ns, refusal
+        with self._lock:
+            known = self._known.get(path)
+            self._candidates.pop(path, None)
+            if known and known[:2] == (c.size, c.mtime_ns) and known[2] == "rejected":
+                return  # refused before: once is enough
+            self._known[path] = (c.size, c.mtime_ns, "pending")
+            self._ready.append((path, c))
+        self.journal.record_watched(path, c.size, c.mtime_ns, "pending")
+
     def _submit_ready(self) -> None:
         while not self._stop.is_set():
             with self._lock:
@@ -345,7 +371,7 @@ class FolderWatcher:
                     self._candidates.setdefault(path, c)
                     continue
                 self._in_flight.add(path)
-            job = self.engine.submit(Path(path), c.rule.profile, c.rule.preset)
+            job = self.engine.submit(Path(path), c.rule.profile, c.rule.preset, refusal=c.refusal)
             job.future.add_done_callback(
                 lambda f, path=path, c=c, job_id=job.id: self._finished(path, c, job_id, f)
             )
@@ -398,18 +424,20 @@ class FolderWatcher:
 
 
 def _can_open(path: str) -> bool:
-    """The file can be opened for reading (on Windows a writer's lock refuses it)."""
+    """The file can be opened for reading (on Windows a writer's lock refuses it); never waits
+    (a FIFO swapped in is refused, not opened for good)."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(Path(path)) as f:
             f.read(1)
         return True
-    except OSError:
+    except (OSError, Rejected):
         return False
 
 
 def _walk(root: Path, recursive: bool):
-    """(path, size, mtime_ns) of every regular file under ``root``, skipping dot-folders;
-    os.scandir gives type without a stat, one stat per file."""
+    """(path, size, mtime_ns) of every entry but folders under ``root`` (links and special
+    files too: they get their refusal), skipping dot-folders; os.scandir gives type without a
+    stat, one stat per file."""
     stack = [str(root)]
     while stack:
         d = stack.pop()
@@ -425,8 +453,8 @@ def _walk(root: Path, recursive: bool):
                     if e.is_dir(follow_symlinks=False):
                         if recursive:
                             stack.append(e.path)
-                    elif e.is_file():
-                        st = e.stat()
+                    else:
+                        st = e.stat(follow_symlinks=e.is_file(follow_symlinks=False))
                         yield e.path, st.st_size, st.st_mtime_ns
                 except OSError:
                     continue

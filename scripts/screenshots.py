@@ -5,6 +5,8 @@ scripts/system-deps.sh), the embedded SeaweedFS store in a temporary home, and c
 of light and dark at 1× and 2× scaling (``NAME-THEME-SCALEx.png``):
 
 - ``history-empty``: the gallery on first run, with its hint
+- ``scan-notice``: the queue's notice that files went up without a malware scan (only where
+  ClamAV cannot scan: not installed, or no signatures yet)
 - ``batch-finished``: the queue after a batch (samples, copies and one non-image), with the one
   notification for the batch in the status bar
 - ``queue-menu``: the right-click menu on two finished rows
@@ -186,6 +188,11 @@ def capture(out: Path, home: Path, theme: str, suffix: str) -> int:
         window.queue_panel.view.selectRow(0)
         settle()
         save(window, "batch-finished")
+        # where ClamAV cannot scan (not installed, no signatures) the queue says so on top
+        if window.scan_notice.isVisible():
+            save(window, "scan-notice")
+        else:
+            print("ClamAV scanned the batch here: no scan-notice shot", file=sys.stderr)
 
         # 3. the right-click menu on two finished rows (a popup: grab the screen)
         view = window.queue_panel.view

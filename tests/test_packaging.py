@@ -173,6 +173,11 @@ def test_linux_packages_install_and_run(bundle, tmp_path):
     deb = out / f"desktop-uploader_{__version__}_amd64.deb"
     info = subprocess.run(["dpkg-deb", "-f", str(deb)], capture_output=True, text=True).stdout
     assert f"Version: {__version__}" in info and "Package: desktop-uploader" in info
+    # apt installs recommended packages by default: ClamAV with its signature updater (so
+    # uploads are scanned), jpegtran (the original preset turns JPEGs upright losslessly)
+    recommends = next(ln for ln in info.splitlines() if ln.startswith("Recommends:"))
+    for pkg in ("clamav-daemon", "clamav-freshclam", "libjpeg-turbo-progs"):
+        assert pkg in recommends, pkg
     listing = subprocess.run(["dpkg-deb", "-c", str(deb)], capture_output=True, text=True).stdout
     for path in (
         "./opt/desktop-uploader/desktop-uploader",

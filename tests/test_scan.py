@@ -245,7 +245,7 @@ def test_scanner_finds_a_system_clamd_else_starts_its_own(clamd_socket, tmp_path
 
     monkeypatch.setattr(clamd_mod, "SYSTEM_SOCKETS", ())
     none = MalwareScanner(tmp_path / "b", database_dir=tmp_path / "empty")
-    with pytest.raises(ScannerUnavailable, match="no ClamAV signatures"):
+    with pytest.raises(ScannerUnavailable, match="ClamAV has no signatures"):
         none.scan(infected)
     none.close()
 

@@ -5,15 +5,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from desktop_uploader.pipeline.intake import expand_paths
-
 
 def submit_paths(engine, paths: list[Path], profile: str, preset) -> int:
-    """Expand folders and queue every file (runs on the intake worker, not the GUI thread)."""
-    files = expand_paths(paths)
-    for f in files:
-        engine.submit(f, profile, preset)
-    return len(files)
+    """Expand folders and queue every file, refused entries included so each shows its
+    reason (runs on the intake worker, not the GUI thread)."""
+    return len(engine.submit_paths(paths, profile, preset))
 
 
 def save_clipboard_image(pixels: tuple[int, int, bytes], folder: Path) -> Path:

@@ -1,12 +1,12 @@
-"""A form for a settings dataclass: one widget per field, chosen from the field's type.
+"""A form for a settings dataclass: one widget per field, chosen from the settings schema.
 
 Settings grow (other issues add policy and transfer fields); a generic form shows new fields
-without GUI changes, with labels and choices given where we know better than the field name.
+without GUI changes. Each field's label, tooltip, choices and range come from the schema
+(``config`` + ``settings_schema``), the same one that checks settings.toml when it is read.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from PySide6.QtCore import QRegularExpression
@@ -21,65 +21,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-LABELS = {
-    "endpoint": "Endpoint URL",
-    "region": "Region",
-    "bucket": "Bucket",
-    "prefix": "Key prefix",
-    "addressing_style": "Addressing style",
-    "public_base_url": "Public / CDN base URL",
-    "provider": "Provider",
-    "max_size": "Longest side (px)",
-    "quality": "Quality (0–100)",
-    "method": "Effort (0–6)",
-    "thumbnail_size": "Thumbnail size (px)",
-    "format": "Output format",
-    "icc": "Colour profile",
-    "max_bytes": "Largest file (bytes)",
-    "max_pixels": "Most pixels",
-    "max_frames": "Most frames",
-    "malware_scan": "Malware scan",
-    "content_check": "Content check",
-    "content_labels": "Blocked content labels",
-    "content_threshold": "Content score threshold",
-    "link_format": "Link format",
-    "copy_on_upload": "Copy the link after each upload",
-    "notify": "Notify when uploads finish",
-    "close_to_tray": "Keep running in the tray when the window closes",
-    "start_at_login": "Start at login",
-}
-TOOLTIPS = {
-    "endpoint": "Empty for AWS S3; e.g. https://<account>.r2.cloudflarestorage.com",
-    "public_base_url": "Where links point, e.g. https://cdn.example.com (empty: the bucket URL)",
-    "prefix": "Folder inside the bucket for uploads",
-    "malware_scan": "required: reject when no scanner is available; optional: scan when one is",
-    "content_check": "block: reject matching images; review: hold them for you to decide",
-    "content_labels": "Comma-separated NudeNet labels",
-    "icc": "strip: no profile (browsers assume sRGB); srgb: embed a standard sRGB profile. "
-    "Pixels are always converted to sRGB; the original's profile is never copied.",
-}
+from desktop_uploader.settings_schema import FieldSpec, field_specs
+
+# Hints shown inside empty text fields (labels, help and choices come from the settings schema).
 PLACEHOLDERS = {
     "endpoint": "empty: AWS S3",
     "region": "empty: the provider's default (us-east-1; auto for R2)",
     "public_base_url": "empty: the bucket's own URL",
 }
-CHOICE_LABELS = {"": "(provider default)"}
-CHOICES: dict[str, tuple[str, ...]] = {
-    "addressing_style": ("", "path", "virtual", "auto"),
-    "malware_scan": ("required", "optional", "off"),
-    "content_check": ("block", "review", "off"),
-    "format": ("webp", "original"),
-    "icc": ("strip", "srgb"),
-    "originals": ("keep", "move"),
-}
-
-
-def label_for(name: str) -> str:
-    return LABELS.get(name, name.replace("_", " ").capitalize())
 
 
 class DataclassForm(QWidget):
-    """Edits the fields ``names`` (default: all but ``name``) of dataclass instances."""
+    """Edits the fields ``names`` (default: all but ``name``) of dataclass instances.
+    ``choices`` overrides the schema's choices of a field (e.g. the destinations there are)."""
 
     def __init__(
         self,
@@ -89,70 +43,61 @@ class DataclassForm(QWidget):
         parent=None,
     ) -> None:
         super().__init__(parent)
-        self._choices = {**CHOICES, **(choices or {})}
-        known = {f.name: f for f in dataclasses.fields(cls)}
+        known = {spec.name: spec for spec in field_specs(cls)}
+        for name, values in (choices or {}).items():
+            if name in known:
+                known[name] = _with_choices(known[name], tuple(values))
         wanted = names if names is not None else [n for n in known if n != "name"]
         self._fields = [known[n] for n in wanted if n in known]
         self.widgets: dict[str, QWidget] = {}
         layout = QFormLayout(self)
         layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        for f in self._fields:
-            widget = self._widget_for(f)
-            widget.setObjectName(f.name)
-            widget.setAccessibleName(label_for(f.name))
-            if f.name in TOOLTIPS:
-                widget.setToolTip(TOOLTIPS[f.name])
-            self.widgets[f.name] = widget
+        for spec in self._fields:
+            widget = self._widget_for(spec)
+            widget.setObjectName(spec.name)
+            widget.setAccessibleName(spec.label)
+            widget.setToolTip(_tooltip(spec))
+            self.widgets[spec.name] = widget
             if isinstance(widget, QCheckBox):
-                widget.setText(label_for(f.name))
+                widget.setText(spec.label)
                 layout.addRow("", widget)
             else:
-                layout.addRow(label_for(f.name), widget)
+                layout.addRow(spec.label, widget)
 
-    def _kind(self, f: dataclasses.Field) -> str:
-        t = str(f.type)
-        if f.name in self._choices:
-            return "choice"
-        for kind in ("bool", "int", "float"):
-            if t == kind:
-                return kind
-        if t == "list[int]":
-            return "ints"
-        return "list" if t.startswith("list") else "str"
-
-    def _widget_for(self, f: dataclasses.Field) -> QWidget:
-        kind = self._kind(f)
-        if kind == "choice":
+    def _widget_for(self, spec: FieldSpec) -> QWidget:
+        if spec.kind == "choice":
             box = QComboBox()
-            for value in self._choices[f.name]:
-                box.addItem(CHOICE_LABELS.get(value, value), value)
+            for value in spec.choices:
+                box.addItem(spec.choice_labels.get(value, value), value)
             return box
-        if kind == "bool":
+        if spec.kind == "bool":
             return QCheckBox()
-        if kind == "int":
+        if spec.kind == "int":
             spin = QSpinBox()
-            spin.setRange(0, 2_000_000_000)
+            low = spec.minimum if spec.minimum is not None else (spec.above or -1) + 1
+            spin.setRange(int(max(low, 0)), int(min(spec.maximum or 2_000_000_000, 2**31 - 1)))
             spin.setGroupSeparatorShown(True)
             return spin
-        if kind == "float":
+        if spec.kind == "float":
             spin = QDoubleSpinBox()
-            spin.setRange(0, 1_000_000)
             spin.setDecimals(2)
-            spin.setSingleStep(0.05)
+            low = spec.minimum if spec.minimum is not None else (spec.above or -0.01) + 0.01
+            spin.setRange(max(low, 0.0), spec.maximum if spec.maximum is not None else 1e6)
+            spin.setSingleStep(0.05 if (spec.maximum or 2) <= 1 else 1.0)
             return spin
         edit = QLineEdit()
-        edit.setPlaceholderText(PLACEHOLDERS.get(f.name, ""))
-        if kind == "ints":  # comma-separated whole numbers only
+        edit.setPlaceholderText(PLACEHOLDERS.get(spec.name, ""))
+        if spec.kind == "ints":  # comma-separated whole numbers only
             edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"[\d,\s]*"), edit))
         return edit
 
     def load(self, obj: Any) -> None:
         """Show ``obj``'s values."""
-        for f in self._fields:
-            w, value = self.widgets[f.name], getattr(obj, f.name)
+        for spec in self._fields:
+            w, value = self.widgets[spec.name], getattr(obj, spec.name)
             if isinstance(w, QComboBox):
                 if w.findData(str(value)) < 0:
-                    w.addItem(CHOICE_LABELS.get(str(value), str(value)), str(value))
+                    w.addItem(spec.choice_labels.get(str(value), str(value)), str(value))
                 w.setCurrentIndex(w.findData(str(value)))
             elif isinstance(w, QCheckBox):
                 w.setChecked(bool(value))
@@ -166,21 +111,34 @@ class DataclassForm(QWidget):
                 w.setText("" if value is None else str(value))
 
     def store(self, obj: Any) -> None:
-        """Write the widgets' values into ``obj``."""
-        for f in self._fields:
-            w, old = self.widgets[f.name], getattr(obj, f.name)
+        """Write the widgets' values into ``obj`` (the schema checks them when saved)."""
+        for spec in self._fields:
+            w = self.widgets[spec.name]
             if isinstance(w, QComboBox):
                 value: Any = w.currentData()
             elif isinstance(w, QCheckBox):
                 value = w.isChecked()
             elif isinstance(w, QSpinBox | QDoubleSpinBox):
                 value = w.value()
-            elif isinstance(old, list):
+            elif spec.kind in ("list", "ints"):
                 value = [p.strip() for p in w.text().split(",") if p.strip()]
-                if self._kind(f) == "ints":
+                if spec.kind == "ints":
                     value = [int(p) for p in value]
             else:
                 value = w.text().strip()
-                if not value and (old is None or "None" in str(f.type)):
+                if not value and spec.optional:
                     value = None
-            setattr(obj, f.name, value)
+            setattr(obj, spec.name, value)
+
+
+def _tooltip(spec: FieldSpec) -> str:
+    text = spec.help
+    if spec.kind == "list" and spec.choices:
+        text += "\nAllowed: " + ", ".join(spec.choices)
+    return text
+
+
+def _with_choices(spec: FieldSpec, choices: tuple[str, ...]) -> FieldSpec:
+    import dataclasses
+
+    return dataclasses.replace(spec, kind="choice", choices=choices)

@@ -40,6 +40,8 @@ def run_gui(argv: list[str] | None = None) -> int:
     relay = NoticeRelay(qt_app)
     app = App(notice=relay.post)
     setup_logging(app.paths)
+    if not settings_usable(app):
+        return 2
     window = MainWindow(app)
     window.warmed_up.connect(collector.freeze_startup)
     relay.message.connect(window.notify)
@@ -52,6 +54,24 @@ def run_gui(argv: list[str] | None = None) -> int:
         window.shutdown()
         app.close()
         collector.stop()
+
+
+def settings_usable(app) -> bool:
+    """Settings are checked before the window opens: a broken file is named, with what is
+    wrong in it, instead of a window that quietly runs on other values."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop_uploader.errors import ConfigError
+
+    try:
+        app.settings  # noqa: B018 - read and checked here
+    except ConfigError as e:
+        print(f"error: {e.title}: {e.message}", file=sys.stderr)
+        QMessageBox.critical(
+            None, e.title, f"{e.message}\n\nFix the settings file and start the app again."
+        )
+        return False
+    return True
 
 
 def stop_on_signals(window) -> None:

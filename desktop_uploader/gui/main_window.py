@@ -31,6 +31,7 @@ from desktop_uploader.gui.icons import icon
 from desktop_uploader.gui.queue_model import QueueModel, QueueRow
 from desktop_uploader.gui.queue_panel import QueuePanel
 from desktop_uploader.gui.queue_view import local_paths
+from desktop_uploader.gui.scan_notice import SETTINGS_PAGE, ScanNotice
 from desktop_uploader.gui.thumbnails import ThumbnailCache
 from desktop_uploader.gui.toast import Toast
 from desktop_uploader.gui.tray import Tray
@@ -201,6 +202,9 @@ class MainWindow(QMainWindow):
         self.queue_panel.files_dropped.connect(self.add_paths)
         self.queue_panel.message.connect(self.notify)
         self.queue_panel.error.connect(self.show_error)
+        self.scan_notice = ScanNotice(self.queue_panel)  # on top of the queue, while it matters
+        self.scan_notice.action.clicked.connect(lambda: self.open_settings(SETTINGS_PAGE))
+        self.queue_panel.layout().insertWidget(0, self.scan_notice)
         self.history_panel = HistoryPanel(self.app, self.history_model, self.tasks, self.thumbnails)
         self.history_panel.error.connect(self.show_error)
         self.history_panel.message.connect(self.notify)
@@ -233,6 +237,7 @@ class MainWindow(QMainWindow):
         self.queue_panel.refresh_icons()
         self.local_banner.refresh_icon()
         self.error_banner.refresh_icon()
+        self.scan_notice.refresh_icon()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
@@ -375,6 +380,7 @@ class MainWindow(QMainWindow):
 
     # -- engine events -------------------------------------------------------------------
     def _on_events(self, batch: list) -> None:
+        self.scan_notice.on_events(batch)
         finished = self.queue_model.apply(batch)
         if finished:
             self._record(finished)

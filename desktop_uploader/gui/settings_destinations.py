@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_uploader.config import PROVIDERS, Destination
+from desktop_uploader.config import Destination
 from desktop_uploader.credentials import S3Keys
 from desktop_uploader.gui.forms import DataclassForm
 from desktop_uploader.gui.words import (
@@ -101,7 +101,7 @@ class DestinationsPage(QWidget):
 
         names = [f.name for f in dataclasses.fields(Destination)]
         advanced = [n for n in names if n not in CONNECTION + POLICY + [LABELS_FIELD, "name"]]
-        self.connection = DataclassForm(Destination, CONNECTION, {"provider": PROVIDERS})
+        self.connection = DataclassForm(Destination, CONNECTION)
         self.policy = DataclassForm(Destination, POLICY)
         self.content_labels = QListWidget()
         self.content_labels.setObjectName(LABELS_FIELD)

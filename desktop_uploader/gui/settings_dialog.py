@@ -148,6 +148,10 @@ class SettingsDialog(QDialog):
                 )
         if self.draft.default_profile not in self.draft.destinations:
             self.draft.default_profile = "local"
+        from desktop_uploader.settings_schema import check_settings
+
+        # the checks settings.toml gets when read: nothing is saved that would not load again
+        check_settings(self.draft, self._app.paths.config_file)
 
     def _save_keys(self) -> None:
         from desktop_uploader.errors import ConfigError

@@ -24,7 +24,6 @@ from desktop_uploader.config import Preset, WatchedFolder
 from desktop_uploader.gui import autostart
 from desktop_uploader.gui.forms import DataclassForm
 from desktop_uploader.gui.words import destination_name
-from desktop_uploader.pipeline.deliver import LINK_FORMATS
 
 
 class PresetsPage(QWidget):
@@ -286,7 +285,7 @@ class GeneralPage(QWidget):
     def __init__(self, settings, parent=None) -> None:
         super().__init__(parent)
         self.settings = settings
-        self.form = DataclassForm(type(settings.desktop), choices={"link_format": LINK_FORMATS})
+        self.form = DataclassForm(type(settings.desktop))
         self.form.load(settings.desktop)
         login = self.form.widgets.get("start_at_login")
         if login is not None and not autostart.supported():

@@ -19,8 +19,10 @@ from pathlib import Path
 
 from desktop_uploader.config import Limits, Preset
 from desktop_uploader.errors import Rejected
+from desktop_uploader.pipeline.boundary import as_rejection
 from desktop_uploader.pipeline.clamd import ClamdError
 from desktop_uploader.pipeline.decoder import Decoded, DecodePool
+from desktop_uploader.pipeline.intake import unreadable
 from desktop_uploader.pipeline.process import file_sha256, process_image
 from desktop_uploader.pipeline.scanners import (
     Finding,
@@ -30,24 +32,32 @@ from desktop_uploader.pipeline.scanners import (
     content_findings,
     content_rejection,
 )
+from desktop_uploader.pipeline.scanstatus import ScannerProblem
 from desktop_uploader.pipeline.validate import Probe, check_file, probe
 
 log = logging.getLogger(__name__)
+NO_SCANNER = ScannerProblem("not_set_up", "No malware scanner is set up in this app.", "")
 
 
 class WaitForScanner(Exception):  # noqa: N818 - a state the engine handles, not a failure
-    """The destination requires a malware scan and no scanner is available: the file waits."""
+    """The destination requires a malware scan and no scanner is available: the file waits
+    (for at most the engine's ``scanner_wait``)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, problem: ScannerProblem) -> None:
+        self.problem = problem
+        self.message = (
+            f"Waiting for the malware scanner: this destination requires a scan. "
+            f"{problem.text()} The file goes on by itself once a scanner answers."
+        )
+        super().__init__(self.message)
 
 
 @dataclass(frozen=True)
 class Scanned:
     sha256: str
     size: int
-    warning: str | None = None  # e.g. "not scanned" under an optional policy
+    warning: str | None = None  # e.g. "not_scanned: …" under an optional policy
+    scanned: bool = True  # False: not scanned (policy off, or no scanner under optional)
 
 
 class SafetyChecks:
@@ -74,6 +84,12 @@ class SafetyChecks:
 
     def scan(self, path: Path, profile: str) -> Scanned:
         """File checks and the malware scan; raises ``Rejected`` or ``WaitForScanner``."""
+        try:
+            return self._scan(path, profile)
+        except OSError as e:  # the file went away or cannot be read part way
+            raise unreadable(path, e) from None
+
+    def _scan(self, path: Path, profile: str) -> Scanned:
         policy = self.policy_for(profile).malware_scan
         try:
             check_file(path, self.limits)
@@ -82,21 +98,23 @@ class SafetyChecks:
                 raise
             self._scan_oversized(path, policy, e)
         if policy == "off":
-            return Scanned(*file_sha256(path))
+            return Scanned(*file_sha256(path), scanned=False)
         if self.scanner is None:
-            return self._no_scan(path, policy, "no malware scanner is set up")
+            return self._no_scan(path, policy, NO_SCANNER)
         try:
             reply = self.scanner.scan(path)
         except ScannerUnavailable as e:
-            return self._no_scan(path, policy, str(e))
+            return self._no_scan(path, policy, e.problem)
+        except Rejected:
+            raise  # the file itself (e.g. swapped for a FIFO after intake)
         except (ClamdError, OSError) as e:
-            if policy == "required":
+            if policy != "optional":  # required, or anything unknown: fail closed
                 raise Rejected(
                     f"The malware scanner could not scan this file ({e}); this destination "
                     "requires a scan, so it was not uploaded.",
                     code="scan_failed",
                 ) from None
-            return Scanned(*file_sha256(path), warning=f"not_scanned: {e}")
+            return Scanned(*file_sha256(path), warning=f"not_scanned: {e}", scanned=False)
         if reply.signature and reply.signature.startswith("Heuristics.Limits.Exceeded"):
             # AlertExceedsMax: clamd could not scan all of it (a nested archive past its
             # limits); never treat that as clean
@@ -131,20 +149,26 @@ class SafetyChecks:
                 )
         raise too_large
 
-    def _no_scan(self, path: Path, policy: str, why: str) -> Scanned:
-        if policy == "required":
-            raise WaitForScanner(
-                f"Waiting for the malware scanner: this destination requires a scan and {why}. "
-                "Start clamd (or install clamav-daemon with signatures); the file goes on "
-                "by itself once a scanner answers."
-            )
-        return Scanned(*file_sha256(path), warning=f"not_scanned: {why}")
+    def _no_scan(self, path: Path, policy: str, problem: ScannerProblem) -> Scanned:
+        if policy != "optional":  # required, or anything unknown: fail closed
+            raise WaitForScanner(problem)
+        return Scanned(*file_sha256(path), warning=f"not_scanned: {problem.text()}", scanned=False)
+
+    def scanner_problem(self) -> ScannerProblem | None:
+        """Why files are not being scanned right now, in plain words with the fix."""
+        if self.scanner is None:
+            return NO_SCANNER
+        problem = getattr(self.scanner, "problem", None)
+        return problem() if callable(problem) else None
 
     def probe(self, path: Path) -> Probe:
         """Allow-list, structure and limits; raises ``Rejected``."""
         if self.decoder is not None:
             return self.decoder.probe(path, self.limits)
-        return probe(path, self.limits)
+        try:
+            return probe(path, self.limits)
+        except Exception as e:  # inline, as the workers do: the file's fault or our bug
+            raise as_rejection(e, path) or e from None
 
     def process(
         self, path: Path, info: Probe, preset: Preset, spool_dir: Path, profile: str
@@ -164,7 +188,10 @@ class SafetyChecks:
                 if block and findings:
                     raise content_rejection(findings[0], "blocks it")
 
-        processed = process_image(path, info, preset, spool_dir, inspect=inspect)
+        try:
+            processed = process_image(path, info, preset, spool_dir, inspect=inspect)
+        except Exception as e:  # inline, as the workers do: the file's fault or our bug
+            raise as_rejection(e, path) or e from None
         return Decoded(processed, tuple(findings))
 
     def warm_up(self) -> None:

@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop_uploader.pipeline.intake import open_regular
+
 log = logging.getLogger(__name__)
 
 # Where distributions put clamd's socket (Debian/Ubuntu, Fedora/RHEL, Arch, Homebrew).
@@ -92,7 +94,7 @@ class ClamdClient:
         """Stream ``path`` to clamd; raise ``ClamdError`` if the scan did not complete."""
         h = hashlib.sha256()
         size = 0
-        with open(path, "rb") as f, self._connect() as s:
+        with open_regular(path) as f, self._connect() as s:
             s.sendall(b"zINSTREAM\0")
             try:
                 while block := f.read(CHUNK):
@@ -168,7 +170,7 @@ class OwnClamd:
         self.runtime_dir = Path(runtime_dir)
         self.database_dir = Path(database_dir)
         self.max_bytes = max_bytes
-        self.clamd_binary = clamd_binary or shutil.which("clamd") or _sbin("clamd")
+        self.clamd_binary = clamd_binary or clamd_program()
         self.start_timeout = start_timeout
         self.socket_path = self.runtime_dir / "clamd.sock"
         if len(str(self.socket_path)) > 100:  # unix socket paths are limited to ~107 bytes
@@ -274,6 +276,11 @@ class OwnClamd:
         except OSError:
             return "(no log)"
         return " / ".join(ln for ln in lines[-3:] if ln.strip()) or "(empty log)"
+
+
+def clamd_program() -> str | None:
+    """Where Debian's (or another system's) clamd is installed, if it is."""
+    return shutil.which("clamd") or _sbin("clamd")
 
 
 def _sbin(name: str) -> str | None:

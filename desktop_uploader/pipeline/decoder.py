@@ -23,6 +23,7 @@ from pathlib import Path
 
 from desktop_uploader.config import Limits, Preset
 from desktop_uploader.errors import Rejected
+from desktop_uploader.pipeline.boundary import as_rejection
 from desktop_uploader.pipeline.process import ProcessedImage
 from desktop_uploader.pipeline.scanners import ContentRule, Finding, content_rejection
 from desktop_uploader.pipeline.validate import Probe
@@ -278,14 +279,26 @@ def worker_main(conn, memory_mb: int, preload: bool = False, nice: int = 0) -> N
                 "far too large or built to exhaust memory.",
                 "too_much_memory",
             )
-        except Exception as e:  # reported to the engine as an internal error
-            reply = ("error", f"{type(e).__name__}: {e}")
+        except Exception as e:
+            # what the file made a decoder raise is a rejection; our own bugs stay errors
+            rejection = as_rejection(e, Path(args[0]) if args else None)
+            if rejection is not None:
+                reply = ("rejected", rejection.message, rejection.code)
+            else:
+                reply = ("error", f"{type(e).__name__}: {e} ({_where(e)})")
         try:
             conn.send(reply)
         except (OSError, ValueError):
             return
         if reply[0] == "rejected" and reply[2] == "too_much_memory":
             return
+
+
+def _where(e: BaseException) -> str:
+    import traceback
+
+    frames = traceback.extract_tb(e.__traceback__)
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
 
 
 def cpu_seconds(pid: int) -> float | None:

@@ -1,15 +1,14 @@
 """Process stage: orient, drop every metadata block, convert to sRGB, resize, encode WebP.
 
 Outputs are written to the spool folder under their SHA-256, so the upload stage streams them
-from disk and a retry never re-encodes. Metadata is dropped by construction: a new image is
-encoded from pixels only, and the encoder is given no EXIF, XMP or ICC data.
+from disk and a retry never re-encodes. Metadata is dropped by construction: every output is
+encoded from pixels only by ``encode`` (which also audits it), or, for the ``original`` preset of
+a JPEG, rewritten without its metadata segments and without re-encoding (``jpeg_lossless``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +17,15 @@ from PIL import Image, ImageCms, ImageSequence
 
 from desktop_uploader.config import Preset
 from desktop_uploader.errors import Rejected
-from desktop_uploader.pipeline import resample
+from desktop_uploader.pipeline import jpeg_lossless, resample
+from desktop_uploader.pipeline.encode import SRGB_ICC, file_sha256, spool_bytes, spool_image
 from desktop_uploader.pipeline.validate import Probe
 
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-_SRGB_BYTES = _SRGB.tobytes()
+# Decoded size for the content check and the thumbnail when the main output is not decoded
+# pixels (the lossless JPEG copy): plenty for a 256-px thumbnail and NudeNet's 320-px input.
+PREVIEW_SIZE = 1024
+__all__ = ["ProcessedImage", "Rendition", "file_sha256", "process_image", "spool_encode"]
 
 
 @dataclass(frozen=True)
@@ -95,12 +98,37 @@ def process_image(
 
     ``inspect`` sees the first frame's decoded, downscaled sRGB pixels before anything is
     encoded (the content check runs there; it may raise ``Rejected``)."""
+    lossless = _wants_lossless_jpeg(probe, preset)
+    # the lossless copy needs decoded pixels only for the content check and the thumbnail
+    frames, durations, orientation = _decode(
+        path, probe, PREVIEW_SIZE if lossless else preset.max_size
+    )
+    if inspect is not None:
+        inspect(frames[0])
+    main = _lossless_jpeg(path, orientation, preset, spool_dir) if lossless else None
+    if main is None:
+        if lossless:  # not possible without re-encoding after all: decode all of it
+            full, _, _ = _decode(path, probe, preset.max_size)
+            main = _encode(full, [], preset, spool_dir, probe.format)
+        else:
+            main = _encode(frames, durations, preset, spool_dir, probe.format)
+    thumb_src = frames[0].copy()
+    thumb_src.thumbnail((preset.thumbnail_size, preset.thumbnail_size), Image.Resampling.LANCZOS)
+    thumb = _encode([thumb_src], [], preset.thumbnail_preset(), spool_dir)
+    return ProcessedImage(main, thumb, animated=len(frames) > 1)
+
+
+def _decode(path: Path, probe: Probe, max_size: int) -> tuple[list[Image.Image], list[int], int]:
+    """Frames decoded, oriented, sRGB, fitted in ``max_size``; their durations; the source's
+    EXIF orientation. Raises ``Rejected`` for what the decoder refuses."""
     try:
         with Image.open(path, formats=[probe.format]) as im:
+            orientation = _orientation(im)
             if probe.frames > 1:
-                frames, durations = _load_animation(im, preset.max_size)
+                frames, durations = _load_animation(im, max_size)
             else:
-                frames, durations = [_load_still(im, probe, preset.max_size, path)], []
+                frames, durations = [_load_still(im, probe, max_size, path)], []
+            return frames, durations, orientation
     except Rejected:
         raise
     except OSError as e:
@@ -114,13 +142,36 @@ def process_image(
     except (ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as e:
         raise Rejected(f"The image could not be decoded: {e}.", code="corrupt") from None
 
-    if inspect is not None:
-        inspect(frames[0])
-    main = _encode(frames, durations, preset, spool_dir, probe.format)
-    thumb_src = frames[0].copy()
-    thumb_src.thumbnail((preset.thumbnail_size, preset.thumbnail_size), Image.Resampling.LANCZOS)
-    thumb = _encode([thumb_src], [], preset.thumbnail_preset(), spool_dir)
-    return ProcessedImage(main, thumb, animated=len(frames) > 1)
+
+def _wants_lossless_jpeg(probe: Probe, preset: Preset) -> bool:
+    """``original`` of a JPEG that needs no resizing: try the lossless copy first."""
+    return (
+        preset.format == "original"
+        and probe.format == "JPEG"
+        and probe.frames == 1
+        and target_size(probe.width, probe.height, preset.max_size) == (probe.width, probe.height)
+    )
+
+
+def _lossless_jpeg(path: Path, orientation: int, preset: Preset, spool_dir: Path):
+    """The JPEG's own pixels, upright, without metadata (see ``jpeg_lossless``); None when
+    that is not possible without re-encoding."""
+    data = path.read_bytes()
+    stripped = jpeg_lossless.rewrite(data, None, _is_srgb_bytes)  # can it be copied at all?
+    if stripped is not None and orientation != 1:
+        stripped = jpeg_lossless.orient(stripped, orientation)
+    if stripped is None:
+        return None
+    icc = SRGB_ICC if preset.icc == "srgb" else None
+    final = jpeg_lossless.rewrite(stripped, icc, _is_srgb_bytes)
+    if final is None:
+        return None
+    with Image.open(io.BytesIO(final), formats=["JPEG"]) as out:
+        width, height = out.size
+    spooled = spool_bytes(final, "JPEG", "jpg", spool_dir, icc is not None)
+    return Rendition(
+        spooled.path, spooled.sha256, spooled.bytes, width, height, "image/jpeg", "jpg"
+    )
 
 
 def target_size(width: int, height: int, max_size: int) -> tuple[int, int]:
@@ -212,6 +263,13 @@ def _to_8bit(im: Image.Image) -> Image.Image:
     return im
 
 
+def _is_srgb_bytes(icc: bytes) -> bool:
+    try:
+        return _is_srgb(ImageCms.ImageCmsProfile(io.BytesIO(icc)))
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return False
+
+
 def _is_srgb(profile: ImageCms.ImageCmsProfile) -> bool:
     """An RGB profile that says it is sRGB IEC 61966-2.1 (as cameras and phones embed)."""
     try:
@@ -276,39 +334,22 @@ def _encode(
     first = frames[0]
     animated = len(frames) > 1
     fmt, ext, ctype, kwargs = _output_format(preset, source_format, first.mode == "RGBA", animated)
-    if preset.icc == "srgb":
-        kwargs["icc_profile"] = _SRGB_BYTES  # a standard profile, never the source's
     if animated:
         kwargs |= {"save_all": True, "append_images": frames[1:], "duration": durations, "loop": 0}
-    return spool_encode(first, fmt, ext, ctype, kwargs, spool_dir)
+    # a standard sRGB profile when the preset asks, never the source's
+    return spool_encode(first, fmt, ext, ctype, kwargs, spool_dir, preset.icc == "srgb")
 
 
 def spool_encode(
-    img: Image.Image, fmt: str, ext: str, ctype: str, options: dict, spool_dir: Path
+    img: Image.Image,
+    fmt: str,
+    ext: str,
+    ctype: str,
+    options: dict,
+    spool_dir: Path,
+    srgb_icc: bool = False,
 ) -> Rendition:
-    """Encode ``img`` into the spool, named by the SHA-256 of the bytes written.
-
-    Encoded straight to a file (big originals never sit in memory twice). One spool file per
-    encode: two jobs may make the same bytes and finish at different times. Callers pass no
-    exif=, xmp= or icc_profile= of the source: the encoder then writes pixels only."""
-    spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = spool_dir / f".encoding-{uuid.uuid4().hex}.{ext}"
-    try:
-        img.save(tmp, fmt, **options)
-        digest, size = file_sha256(tmp)
-        out = spool_dir / f"{digest}-{uuid.uuid4().hex[:8]}.{ext}"
-        tmp.rename(out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return Rendition(out, digest, size, img.width, img.height, ctype, ext)
-
-
-def file_sha256(path: Path, chunk: int = 1 << 20) -> tuple[str, int]:
-    """SHA-256 and size of a file, streamed."""
-    h = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-            size += len(block)
-    return h.hexdigest(), size
+    """Encode ``img`` into the spool, named by the SHA-256 of the bytes written: pixels only
+    (``encode`` decides what may be written, and audits the file before it is named)."""
+    spooled = spool_image(img, fmt, ext, dict(options), spool_dir, srgb_icc)
+    return Rendition(spooled.path, spooled.sha256, spooled.bytes, img.width, img.height, ctype, ext)

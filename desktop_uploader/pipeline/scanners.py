@@ -25,6 +25,7 @@ from desktop_uploader.pipeline.clamd import (
     ScanReply,
     find_system_socket,
 )
+from desktop_uploader.pipeline.scanstatus import ScannerProblem, diagnose, from_error
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +39,36 @@ EXPLICIT_LABELS = (
     "BUTTOCKS_EXPOSED",
     "ANUS_EXPOSED",
 )
+# Every label NudeNet's model gives (nudenet/nudenet.py); a label outside this list in the
+# settings would never match, so the check would silently pass everything: it is refused at load.
+NUDENET_LABELS = (
+    "FEMALE_GENITALIA_COVERED",
+    "FACE_FEMALE",
+    "BUTTOCKS_EXPOSED",
+    "FEMALE_BREAST_EXPOSED",
+    "FEMALE_GENITALIA_EXPOSED",
+    "MALE_BREAST_EXPOSED",
+    "ANUS_EXPOSED",
+    "FEET_EXPOSED",
+    "BELLY_COVERED",
+    "FEET_COVERED",
+    "ARMPITS_COVERED",
+    "ARMPITS_EXPOSED",
+    "FACE_MALE",
+    "BELLY_EXPOSED",
+    "MALE_GENITALIA_EXPOSED",
+    "ANUS_COVERED",
+    "FEMALE_BREAST_COVERED",
+    "BUTTOCKS_COVERED",
+)
 
 
 class ScannerUnavailable(Exception):  # noqa: N818 - a state, reported to the user as such
-    """No malware scanner can be reached right now."""
+    """No malware scanner can be reached right now; ``problem`` says why and what to do."""
+
+    def __init__(self, problem: ScannerProblem) -> None:
+        super().__init__(problem.text())
+        self.problem = problem
 
 
 class MalwareScanning(Protocol):
@@ -56,12 +83,23 @@ class MalwareScanning(Protocol):
 
 @dataclass(frozen=True)
 class ValidationPolicy:
-    """What a destination demands before a file may go up."""
+    """What a destination demands before a file may go up.
+
+    Fails closed: a value that is not one of the known ones (settings are checked at load, so
+    only a bug could bring one here) is treated as the strictest, ``required`` / ``block``."""
 
     malware_scan: str = "optional"
     content_check: str = "block"
     content_labels: tuple[str, ...] = EXPLICIT_LABELS
     content_threshold: float = 0.6
+
+    def __post_init__(self) -> None:
+        if self.malware_scan not in MALWARE_POLICIES:
+            log.error("unknown malware_scan policy %r: treated as required", self.malware_scan)
+            object.__setattr__(self, "malware_scan", "required")
+        if self.content_check not in CONTENT_POLICIES:
+            log.error("unknown content_check policy %r: treated as block", self.content_check)
+            object.__setattr__(self, "content_check", "block")
 
     def content_rule(self) -> ContentRule | None:
         if self.content_check == "off":
@@ -102,7 +140,7 @@ class MalwareScanner:
         retry_after: float = 30.0,
     ) -> None:
         self.runtime_dir = Path(runtime_dir)
-        self.database_dir = Path(database_dir)
+        self.database_dir = self.db = Path(database_dir)
         self.socket_path = socket_path
         self.start_own = start_own
         self.max_bytes = max_bytes
@@ -110,6 +148,7 @@ class MalwareScanner:
         self._client: ClamdClient | None = None
         self._own: OwnClamd | None = None
         self._why_not = ""
+        self._problem: ScannerProblem | None = None
         self._failed_at: float | None = None
         self._lock = threading.Lock()
         self._closed = False
@@ -121,6 +160,10 @@ class MalwareScanner:
         kind = "own clamd" if self._own else "clamd"
         return f"{kind} at {self._client.socket_path}"
 
+    def problem(self) -> ScannerProblem | None:
+        """Why files are not being scanned (None: a scanner answered when last asked)."""
+        return None if self._client is not None else self._problem
+
     def _resolve(self) -> ClamdClient:
         import time
 
@@ -128,18 +171,24 @@ class MalwareScanner:
             if self._client is not None:
                 return self._client
             if self._closed:
-                raise ScannerUnavailable("the app is shutting down")
+                raise ScannerUnavailable(
+                    ScannerProblem("shutting_down", "The app is shutting down.", "")
+                )
             if self._failed_at and time.monotonic() - self._failed_at < self.retry_after:
-                raise ScannerUnavailable(self._why_not)
+                raise ScannerUnavailable(self._problem or from_error(self._why_not, self.db))
             try:
                 self._client = self._connect()
-                self._failed_at = None
+                self._failed_at = self._problem = None
                 return self._client
             except ClamdError as e:
                 self._why_not = str(e)
                 self._failed_at = time.monotonic()
-                log.warning("no malware scanner: %s", e)
-                raise ScannerUnavailable(self._why_not) from None
+                # the plain-words reason and its fix, for the notice, the banner and doctor
+                self._problem = diagnose(self.db, self.socket_path, self.start_own) or from_error(
+                    self._why_not, self.db
+                )
+                log.warning("no malware scanner: %s (%s)", e, self._problem.kind)
+                raise ScannerUnavailable(self._problem) from None
 
     def _connect(self) -> ClamdClient:
         if self.socket_path:
@@ -175,7 +224,12 @@ class MalwareScanner:
             with self._lock:  # clamd went away: look for one again next time
                 if self._client is client:
                     self._client = None
-            raise ScannerUnavailable(f"clamd at {client.socket_path} stopped answering") from None
+                    self._problem = ScannerProblem(
+                        "not_running",
+                        f"clamd at {client.socket_path} stopped answering.",
+                        "Start it again (sudo systemctl start clamav-daemon).",
+                    )
+            raise ScannerUnavailable(self._problem or from_error("stopped", self.db)) from None
 
     def close(self) -> None:
         """Stop our own clamd, if we started one."""

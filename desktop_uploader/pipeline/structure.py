@@ -102,7 +102,7 @@ def jpeg_end(b: bytes) -> int | None:
             return None
         i += int.from_bytes(b[i : i + 2], "big")
         if marker == 0xDA:  # entropy-coded data follows: up to the next real marker
-            m = _NEXT_MARKER.search(b, i)
+            m = NEXT_MARKER.search(b, i)
             if m is None:
                 return None
             i = m.start()
@@ -111,7 +111,7 @@ def jpeg_end(b: bytes) -> int | None:
 
 # In entropy-coded data 0xFF is followed by 0x00 (a stuffed byte), by a restart marker
 # (0xD0-0xD7) or by more 0xFF fill; any other byte after 0xFF is the next real marker.
-_NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 
 
 def png_end(b: bytes) -> int | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from PIL import Image
 
 from desktop_uploader.config import Limits
 from desktop_uploader.errors import Rejected
+from desktop_uploader.pipeline.intake import not_regular, open_regular, unreadable
 from desktop_uploader.pipeline.structure import inspect_bytes
 
 # A bomb warning must stop the job, not scroll past in a log.
@@ -132,17 +134,14 @@ def check_file(path: Path, limits: Limits) -> int:
 
 def _read_head(path: Path, limits: Limits) -> tuple[int, bytes]:
     try:
-        size = os.stat(path).st_size
-        with open(path, "rb") as f:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+            raise not_regular(Path(path), st.st_mode)  # a FIFO or device is never opened
+        size = st.st_size
+        with open_regular(path) as f:
             head = f.read(4096)
-    except FileNotFoundError:
-        raise Rejected(f"The file {path} does not exist.", code="not_found") from None
-    except IsADirectoryError:
-        raise Rejected(f"{path} is a folder, not a file.", code="not_a_file") from None
-    except PermissionError:
-        raise Rejected(
-            f"The file {path} cannot be read (permission denied).", code="unreadable"
-        ) from None
+    except OSError as e:
+        raise unreadable(Path(path), e) from None
     if size == 0:
         raise Rejected("The file is empty (0 bytes).", code="empty")
     if size > limits.max_bytes:
@@ -235,7 +234,7 @@ def probe(path: Path, limits: Limits) -> Probe:
 
 def _check_structure(path: Path, fmt: str) -> tuple[str, ...]:
     """Reject polyglots; return a warning for harmless trailing data (see ``structure``)."""
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         found = inspect_bytes(f.read(), fmt)
     if found.active:
         where = "after the end of" if found.active_where == "after the image end" else "inside"

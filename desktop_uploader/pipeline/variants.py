@@ -17,6 +17,7 @@ from pathlib import Path
 from PIL import Image
 
 from desktop_uploader.config import Preset
+from desktop_uploader.pipeline.encode import encode
 from desktop_uploader.pipeline.process import Rendition, spool_encode
 
 LQIP_SIZE = 16
@@ -104,7 +105,7 @@ def lqip(main: Rendition) -> str | None:
     except OSError:
         return None
     buf = io.BytesIO()
-    small.save(buf, "WEBP", quality=30, method=6)
+    encode(small, "WEBP", {"quality": 30, "method": 6}, buf)
     return "data:image/webp;base64," + base64.b64encode(buf.getvalue()).decode()
 
 

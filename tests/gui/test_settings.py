@@ -214,3 +214,37 @@ def test_banner_when_only_the_local_store_is_configured(home, qtbot):
     finally:
         w.shutdown()
         app.close()
+
+
+def test_forms_take_labels_choices_and_tooltips_from_the_schema(window, qtbot):
+    """One schema: the choices a form offers are exactly those settings.toml accepts."""
+    from desktop_uploader.config import Destination, Preset
+    from desktop_uploader.settings_schema import field_spec
+
+    dialog = window.open_settings("destinations")
+    policy = dialog.destinations.policy.widgets["malware_scan"]
+    spec = field_spec(Destination, "malware_scan")
+    assert [policy.itemData(i) for i in range(policy.count())] == list(spec.choices)
+    assert policy.toolTip() == spec.help and policy.accessibleName() == spec.label
+    provider = dialog.destinations.connection.widgets["provider"]
+    choices = field_spec(Destination, "provider").choices
+    assert [provider.itemData(i) for i in range(provider.count())] == list(choices)
+    quality = dialog.presets.form.widgets["quality"]
+    assert (quality.minimum(), quality.maximum()) == (1, 100)
+    assert field_spec(Preset, "quality").label == "Quality (1–100)"
+    dialog.reject()
+
+
+def test_a_value_the_schema_refuses_is_not_saved(window, qtbot):
+    dialog = window.open_settings("destinations")
+    dialog.destinations.add_destination("blog")
+    w = dialog.destinations.connection.widgets
+    w["bucket"].setText("b")
+    w["endpoint"].setText("minio.local:9000")  # no scheme
+    dialog.destinations.access_key.setText("AKID")
+    dialog.destinations.secret_key.setText(SECRET)
+    _ok(dialog)
+    assert dialog.isVisible() and dialog.error.isVisible()
+    assert 'endpoint = "minio.local:9000": expected an address' in dialog.error.text()
+    assert "blog" not in window.app.settings.destinations
+    dialog.reject()
