@@ -533,6 +533,7 @@ class MainWindow(QMainWindow):
             bridge.close()
             for runner in (self.intake, self.tasks, self.thumbnail_runner):
                 runner.close()
+            self.thumbnails.clear()  # pixmaps die here, on the GUI thread, not in a later GC
             if self.tray:
                 self.tray.hide()
             self.closed.emit()

@@ -40,6 +40,13 @@ class ThumbnailCache(QObject):
         self._pending: set[str] = set()
         self._failed: set[str] = set()
 
+    def clear(self) -> None:
+        """Drop the pixmaps held in memory (when the window closes). The window's Python
+        wrappers may outlive it in reference cycles; pixmaps left among them would be freed by
+        whichever thread collects next, and Qt allows that only on the GUI thread."""
+        self._memory.clear()
+        self._pending.clear()
+
     def get(self, url: str | None) -> QPixmap | None:
         if not url or not url.startswith(("http://", "https://")) or url in self._failed:
             return None
