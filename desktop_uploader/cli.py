@@ -482,6 +482,12 @@ def cmd_local_store(app, args) -> int:
         print(
             f"running  pid {status.pid}  S3 {status.s3_endpoint}  public {status.public_base_url}"
         )
+    elif status.state == "leftover":
+        pids = ", ".join(map(str, status.leftover_pids))
+        print(
+            f"not usable: processes of an earlier start still run without their keeper "
+            f"(pid {pids}). `desktop-uploader local-store start` replaces them, `stop` ends them."
+        )
     else:
         print("stopped")
     return EXIT_OK

@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -32,7 +33,7 @@ from desktop_uploader.errors import CredentialsError, LocalStoreError
 from desktop_uploader.paths import AppPaths, atomic_write
 
 KEYRING_PROFILE = "local"
-WEED_STOP_GRACE = 12.0  # the keeper's own grace for weed, and a little more
+LEFTOVER_GRACE = 5.0  # SIGTERM, then SIGKILL: weed stops in 1-2 s once it is up
 PORT_NAMES = (
     "s3",
     "s3_grpc",
@@ -244,11 +245,14 @@ class LocalStore:
             ) from e
 
     # -- lifecycle -----------------------------------------------------------------------
-    def start(self, timeout: float = 60.0) -> StoreStatus:
+    def start(
+        self, timeout: float = 60.0, announce: Callable[[str], None] | None = None
+    ) -> StoreStatus:
         """Start the store unless it runs already; returns its status once S3 answers.
 
         One start at a time, whoever asks: threads and processes that call this together wait
-        on a lock on the store's folder, and all but the first find the store running."""
+        on a lock on the store's folder, and all but the first find the store running.
+        ``announce`` is told, once, when this call really starts it."""
         current = self.status()
         if current.running:
             return current
@@ -259,6 +263,8 @@ class LocalStore:
                 if current.running:
                     return current
                 self._end_leftovers(current)
+                if announce:
+                    announce("Starting the local store (desktop-uploader local-store start) ...")
                 return self._launch(timeout)
         except TimeoutError:
             raise LocalStoreError(
@@ -354,7 +360,7 @@ class LocalStore:
             pids += [status.pid, status.weed_pid or 0]
         pids = [p for p in pids if p]
         if pids:
-            hostos.end_processes(pids, grace=WEED_STOP_GRACE)
+            hostos.end_processes(pids, grace=LEFTOVER_GRACE)
         runtime = self._read_state().get("runtime_dir")
         if runtime and Path(runtime).name.startswith("du-store-"):
             shutil.rmtree(runtime, ignore_errors=True)

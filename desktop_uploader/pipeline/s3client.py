@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from desktop_uploader.config import Destination
@@ -20,6 +21,9 @@ class Target:
     bucket: str
     public_base_url: str
     keys: S3Keys
+    # For a destination whose keys change without the user (the embedded store, restarted
+    # where no keyring keeps its keys): resolves it again. None: keys are the user's own.
+    renew: Callable[[], Target] | None = field(default=None, compare=False, repr=False)
 
 
 def make_client(target: Target, max_pool: int = 32) -> Any:
