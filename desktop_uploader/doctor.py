@@ -20,9 +20,10 @@ class Finding:
         return {"check": self.check, "ok": self.ok, "message": self.message}
 
 
-def run_doctor(app, profile: str | None = None) -> list[Finding]:
-    """Credentials → endpoint → bucket → write → public read-back → clean-up; stops at the first
-    failure that makes later checks meaningless."""
+def run_doctor(app, profile: str | None = None, deep: bool = False) -> list[Finding]:
+    """Credentials → endpoint → bucket → write → public read-back → history links → clean-up;
+    stops at the first failure that makes later checks meaningless. ``deep``: check every
+    link in history for this destination, not only the latest ones."""
     from desktop_uploader.pipeline.upload import CACHE_CONTROL, translate
 
     findings: list[Finding] = []
@@ -98,6 +99,7 @@ def run_doctor(app, profile: str | None = None) -> list[Finding]:
                 f"The public base URL {target.public_base_url} is not reachable ({e}).",
             )
         )
+    findings.append(history_links(app, dest, uploader, deep))
     hours = dest.abort_stale_uploads_after_hours
     try:
         stale = uploader.list_incomplete(older_than_hours=hours)
@@ -136,3 +138,29 @@ def run_doctor(app, profile: str | None = None) -> list[Finding]:
             )
         )
     return findings
+
+
+RECENT_LINKS = 20  # what a plain doctor run checks; --deep checks them all
+
+
+def history_links(app, dest, uploader, deep: bool) -> Finding:
+    """Whether the links history holds for ``dest`` still open (their first bytes)."""
+    from desktop_uploader import linkcheck
+
+    rows = [
+        r
+        for r in app.journal.history(limit=1_000_000 if deep else 500)
+        if r["profile"] == dest.name and r["status"] in ("done", "duplicate") and r.get("url")
+    ]
+    if not deep:
+        rows = rows[:RECENT_LINKS]
+    if not rows:
+        return Finding("links", True, "No uploads to this destination in history yet.")
+    private = bool(getattr(dest, "private", False))
+    checks = linkcheck.check_history(rows, lambda _p: private, lambda _p: uploader)
+    names = {r["id"]: r["display_name"] for r in rows}
+    which = "every" if deep else f"the last {len(rows)}"
+    message = linkcheck.summary(checks, names)
+    if all(c.ok for c in checks):
+        message = f"{message[:-1]} ({which} upload(s) in history)."
+    return Finding("links", all(c.ok for c in checks), message)

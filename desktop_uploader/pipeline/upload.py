@@ -51,6 +51,7 @@ MAX_PART = 5 * 1024 * MiB
 MAX_PARTS = 10_000
 PART_ATTEMPTS = 5
 CACHE_CONTROL = "public, max-age=31536000, immutable"
+READ_CHECK_BYTES = 1024  # what an object that "exists" must also give back
 
 Progress = Callable[[int], None]  # bytes sent since the last call
 
@@ -161,13 +162,41 @@ class Uploader(RenewableTarget):
                 raise err from e
 
     def exists_verified(self, key: str, size: int, sha256: str) -> bool:
-        """True if ``key`` already holds exactly these bytes (by size and recorded SHA-256)."""
+        """True if ``key`` already holds exactly these bytes (by size and recorded SHA-256)
+        and they can really be read: a HEAD answers from metadata alone, which outlives data
+        lost on the server (a deleted volume), so the first bytes are read too."""
         head = self.head(key)
         return bool(
             head
             and head.get("ContentLength") == size
             and head.get("Metadata", {}).get("sha256") == sha256
+            and self.readable(key, size)
         )
+
+    def readable(self, key: str, size: int | None = None) -> bool:
+        """True if the first bytes of ``key`` can be read back (a ranged GET). False when the
+        server refuses or fails the read; a connection problem raises (transient), so an
+        unreachable destination is not mistaken for lost data."""
+        want = READ_CHECK_BYTES if size is None else min(size, READ_CHECK_BYTES)
+        if want == 0:
+            return True
+        try:
+            resp = self._renewing(
+                lambda: self.client.get_object(
+                    Bucket=self.bucket, Key=key, Range=f"bytes=0-{want - 1}"
+                )
+            )
+            got = len(resp["Body"].read())
+        except Exception as e:
+            err = translate(e, self.bucket)
+            if err.code in ("unreachable", "connection_error"):
+                raise err from e
+            log.warning("%s exists but cannot be read: %s", key, err.message)
+            return False
+        ok = got == want if size is not None else got > 0
+        if not ok:
+            log.warning("%s: asked for its first %d bytes, got %d", key, want, got)
+        return ok
 
     # -- upload ----------------------------------------------------------------------------
     def upload_file(
