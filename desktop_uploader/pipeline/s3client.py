@@ -26,7 +26,8 @@ class Target:
     renew: Callable[[], Target] | None = field(default=None, compare=False, repr=False)
 
 
-def make_client(target: Target, max_pool: int = 32) -> Any:
+def make_client(target: Target, max_pool: int = 32, attempts: int = 5) -> Any:
+    """A boto3 S3 client for ``target``; ``attempts``: botocore's tries per request."""
     import boto3
     from botocore.config import Config
 
@@ -36,7 +37,7 @@ def make_client(target: Target, max_pool: int = 32) -> Any:
     config = Config(
         region_name=dest.region or prof.default_region,
         signature_version="s3v4",
-        retries={"mode": "standard", "max_attempts": 5},
+        retries={"mode": "standard", "max_attempts": attempts},
         connect_timeout=dest.connect_timeout,
         read_timeout=dest.read_timeout,
         max_pool_connections=max_pool,

@@ -93,6 +93,7 @@ class Uploader(RenewableTarget):
         self._use_direct = client is None
         self.direct = direct_for(self.client, target) if self._use_direct else None
         self._init_renewal()
+        self._single_try: tuple[int, Any] | None = None  # (renewal count, client), made on use
         self._slots = threading.BoundedSemaphore(max(1, dest.concurrency))
         self._parts = ThreadPoolExecutor(
             max(1, dest.part_concurrency), thread_name_prefix="du-part"
@@ -182,7 +183,7 @@ class Uploader(RenewableTarget):
             return True
         try:
             resp = self._renewing(
-                lambda: self.client.get_object(
+                lambda: self._single_try_client().get_object(
                     Bucket=self.bucket, Key=key, Range=f"bytes=0-{want - 1}"
                 )
             )
@@ -261,6 +262,15 @@ class Uploader(RenewableTarget):
                     code="verify_failed",
                 )
         return head
+
+    def _single_try_client(self) -> Any:
+        """A client that asks once: whether an object can be read is a question about now,
+        and botocore's retries of a server error (5 tries, backing off) took ~15 s per
+        object whose data was lost; a wrong "no" only costs an upload of the file again."""
+        made = self._single_try
+        if made is None or made[0] != self._generation:
+            made = self._single_try = (self._generation, make_client(self.target, 4, attempts=1))
+        return made[1]
 
     def _retrying(self, what: str, fn: Callable[[], Any]) -> Any:
         """Retry transient failures that botocore's own retries gave up on or don't cover
