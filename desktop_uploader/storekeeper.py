@@ -116,19 +116,23 @@ def _request(port: int, method: str, path: str, headers: dict, body: bytes | Non
         conn.close()
 
 
-def put_bucket_policy(port: int, bucket: str, keys: dict) -> tuple[int, bytes]:
-    """PUT ``/<bucket>?policy`` signed with our keys; the server's status and body."""
+def _signed(port: int, keys: dict, method: str, path: str, query: str = "", body: bytes = b""):
+    """A request signed with our keys (SigV4, as boto3 signs it); the status and body."""
     from desktop_uploader.pipeline.directs3 import SigV4
 
-    body = json.dumps(public_read_policy(bucket)).encode()
     signer = SigV4(keys["access_key_id"], keys["secret_access_key"], "us-east-1")
-    headers = {
-        "content-md5": b64encode(hashlib.md5(body).digest()).decode(),
-        "content-type": "application/json",
-        "content-length": str(len(body)),
-    }
-    headers = signer.sign("PUT", f"127.0.0.1:{port}", f"/{bucket}", headers, query="policy=")
-    return _request(port, "PUT", f"/{bucket}?policy", headers, body)
+    headers = {"content-length": str(len(body))}
+    if body:
+        headers["content-md5"] = b64encode(hashlib.md5(body).digest()).decode()
+        headers["content-type"] = "application/json"
+    headers = signer.sign(method, f"127.0.0.1:{port}", path, headers, query=query)
+    return _request(port, method, f"{path}?{query[:-1]}" if query else path, headers, body)
+
+
+def put_bucket_policy(port: int, bucket: str, keys: dict) -> tuple[int, bytes]:
+    """PUT ``/<bucket>?policy`` (the public-read policy); the server's status and body."""
+    body = json.dumps(public_read_policy(bucket)).encode()
+    return _signed(port, keys, "PUT", f"/{bucket}", "policy=", body)
 
 
 def wait_until_ready(cfg: dict, proc: subprocess.Popen, timeout: float) -> None:
@@ -136,13 +140,17 @@ def wait_until_ready(cfg: dict, proc: subprocess.Popen, timeout: float) -> None:
     they should (a missing key: 404 NoSuchKey, not 403): weed, the bucket and the policy are up."""
     port, bucket = cfg["ports"]["s3"], cfg["bucket"]
     deadline = time.monotonic() + timeout
-    policy_set = False
+    bucket_there = policy_set = False
     last = "no answer"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"weed exited with code {proc.returncode} while starting")
         try:
-            if not policy_set:
+            if not bucket_there:  # weed creates it just after S3 answers
+                status, _body = _signed(port, cfg["keys"], "HEAD", f"/{bucket}")
+                bucket_there = status == 200
+                last = f"bucket: {status}"
+            if bucket_there and not policy_set:
                 status, body = put_bucket_policy(port, bucket, cfg["keys"])
                 policy_set = status in (200, 204)
                 last = f"bucket policy: {status} {body[:200]!r}"

@@ -73,6 +73,18 @@ def h2c(port: int) -> str | int:
         return type(e).__name__
 
 
+def h2c_unix(path: str) -> str | int:
+    """``h2c`` on a unix socket; the error's name if it cannot even connect."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(3)
+            s.connect(path)
+            s.sendall(PREFACE)
+            return _classify(_read_some(s), h2=True)
+    except OSError as e:
+        return type(e).__name__
+
+
 def _tls(port: int, payload: bytes, alpn: str, cert: tuple[str, str] | None, h2: bool):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False

@@ -110,6 +110,21 @@ def knock_all(ports: list[int]) -> dict:
     return {str(p): portprobe.knock(p) for p in ports}
 
 
+def unix_sockets(pids: list[int]) -> list[str]:
+    import psutil
+
+    paths = set()
+    for pid in pids:
+        for c in psutil.Process(pid).net_connections(kind="unix"):
+            if c.laddr:
+                paths.add(c.laddr)
+    return sorted(paths)
+
+
+def unix_knock_all(paths: list[str]) -> dict:
+    return {p: portprobe.h2c_unix(p) for p in paths}
+
+
 def assert_all_refused(results: dict, s3_port: int, who: str) -> None:
     assert str(s3_port) in results, "the S3 port is not among the listening ports?"
     for port, r in results.items():
@@ -129,6 +144,15 @@ def test_every_port_refuses_another_user_and_the_owner_without_certificates(stor
     assert set(ports) <= set(st.ports.values()), "a port the state file does not know"
     assert_all_refused(run_as(outsider, knock_all, ports), st.ports["s3"], "another user")
     assert_all_refused(knock_all(ports), st.ports["s3"], "the owner without certificates")
+    # weed also serves each gRPC service on a unix socket (its own /tmp/seaweedfs-*.sock, and
+    # ours in the runtime folder): another user may not even connect, and without the
+    # certificate the owner gets no gRPC answer either
+    sockets = unix_sockets([st.pid, st.weed_pid])
+    assert any(p.startswith("/tmp/seaweedfs-") for p in sockets), sockets
+    assert set(run_as(outsider, unix_knock_all, sockets).values()) == {"PermissionError"}
+    for path, answer in unix_knock_all(sockets).items():
+        if path != st.socket:  # the keeper's: answers its owner's commands, not gRPC
+            assert answer != "h2-settings", path
     # With the store's client certificate the same probes get answers on every port but S3's
     # (which speaks plain HTTP to anyone and decides by S3 signature): the probes see open ports.
     for port in ports:
