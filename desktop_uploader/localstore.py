@@ -188,9 +188,13 @@ class LocalStore:
         """What the store is doing now: the state file's processes, checked by PID and start
         time; when they don't run, any other process of this store (by command line)."""
         st = self._read_state()
-        running = hostos.is_same_process(
-            st.get("pid"), st.get("pid_started")
-        ) and hostos.is_same_process(st.get("weed_pid"), st.get("weed_started"))
+        # A keeper records its start time; one that did not is from a version whose store had
+        # open ports: not "running" but a leftover, which the next start replaces.
+        running = (
+            "pid_started" in st
+            and hostos.is_same_process(st.get("pid"), st.get("pid_started"))
+            and hostos.is_same_process(st.get("weed_pid"), st.get("weed_started"))
+        )
         leftovers = [] if running else self._leftovers()
         ports = st.get("ports", {})
         bucket = st.get("bucket", self.settings.bucket)

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import portprobe
-import psutil
 import pytest
 from imagegen import jpeg_bytes, scene
 from support import ROOT, run_cli
@@ -187,18 +186,30 @@ def test_a_leftover_weed_is_reported_and_replaced(fresh_home, tmp_path):
             stray.wait()
 
 
-def test_stop_ends_a_keeper_whose_state_file_was_lost(fresh_home):
-    """The state file is the record, not the truth: a store running without one (its starter
-    killed at the wrong moment, or the file deleted) is still found by command line."""
+def test_an_older_versions_store_and_a_lost_state_file_are_leftovers(fresh_home):
+    """A store whose keeper did not record its start time was started by a version without
+    the port protections: start replaces it. And the state file is the record, not the truth:
+    a store running without one (its starter killed at the wrong moment, or the file deleted)
+    is still found by command line, and stop ends it."""
+    state_file = fresh_home / "data" / "local-store" / "store.json"
+    old = json.loads(run_cli("local-store", "start", "--json", env_home=fresh_home).stdout)
+    state = json.loads(state_file.read_text())
+    del state["pid_started"], state["weed_started"]
+    state_file.write_text(json.dumps(state))
+    status = json.loads(run_cli("local-store", "status", "--json", env_home=fresh_home).stdout)
+    assert status["state"] == "leftover", status
     res = run_cli("local-store", "start", "--json", env_home=fresh_home)
-    st = json.loads(res.stdout)
-    (fresh_home / "data" / "local-store" / "store.json").unlink()
+    new = json.loads(res.stdout)
+    assert new["running"] and new["pid"] != old["pid"], res.stderr
+    assert gone_within(old["weed_pid"], 5) and gone_within(old["pid"], 5)
+
+    state_file.unlink()
     status = json.loads(run_cli("local-store", "status", "--json", env_home=fresh_home).stdout)
     assert status["state"] == "leftover"
-    assert sorted(status["leftover_pids"]) == sorted([st["pid"], st["weed_pid"]])
+    assert sorted(status["leftover_pids"]) == sorted([new["pid"], new["weed_pid"]])
     res = run_cli("local-store", "stop", "--json", env_home=fresh_home)
     assert json.loads(res.stdout) == {"stopped": True}
-    assert not psutil.pid_exists(st["weed_pid"]) or gone_within(st["weed_pid"], 5)
+    assert gone_within(new["weed_pid"], 5) and gone_within(new["pid"], 5)
 
 
 # -- a restart is not a credentials error ---------------------------------------------------
