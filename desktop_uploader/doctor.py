@@ -99,7 +99,8 @@ def run_doctor(app, profile: str | None = None, deep: bool = False) -> list[Find
                 f"The public base URL {target.public_base_url} is not reachable ({e}).",
             )
         )
-    findings.append(history_links(app, dest, uploader, deep))
+    public_ok = findings[-1].ok
+    findings.append(history_links(app, dest, uploader, deep, public_ok))
     hours = dest.abort_stale_uploads_after_hours
     try:
         stale = uploader.list_incomplete(older_than_hours=hours)
@@ -143,9 +144,13 @@ def run_doctor(app, profile: str | None = None, deep: bool = False) -> list[Find
 RECENT_LINKS = 20  # what a plain doctor run checks; --deep checks them all
 
 
-def history_links(app, dest, uploader, deep: bool) -> Finding:
+def history_links(app, dest, uploader, deep: bool, public_ok: bool = True) -> Finding:
     """Whether the links history holds for ``dest`` still open (their first bytes)."""
     from desktop_uploader import linkcheck
+
+    private = bool(getattr(dest, "private", False))
+    if not private and not public_ok:  # each would wait for the same broken public URL
+        return Finding("links", False, "Links in history not checked: public links fail (above).")
 
     rows = [
         r
@@ -156,7 +161,6 @@ def history_links(app, dest, uploader, deep: bool) -> Finding:
         rows = rows[:RECENT_LINKS]
     if not rows:
         return Finding("links", True, "No uploads to this destination in history yet.")
-    private = bool(getattr(dest, "private", False))
     checks = linkcheck.check_history(rows, lambda _p: private, lambda _p: uploader)
     names = {r["id"]: r["display_name"] for r in rows}
     which = "every" if deep else f"the last {len(rows)}"
