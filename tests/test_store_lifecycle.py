@@ -121,6 +121,23 @@ def test_two_cli_uploads_on_a_fresh_home_both_succeed(fresh_home):
     assert sum("Starting the local store" in err for _out, err in outputs) == 1
 
 
+def test_commands_opening_a_fresh_journal_together_all_succeed(tmp_path):
+    """Found by the test above: two commands on a fresh home both created the journal and
+    both added the newer columns; the second ALTER TABLE failed and took its command down."""
+    code = (
+        "import sys; from pathlib import Path; from desktop_uploader.journal import Journal; "
+        "Journal(Path(sys.argv[1])).close()"
+    )
+    for round_ in range(4):
+        db = tmp_path / f"j{round_}.sqlite3"
+        procs = [
+            subprocess.Popen([sys.executable, "-c", code, str(db)], stderr=subprocess.PIPE)
+            for _ in range(6)
+        ]
+        errors = [p.communicate(timeout=60)[1].decode() for p in procs]
+        assert [p.returncode for p in procs] == [0] * 6, errors
+
+
 def test_weed_dies_with_its_keeper_and_the_next_upload_starts_a_new_store(fresh_home):
     res = run_cli("local-store", "start", "--json", env_home=fresh_home)
     assert res.returncode == 0, res.stderr
