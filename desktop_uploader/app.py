@@ -80,8 +80,8 @@ class App:
         if dest.is_local:
             status = self.local_store.status()
             if not status.running and start_local:
-                self.notice("Starting the local store (desktop-uploader local-store start) ...")
-                status = self.local_store.start()
+                # single-flight: of the jobs that get here together, one starts it
+                status = self.local_store.start(announce=self.notice)
             if not status.running:
                 from desktop_uploader.errors import LocalStoreError
 
@@ -95,6 +95,8 @@ class App:
                 status.bucket,
                 dest.public_base_url or status.public_base_url or "",
                 self.local_store.keys(),
+                # restarted without a keyring, the store has new keys: ask it again
+                renew=lambda: self.target(dest.name, start_local=start_local),
             )
         keys = self.credentials.get(dest.name)
         if keys is None:

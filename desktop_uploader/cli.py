@@ -113,10 +113,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="give entries of private destinations fresh presigned links first",
     )
+    hi.add_argument(
+        "--check",
+        action="store_true",
+        help="open each listed link (its first bytes) and report the dead ones; exit 1 if any",
+    )
 
     dr = sub.add_parser("doctor", help="check a destination end to end")
     dr.add_argument("--profile")
     dr.add_argument("--json", action="store_true")
+    dr.add_argument(
+        "--deep", action="store_true", help="check every link in history, not only the last 20"
+    )
 
     ls = sub.add_parser("local-store", help="the embedded SeaweedFS store")
     ls.add_argument(
@@ -452,8 +460,19 @@ def cmd_history(app, args) -> int:
     rows = app.journal.history(search=search, limit=args.limit)
     if args.quarantine:  # infected files: never uploaded, never deleted, listed here
         rows = [r for r in rows if (r.get("code") or "").startswith("malware:")]
+    checked = None
+    if args.check:  # each link's first bytes, as a browser would read them
+        from desktop_uploader.linkcheck import check_app_history
+
+        checked = check_app_history(app, rows)
+        if not args.json:
+            return _print_dead_links(rows, checked)
     if args.json:
         for r in rows:
+            link = {}
+            if checked is not None:
+                c = checked.get(r["id"])
+                link = {"link_ok": c.ok if c else None, "link_problem": c.problem if c else None}
             print(
                 json.dumps(
                     {
@@ -485,8 +504,11 @@ def cmd_history(app, args) -> int:
                     | {"job_id": r["id"], "had_gps": bool(r["had_gps"])}
                     | {"scanned": None if r.get("scanned") is None else bool(r["scanned"])}
                     | {"variants": json.loads(r.get("variants") or "[]")}
+                    | link
                 )
             )
+        if checked and not all(c.ok for c in checked.values()):
+            return EXIT_REJECTED
         return EXIT_OK
     if not rows:
         print("No uploads yet." if not args.search else f"Nothing matches '{args.search}'.")
@@ -502,11 +524,30 @@ def cmd_history(app, args) -> int:
     return EXIT_OK
 
 
+def _print_dead_links(rows: list[dict], checked: dict) -> int:
+    for r in rows:
+        c = checked.get(r["id"])
+        if c is not None and not c.ok:
+            print(f"dead  {r['display_name']}  {c.url}  ({c.problem})")
+    dead = sum(not c.ok for c in checked.values())
+    if not checked:
+        print("No finished uploads to check.")
+    elif dead:
+        print(
+            f"{dead} of {len(checked)} link(s) are dead. Upload those files again to store "
+            "them anew.",
+            file=sys.stderr,
+        )
+    else:
+        print(f"All {len(checked)} link(s) open.")
+    return EXIT_REJECTED if dead else EXIT_OK
+
+
 # -- doctor ------------------------------------------------------------------------------
 def cmd_doctor(app, args) -> int:
     from desktop_uploader.doctor import run_doctor
 
-    findings = run_doctor(app, args.profile)
+    findings = run_doctor(app, args.profile, deep=args.deep)
     if args.json:
         for f in findings:
             print(json.dumps(f.as_dict()))
@@ -550,6 +591,12 @@ def cmd_local_store(app, args) -> int:
     elif status.running:
         print(
             f"running  pid {status.pid}  S3 {status.s3_endpoint}  public {status.public_base_url}"
+        )
+    elif status.state == "leftover":
+        pids = ", ".join(map(str, status.leftover_pids))
+        print(
+            f"not usable: processes of an earlier start still run without their keeper "
+            f"(pid {pids}). `desktop-uploader local-store start` replaces them, `stop` ends them."
         )
     else:
         print("stopped")

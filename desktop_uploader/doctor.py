@@ -26,9 +26,10 @@ class Finding:
         return {"check": self.check, "ok": self.ok, "message": self.message, "level": self.level}
 
 
-def run_doctor(app, profile: str | None = None) -> list[Finding]:
-    """The destination end to end, then the malware scanner it relies on."""
-    findings = _store_findings(app, profile)
+def run_doctor(app, profile: str | None = None, deep: bool = False) -> list[Finding]:
+    """The destination end to end, then the malware scanner it relies on. ``deep``: check
+    every link in history for this destination, not only the latest ones."""
+    findings = _store_findings(app, profile, deep)
     try:
         findings += scanner_findings(app, profile)
     except UploaderError as e:  # e.g. an unknown destination: already reported above
@@ -36,9 +37,9 @@ def run_doctor(app, profile: str | None = None) -> list[Finding]:
     return findings
 
 
-def _store_findings(app, profile: str | None = None) -> list[Finding]:
-    """Credentials → endpoint → bucket → write → public read-back → clean-up; stops at the first
-    failure that makes later checks meaningless."""
+def _store_findings(app, profile: str | None = None, deep: bool = False) -> list[Finding]:
+    """Credentials → endpoint → bucket → write → public read-back → history links → clean-up;
+    stops at the first failure that makes later checks meaningless."""
     from desktop_uploader.pipeline.upload import CACHE_CONTROL, translate
 
     findings: list[Finding] = []
@@ -114,6 +115,8 @@ def _store_findings(app, profile: str | None = None) -> list[Finding]:
                 f"The public base URL {target.public_base_url} is not reachable ({e}).",
             )
         )
+    public_ok = findings[-1].ok
+    findings.append(history_links(app, dest, uploader, deep, public_ok))
     hours = dest.abort_stale_uploads_after_hours
     try:
         stale = uploader.list_incomplete(older_than_hours=hours)
@@ -242,3 +245,32 @@ def _signatures_finding(app, db) -> Finding:
         )
     when = f", {age:.0f} day(s) old" if age is not None else ""
     return Finding("signatures", True, f"Up to date ({where}{when}).")
+
+
+RECENT_LINKS = 20  # what a plain doctor run checks; --deep checks them all
+
+
+def history_links(app, dest, uploader, deep: bool, public_ok: bool = True) -> Finding:
+    """Whether the links history holds for ``dest`` still open (their first bytes)."""
+    from desktop_uploader import linkcheck
+
+    private = bool(getattr(dest, "private", False))
+    if not private and not public_ok:  # each would wait for the same broken public URL
+        return Finding("links", False, "Links in history not checked: public links fail (above).")
+
+    rows = [
+        r
+        for r in app.journal.history(limit=1_000_000 if deep else 500)
+        if r["profile"] == dest.name and r["status"] in ("done", "duplicate") and r.get("url")
+    ]
+    if not deep:
+        rows = rows[:RECENT_LINKS]
+    if not rows:
+        return Finding("links", True, "No uploads to this destination in history yet.")
+    checks = linkcheck.check_history(rows, lambda _p: private, lambda _p: uploader)
+    names = {r["id"]: r["display_name"] for r in rows}
+    which = "every" if deep else f"the last {len(rows)}"
+    message = linkcheck.summary(checks, names)
+    if all(c.ok for c in checks):
+        message = f"{message[:-1]} ({which} upload(s) in history)."
+    return Finding("links", all(c.ok for c in checks), message)

@@ -97,13 +97,20 @@ class Journal:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA busy_timeout=5000")  # first: another process may be here too
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA busy_timeout=5000")
         with self._lock:
-            self._db.executescript(SCHEMA)
-            self._add_missing_columns()
+            # One process at a time creates and migrates: two commands started together on a
+            # fresh home both saw a column missing, and the second ALTER TABLE failed.
+            self._db.executescript("BEGIN IMMEDIATE;" + SCHEMA)
+            try:
+                self._add_missing_columns()
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def _add_missing_columns(self) -> None:
         """Journals made by an earlier version get the columns added since."""

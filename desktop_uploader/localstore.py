@@ -1,9 +1,12 @@
 """The embedded default store: SeaweedFS ``weed mini`` on 127.0.0.1, started and stopped by us.
 
-A detached keeper process (``storekeeper``) owns weed and holds the S3 keys in memory. The state
-file ``store.json`` (no secrets in it) records the keeper's PID, weed's PID and the ports, so any
-later command can find, use and stop the store. Ports are remembered between starts so that links
-printed earlier keep working.
+A detached keeper process (``storekeeper``) owns weed and holds the S3 keys in memory; weed dies
+with it. The keeper records itself in the state file ``store.json`` (no secrets in it): its PID
+and weed's, with their start times (a reused PID is not mistaken for ours), the ports and the
+keeper's socket, so any later command can find, use and stop the store. A start is
+single-flight (a lock on the store's folder) and first ends whatever an earlier start left
+running. Ports are remembered between starts so that links printed earlier keep working.
+docs/security.md says who can reach which port.
 """
 
 from __future__ import annotations
@@ -14,21 +17,23 @@ import os
 import secrets
 import selectors
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from desktop_uploader import hostos
 from desktop_uploader.config import LocalStoreSettings
 from desktop_uploader.credentials import CredentialStore, S3Keys
 from desktop_uploader.errors import CredentialsError, LocalStoreError
 from desktop_uploader.paths import AppPaths, atomic_write
 
 KEYRING_PROFILE = "local"
+LEFTOVER_GRACE = 5.0  # SIGTERM, then SIGKILL: weed stops in 1-2 s once it is up
 PORT_NAMES = (
     "s3",
     "s3_grpc",
@@ -136,10 +141,16 @@ class StoreStatus:
     ports: dict[str, int]
     data_dir: str
     socket: str | None = None
+    # "running", "stopped", or "leftover": processes of an earlier start still run (and may
+    # serve the store's ports) without a keeper that can hand out keys; start or stop ends them
+    state: str = "stopped"
+    leftover_pids: list[int] = field(default_factory=list)
+    runtime_dir: str | None = None  # the keeper's private folder (certificates, sockets)
 
     def as_dict(self) -> dict:
         return {
             "running": self.running,
+            "state": self.state,
             "pid": self.pid,
             "weed_pid": self.weed_pid,
             "s3_endpoint": self.s3_endpoint,
@@ -147,6 +158,7 @@ class StoreStatus:
             "public_base_url": self.public_base_url,
             "ports": self.ports,
             "data_dir": self.data_dir,
+            "leftover_pids": self.leftover_pids,
         }
 
 
@@ -160,8 +172,10 @@ class LocalStore:
         self.settings = settings
         self.credentials = credentials
         self.dir = paths.store_dir
+        self.data_dir = self.dir / "data"
         self.state_file = self.dir / "store.json"
         self.log_file = self.dir / "weed.log"
+        self.lock_file = self.dir / "start.lock"
 
     # -- state ---------------------------------------------------------------------------
     def _read_state(self) -> dict:
@@ -171,24 +185,39 @@ class LocalStore:
             return {}
 
     def status(self) -> StoreStatus:
-        """What the store is doing now (reads the state file, checks the PIDs)."""
+        """What the store is doing now: the state file's processes, checked by PID and start
+        time; when they don't run, any other process of this store (by command line)."""
         st = self._read_state()
-        pid, weed_pid = st.get("pid"), st.get("weed_pid")
-        running = bool(pid and weed_pid and pid_alive(pid) and pid_alive(weed_pid))
+        # A keeper records its start time; one that did not is from a version whose store had
+        # open ports: not "running" but a leftover, which the next start replaces.
+        running = (
+            "pid_started" in st
+            and hostos.is_same_process(st.get("pid"), st.get("pid_started"))
+            and hostos.is_same_process(st.get("weed_pid"), st.get("weed_started"))
+        )
+        leftovers = [] if running else self._leftovers()
         ports = st.get("ports", {})
         bucket = st.get("bucket", self.settings.bucket)
         endpoint = f"http://127.0.0.1:{ports['s3']}" if running and "s3" in ports else None
         return StoreStatus(
             running=running,
-            pid=pid if running else None,
-            weed_pid=weed_pid if running else None,
+            pid=st.get("pid") if running else None,
+            weed_pid=st.get("weed_pid") if running else None,
             s3_endpoint=endpoint,
             bucket=bucket,
             public_base_url=f"{endpoint}/{bucket}" if endpoint else None,
             ports=ports,
-            data_dir=str(self.dir / "data"),
+            data_dir=str(self.data_dir),
             socket=st.get("socket") if running else None,
+            state="running" if running else ("leftover" if leftovers else "stopped"),
+            leftover_pids=leftovers,
+            runtime_dir=st.get("runtime_dir") if running else None,
         )
+
+    def _leftovers(self) -> list[int]:
+        if not self.dir.is_dir():
+            return []
+        return hostos.store_processes(self.dir, self.data_dir)
 
     # -- keys ----------------------------------------------------------------------------
     def _keys_for_start(self) -> S3Keys:
@@ -220,12 +249,34 @@ class LocalStore:
             ) from e
 
     # -- lifecycle -----------------------------------------------------------------------
-    def start(self, timeout: float = 60.0) -> StoreStatus:
-        """Start the store unless it runs already; returns its status once S3 answers."""
+    def start(
+        self, timeout: float = 60.0, announce: Callable[[str], None] | None = None
+    ) -> StoreStatus:
+        """Start the store unless it runs already; returns its status once S3 answers.
+
+        One start at a time, whoever asks: threads and processes that call this together wait
+        on a lock on the store's folder, and all but the first find the store running.
+        ``announce`` is told, once, when this call really starts it."""
         current = self.status()
         if current.running:
             return current
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            with hostos.StartLock(self.lock_file, timeout + 30):
+                current = self.status()
+                if current.running:
+                    return current
+                self._end_leftovers(current)
+                if announce:
+                    announce("Starting the local store (desktop-uploader local-store start) ...")
+                return self._launch(timeout)
+        except TimeoutError:
+            raise LocalStoreError(
+                "Another program has been starting the local store for too long. "
+                f"See {self.log_file}; `desktop-uploader local-store stop` ends what runs."
+            ) from None
+
+    def _launch(self, timeout: float) -> StoreStatus:
         preferred = dict(self._read_state().get("ports", {}))
         if self.settings.s3_port:
             preferred["s3"] = self.settings.s3_port
@@ -243,7 +294,8 @@ class LocalStore:
             },
             "ports": ports,
             "bucket": self.settings.bucket,
-            "data_dir": str(self.dir / "data"),
+            "data_dir": str(self.data_dir),
+            "state_file": str(self.state_file),
             "weed": find_weed(),
             "log_file": str(self.log_file),
             "volume_size_limit_mb": self.settings.volume_size_limit_mb,
@@ -254,7 +306,7 @@ class LocalStore:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=open(self.dir / "keeper.log", "ab"),  # noqa: SIM115 - child owns it
-            cwd=self.dir,
+            cwd=self.dir,  # also how a later start recognises a leftover keeper
             start_new_session=True,  # survives the CLI that started it, and its Ctrl+C
         )
         assert proc.stdin and proc.stdout
@@ -268,51 +320,54 @@ class LocalStore:
             reply = {}
         if not reply.get("ready"):
             with contextlib.suppress(ProcessLookupError):
-                proc.kill()
+                proc.kill()  # weed dies with it (its death signal)
             proc.wait(5)
             why = reply.get("error") or "no answer from the store keeper"
             raise LocalStoreError(
                 f"The local store did not start: {why}. See {self.log_file} for weed's output."
             )
-        state = {
-            "pid": proc.pid,
-            "weed_pid": reply["weed_pid"],
-            "socket": reply["socket"],
-            "ports": ports,
-            "bucket": self.settings.bucket,
-            "started_at": time.time(),
-        }
-        atomic_write(self.state_file, json.dumps(state, indent=2).encode())
-        return self.status()
+        status = self.status()  # the keeper recorded itself in the state file
+        if not status.running:
+            raise LocalStoreError(
+                f"The local store started but stopped right away. See {self.log_file}."
+            )
+        return status
 
     def stop(self, timeout: float = 20.0) -> bool:
-        """Stop the store; returns False when it was not running."""
+        """Stop the store, and any leftover of an earlier start; False when nothing ran."""
+        if not self.dir.is_dir():
+            return False  # never started in this home
+        with contextlib.suppress(TimeoutError), hostos.StartLock(self.lock_file, timeout):
+            return self._stop(timeout)
+        return self._stop(timeout)  # a start hangs: stop what runs anyway
+
+    def _stop(self, timeout: float) -> bool:
         st = self._read_state()
-        pid, weed_pid = st.get("pid"), st.get("weed_pid")
-        was_running = bool(pid and pid_alive(pid)) or bool(weed_pid and pid_alive(weed_pid))
-        for p in (pid, weed_pid):
-            if p and pid_alive(p):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(p, signal.SIGTERM)
-                    if p == pid:
-                        break  # the keeper stops weed itself
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            alive = [p for p in (pid, weed_pid) if p and pid_alive(p)]
-            if not alive:
-                break
-            time.sleep(0.1)
-        else:
-            for p in (pid, weed_pid):
-                if p and pid_alive(p):
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(p, signal.SIGKILL)
+        keeper = st.get("pid")
+        if not hostos.is_same_process(keeper, st.get("pid_started")):
+            keeper = None
+        if keeper:
+            hostos.end_processes([keeper], grace=timeout)  # the keeper stops weed itself
+        status = self.status()
+        self._end_leftovers(status)
         if st:
-            st.pop("pid", None)
-            st.pop("weed_pid", None)
-            st.pop("socket", None)
+            for k in ("pid", "pid_started", "weed_pid", "weed_started", "socket", "runtime_dir"):
+                st.pop(k, None)
             atomic_write(self.state_file, json.dumps(st, indent=2).encode())
-        return was_running
+        return bool(keeper) or bool(status.leftover_pids) or status.running
+
+    def _end_leftovers(self, status: StoreStatus) -> None:
+        """End processes of an earlier start that still run (found by command line), and
+        remove their runtime folder."""
+        pids = list(status.leftover_pids)
+        if status.running and status.pid:
+            pids += [status.pid, status.weed_pid or 0]
+        pids = [p for p in pids if p]
+        if pids:
+            hostos.end_processes(pids, grace=LEFTOVER_GRACE)
+        runtime = self._read_state().get("runtime_dir")
+        if runtime and Path(runtime).name.startswith("du-store-"):
+            shutil.rmtree(runtime, ignore_errors=True)
 
 
 def _read_line(stream, timeout: float) -> bytes:

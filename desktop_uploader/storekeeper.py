@@ -1,39 +1,45 @@
-"""The process that owns a running embedded store (stdlib only: it must start fast).
+"""The process that owns a running embedded store (light imports: it must start fast).
 
 ``local-store start`` launches it detached and hands it, over stdin, the S3 keys and the ports.
 It then:
 
-* writes weed's ``-s3.config`` and a ``security.toml`` with fresh random JWT keys into a private
-  0700 temp folder (weed reads ``security.toml`` from its working directory), starts ``weed mini``
-  there, waits until S3 answers, and deletes both files: no secret stays on disk;
-* serves the keys over a unix socket to processes of the same user only (checked with
-  SO_PEERCRED), like ssh-agent, so clients work even where no keyring is usable;
+* makes a private 0700 runtime folder with a fresh CA, server and client certificates and weed's
+  ``security.toml`` (``storetls``: mutual TLS on every gRPC port, HTTPS that requires our client
+  certificate on the master, volume, filer and admin HTTP ports, fresh JWT keys), plus weed's
+  ``-s3.config`` with the one S3 identity that holds our keys;
+* starts ``weed mini`` there, tied to its own life (``hostos.death_signal``: weed gets SIGKILL
+  when the keeper dies, however it dies), sets the public bucket's policy (anonymous may GET
+  objects, nothing else), waits until S3 answers, and deletes ``security.toml`` and the S3
+  config: the keys in them stay only in memory. The certificates stay (weed reloads them) in the
+  runtime folder until weed stops;
+* records itself in the store's state file, and serves the keys over a unix socket to
+  processes of the same user only (checked with SO_PEERCRED), like ssh-agent, so clients work
+  even where no keyring is usable;
 * stops weed when told to (SIGTERM or ``stop`` on the socket) or exits when weed dies.
-
-The JWT keys are what close the filer's and volume server's HTTP ports to unsigned reads: without
-them ``weed mini``'s filer port serves every bucket to anyone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import http.client
 import json
 import os
-import secrets
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
+from base64 import b64encode
 from pathlib import Path
 
+from desktop_uploader import hostos, storetls
+
 WEED_STOP_GRACE = 10.0
+PROBE_KEY = ".desktop-uploader-probe"
 
 
 def weed_args(weed: str, cfg: dict, s3_config: Path) -> list[str]:
@@ -60,15 +66,17 @@ def weed_args(weed: str, cfg: dict, s3_config: Path) -> list[str]:
         "-webdav=false",
         "-s3.port.iceberg=0",
         "-s3.port.lance=0",
+        "-s3.iam=false",  # no IAM/STS API on the S3 port: one fixed identity is all we use
         "-master.telemetry=false",
+        "-volume.preStopSeconds=0",  # a single node has no peers to drain writes to
         f"-master.volumeSizeLimitMB={cfg['volume_size_limit_mb']}",
         f"-filer.localSocket={cfg['runtime_dir']}/filer.sock",
         f"-s3.localSocket={cfg['runtime_dir']}/s3.sock",
     ]
 
 
-def s3_identities(cfg: dict) -> dict:
-    keys = cfg["keys"]
+def s3_identities(keys: dict) -> dict:
+    """The S3 config: our keys, nothing for anonymous (the bucket policy grants public GETs)."""
     return {
         "identities": [
             {
@@ -77,55 +85,88 @@ def s3_identities(cfg: dict) -> dict:
                     {"accessKey": keys["access_key_id"], "secretKey": keys["secret_access_key"]}
                 ],
                 "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-            },
-            # Anonymous may read objects of the public bucket: the local stand-in for a CDN.
-            {"name": "anonymous", "actions": [f"Read:{cfg['bucket']}"]},
+            }
         ]
     }
 
 
-def security_toml() -> str:
-    sections = ["jwt.signing", "jwt.signing.read", "jwt.filer_signing", "jwt.filer_signing.read"]
-    return "".join(
-        f'[{s}]\nkey = "{secrets.token_urlsafe(32)}"\nexpires_after_seconds = 10\n\n'
-        for s in sections
-    )
+def public_read_policy(bucket: str) -> dict:
+    """Anonymous may GET (and HEAD) objects of ``bucket``: no listing, no uploads, no writes."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PublicReadObjects",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:GetObject"],
+                "Resource": [f"arn:aws:s3:::{bucket}/*"],
+            }
+        ],
+    }
 
 
-def write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
+def _request(port: int, method: str, path: str, headers: dict, body: bytes | None = None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
 
 
-def wait_for_bucket(port: int, bucket: str, proc: subprocess.Popen, timeout: float) -> None:
-    """Wait until anonymous reads of the bucket are answered (bucket exists, identities loaded)."""
-    url = f"http://127.0.0.1:{port}/{bucket}/.desktop-uploader-probe"
+def _signed(port: int, keys: dict, method: str, path: str, query: str = "", body: bytes = b""):
+    """A request signed with our keys (SigV4, as boto3 signs it); the status and body."""
+    from desktop_uploader.pipeline.directs3 import SigV4
+
+    signer = SigV4(keys["access_key_id"], keys["secret_access_key"], "us-east-1")
+    headers = {"content-length": str(len(body))}
+    if body:
+        headers["content-md5"] = b64encode(hashlib.md5(body).digest()).decode()
+        headers["content-type"] = "application/json"
+    headers = signer.sign(method, f"127.0.0.1:{port}", path, headers, query=query)
+    return _request(port, method, f"{path}?{query[:-1]}" if query else path, headers, body)
+
+
+def put_bucket_policy(port: int, bucket: str, keys: dict) -> tuple[int, bytes]:
+    """PUT ``/<bucket>?policy`` (the public-read policy); the server's status and body."""
+    body = json.dumps(public_read_policy(bucket)).encode()
+    return _signed(port, keys, "PUT", f"/{bucket}", "policy=", body)
+
+
+def wait_until_ready(cfg: dict, proc: subprocess.Popen, timeout: float) -> None:
+    """Set the public bucket's policy, then wait until anonymous reads of the bucket answer as
+    they should (a missing key: 404 NoSuchKey, not 403): weed, the bucket and the policy are up."""
+    port, bucket = cfg["ports"]["s3"], cfg["bucket"]
     deadline = time.monotonic() + timeout
+    bucket_there = policy_set = False
+    last = "no answer"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"weed exited with code {proc.returncode} while starting")
         try:
-            urllib.request.urlopen(url, timeout=1).close()
-            return
-        except urllib.error.HTTPError as e:
-            body = e.read().decode("utf-8", "replace")
-            if e.code == 404 and "NoSuchKey" in body:
-                return
-        except OSError:
-            pass
+            if not bucket_there:  # weed creates it just after S3 answers
+                status, _body = _signed(port, cfg["keys"], "HEAD", f"/{bucket}")
+                bucket_there = status == 200
+                last = f"bucket: {status}"
+            if bucket_there and not policy_set:
+                status, body = put_bucket_policy(port, bucket, cfg["keys"])
+                policy_set = status in (200, 204)
+                last = f"bucket policy: {status} {body[:200]!r}"
+            if policy_set:
+                status, body = _request(port, "GET", f"/{bucket}/{PROBE_KEY}", {})
+                if status == 404 and b"NoSuchKey" in body:
+                    return
+                last = f"anonymous probe: {status}"
+        except OSError as e:
+            last = f"{type(e).__name__}: {e}"
         time.sleep(0.1)
-    raise RuntimeError(f"S3 on port {port} did not become ready within {timeout:.0f} s")
+    raise RuntimeError(f"S3 on port {port} did not become ready within {timeout:.0f} s ({last})")
 
 
-def peer_uid(conn: socket.socket) -> int:
-    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    _pid, uid, _gid = struct.unpack("3i", creds)
-    return uid
-
-
-def serve(sock: socket.socket, cfg: dict, stop: threading.Event) -> None:
-    answer_keys = json.dumps(cfg["keys"]).encode() + b"\n"
+def serve(sock: socket.socket, keys: dict, stop: threading.Event) -> None:
+    answer_keys = json.dumps(keys).encode() + b"\n"
     sock.settimeout(0.5)
     while not stop.is_set():
         try:
@@ -137,7 +178,7 @@ def serve(sock: socket.socket, cfg: dict, stop: threading.Event) -> None:
         with conn:
             try:
                 conn.settimeout(2)
-                if peer_uid(conn) != os.getuid():
+                if hostos.peer_uid(conn) != os.getuid():
                     continue
                 command = conn.recv(64).strip()
                 if command == b"keys":
@@ -162,6 +203,25 @@ def stop_weed(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+def record_state(cfg: dict, proc: subprocess.Popen, sock_path: Path) -> None:
+    """Write the store's state file (no secrets): who we are, weed, the ports, the socket."""
+    from desktop_uploader.paths import atomic_write
+
+    state = {
+        "pid": os.getpid(),
+        "pid_started": hostos.process_started(os.getpid()),
+        "weed_pid": proc.pid,
+        "weed_started": hostos.process_started(proc.pid),
+        "socket": str(sock_path),
+        "runtime_dir": cfg["runtime_dir"],
+        "ports": cfg["ports"],
+        "bucket": cfg["bucket"],
+        "data_dir": cfg["data_dir"],
+        "started_at": time.time(),
+    }
+    atomic_write(Path(cfg["state_file"]), json.dumps(state, indent=2).encode())
+
+
 def main() -> int:
     cfg = json.loads(sys.stdin.read())
     sys.stdin.close()
@@ -173,39 +233,42 @@ def main() -> int:
     # weed remembers the last command line in mini.options and merges it into the next start;
     # we always pass every option, so a stale file could only surprise us.
     (data_dir / "mini.options").unlink(missing_ok=True)
-    s3_config = runtime / "s3.json"
-    write_private(s3_config, json.dumps(s3_identities(cfg)))
-    write_private(runtime / "security.toml", security_toml())
+    s3_config, security = runtime / "s3.json", runtime / "security.toml"
+    certs = storetls.write_certificates(runtime)
+    storetls.write_private(s3_config, json.dumps(s3_identities(cfg["keys"])))
+    storetls.write_private(security, storetls.security_toml(certs))
     log = open(cfg["log_file"], "ab")  # noqa: SIM115 - lives as long as this process
     proc = subprocess.Popen(
         weed_args(cfg["weed"], cfg, s3_config),
-        cwd=runtime,
+        cwd=runtime,  # weed reads security.toml from its working folder
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
+        preexec_fn=hostos.death_signal(),  # safe: no other thread runs yet
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        wait_for_bucket(cfg["ports"]["s3"], cfg["bucket"], proc, cfg.get("start_timeout", 60))
+        wait_until_ready(cfg, proc, cfg.get("start_timeout", 60))
     except (RuntimeError, KeyboardInterrupt) as e:
         stop_weed(proc)
         shutil.rmtree(runtime, ignore_errors=True)
         print(json.dumps({"error": str(e)}), flush=True)
         return 1
     finally:
-        # weed has read both files by now (S3 answers only after loading identities).
+        # weed has read both by now (S3 answered our signed request: identities are loaded).
         s3_config.unlink(missing_ok=True)
-        (runtime / "security.toml").unlink(missing_ok=True)
+        security.unlink(missing_ok=True)
 
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock_path = runtime / "keeper.sock"
     sock.bind(str(sock_path))
     os.chmod(sock_path, 0o600)
     sock.listen(16)
-    server = threading.Thread(target=serve, args=(sock, cfg, stop), daemon=True)
+    server = threading.Thread(target=serve, args=(sock, cfg["keys"], stop), daemon=True)
     server.start()
+    record_state(cfg, proc, sock_path)
     print(json.dumps({"ready": True, "weed_pid": proc.pid, "socket": str(sock_path)}), flush=True)
     with contextlib.suppress(OSError):
         sys.stdout.close()
@@ -216,7 +279,7 @@ def main() -> int:
     stop_weed(proc)
     sock.close()
     server.join(2)
-    shutil.rmtree(runtime, ignore_errors=True)
+    shutil.rmtree(runtime, ignore_errors=True)  # certificates and sockets go with weed
     return 0
 
 

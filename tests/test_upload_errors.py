@@ -134,3 +134,36 @@ def test_stale_uploads_are_aborted_and_listed(server, tmp_path):
     assert journal.stale_multipart(0) == []
     up.close()
     journal.close()
+
+
+def test_refused_keys_are_renewed_only_where_the_destination_can_renew_them(server, photo):
+    """The embedded store's keys may change under a running upload (a restart without a
+    keyring): its Target can be resolved again. A destination without ``renew`` (every cloud
+    one), or a renewal that brings the same keys, still reports the bad key."""
+    from dataclasses import replace
+
+    p, sha = photo
+    bad = uploader(server, "ADMINKEY", "not-the-secret")
+    good_target = uploader(server, "ADMINKEY", "admin-secret").target
+    asked = []
+
+    def renew_to(target):
+        def renew():
+            asked.append(target.keys.secret_access_key)
+            return target
+
+        return renew
+
+    with pytest.raises(StorageError) as e:
+        bad.upload_file(p, "r/no-renew.webp", sha, "image/webp")
+    assert e.value.code == "bad_credentials"
+    bad.target = replace(bad.target, renew=renew_to(bad.target))
+    with pytest.raises(StorageError) as e:
+        bad.upload_file(p, "r/same-keys.webp", sha, "image/webp")
+    assert e.value.code == "bad_credentials" and asked
+    bad.target = replace(bad.target, renew=renew_to(good_target))
+    asked.clear()
+    head = bad.upload_file(p, "r/renewed.webp", sha, "image/webp")
+    assert head["Metadata"]["sha256"] == sha
+    assert asked == ["admin-secret"]  # renewed once, then every request used the new keys
+    bad.close()

@@ -1,5 +1,6 @@
 """A bare SeaweedFS server with custom S3 identities, for tests that need keys the embedded
-store does not hand out (read-only, bucket-scoped). Same flags as the product's store."""
+store does not hand out (read-only, bucket-scoped). Same flags as the product's store; JWT keys
+only, no TLS (``test_store_security`` uses it to show what an unprotected gRPC port looks like)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from desktop_uploader.localstore import find_weed, pick_ports
-from desktop_uploader.storekeeper import security_toml, weed_args
+from desktop_uploader.storekeeper import weed_args
+from desktop_uploader.storetls import security_toml
 
 
 @contextmanager
-def weed_server(identities: list[dict], buckets: str):
-    """Start ``weed mini`` with these identities and pre-created buckets; yield the S3 URL."""
+def weed_process(identities: list[dict], buckets: str):
+    """Start ``weed mini`` with these identities and pre-created buckets; yield the S3 URL and
+    the ports."""
     with tempfile.TemporaryDirectory(prefix="du-weed-") as tmp:
         d = Path(tmp)
         (d / "s3.json").write_text(json.dumps({"identities": identities}))
@@ -51,7 +54,7 @@ def weed_server(identities: list[dict], buckets: str):
                         raise RuntimeError("weed did not start") from None
                     time.sleep(0.1)
             time.sleep(0.5)  # buckets are created right after S3 starts listening
-            yield url
+            yield url, ports
         finally:
             proc.terminate()
             try:
@@ -59,3 +62,10 @@ def weed_server(identities: list[dict], buckets: str):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@contextmanager
+def weed_server(identities: list[dict], buckets: str):
+    """Like ``weed_process``, yielding only the S3 URL."""
+    with weed_process(identities, buckets) as (url, _ports):
+        yield url

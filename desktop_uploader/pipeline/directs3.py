@@ -80,8 +80,13 @@ class SigV4:
             self._day_key = (day, k)
         return self._day_key[1]
 
-    def sign(self, method: str, host: str, path: str, headers: dict[str, str], now=None) -> dict:
-        """``headers`` plus Host, X-Amz-Date, X-Amz-Content-SHA256 and Authorization."""
+    def sign(
+        self, method: str, host: str, path: str, headers: dict[str, str], now=None, query: str = ""
+    ) -> dict:
+        """``headers`` plus Host, X-Amz-Date, X-Amz-Content-SHA256 and Authorization.
+
+        ``query``: the canonical query string (sorted, encoded ``name=value`` pairs; ``policy=``
+        for a bucket's ``?policy``), empty for plain object requests."""
         now = now or datetime.datetime.now(datetime.UTC)
         amz_date = now.strftime("%Y%m%dT%H%M%SZ")
         day = amz_date[:8]
@@ -94,7 +99,7 @@ class SigV4:
             [
                 method,
                 path,
-                "",  # no query string
+                query,
                 *(f"{n}:{signed[n]}" for n in names),
                 "",
                 ";".join(names),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from desktop_uploader.config import Destination
@@ -20,9 +21,13 @@ class Target:
     bucket: str
     public_base_url: str
     keys: S3Keys
+    # For a destination whose keys change without the user (the embedded store, restarted
+    # where no keyring keeps its keys): resolves it again. None: keys are the user's own.
+    renew: Callable[[], Target] | None = field(default=None, compare=False, repr=False)
 
 
-def make_client(target: Target, max_pool: int = 32) -> Any:
+def make_client(target: Target, max_pool: int = 32, attempts: int = 5) -> Any:
+    """A boto3 S3 client for ``target``; ``attempts``: botocore's tries per request."""
     import boto3
     from botocore.config import Config
 
@@ -32,7 +37,7 @@ def make_client(target: Target, max_pool: int = 32) -> Any:
     config = Config(
         region_name=dest.region or prof.default_region,
         signature_version="s3v4",
-        retries={"mode": "standard", "max_attempts": 5},
+        retries={"mode": "standard", "max_attempts": attempts},
         connect_timeout=dest.connect_timeout,
         read_timeout=dest.read_timeout,
         max_pool_connections=max_pool,

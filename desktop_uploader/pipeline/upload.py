@@ -23,8 +23,9 @@ from typing import Any
 
 from desktop_uploader.errors import Interrupted, StorageError
 from desktop_uploader.journal import Journal
-from desktop_uploader.pipeline import checksums, directs3
+from desktop_uploader.pipeline import checksums
 from desktop_uploader.pipeline.ratelimit import RateLimiter, parse_rate
+from desktop_uploader.pipeline.renewal import RenewableTarget, direct_for
 from desktop_uploader.pipeline.s3client import Target, make_client, translate
 from desktop_uploader.providers import profile_for
 
@@ -50,6 +51,7 @@ MAX_PART = 5 * 1024 * MiB
 MAX_PARTS = 10_000
 PART_ATTEMPTS = 5
 CACHE_CONTROL = "public, max-age=31536000, immutable"
+READ_CHECK_BYTES = 1024  # what an object that "exists" must also give back
 
 Progress = Callable[[int], None]  # bytes sent since the last call
 
@@ -69,7 +71,7 @@ def part_size_for(total: int, preferred: int = 8 * MiB) -> int:
     return min(size, MAX_PART)
 
 
-class Uploader:
+class Uploader(RenewableTarget):
     """Uploads files to one ``Target`` and verifies them; thread-safe."""
 
     def __init__(
@@ -84,10 +86,14 @@ class Uploader:
         self.limiter = limiter
         dest = target.destination
         self.profile = profile_for(dest.provider)
-        self.client = client or make_client(target, max_pool=max(16, dest.part_concurrency * 4))
+        self._max_pool = max(16, dest.part_concurrency * 4)
+        self.client = client or make_client(target, max_pool=self._max_pool)
         # PUT and HEAD of small objects without botocore's per-request cost (a fast path that
         # hands anything unexpected back to boto3); not when the client comes from outside.
-        self.direct = None if client is not None else _direct_for(self.client, target)
+        self._use_direct = client is None
+        self.direct = direct_for(self.client, target) if self._use_direct else None
+        self._init_renewal()
+        self._single_try: tuple[int, Any] | None = None  # (renewal count, client), made on use
         self._slots = threading.BoundedSemaphore(max(1, dest.concurrency))
         self._parts = ThreadPoolExecutor(
             max(1, dest.part_concurrency), thread_name_prefix="du-part"
@@ -95,6 +101,7 @@ class Uploader:
 
     def close(self) -> None:
         self._parts.shutdown(wait=True, cancel_futures=True)
+        self._close_retired()
         if self.direct is not None:
             self.direct.close()
 
@@ -105,6 +112,9 @@ class Uploader:
     # -- checks ----------------------------------------------------------------------------
     def head(self, key: str) -> dict | None:
         """The object's HEAD response, or None if it does not exist."""
+        return self._renewing(lambda: self._head(key))
+
+    def _head(self, key: str) -> dict | None:
         from botocore.exceptions import ClientError
 
         if self.direct is not None:
@@ -126,6 +136,9 @@ class Uploader:
 
     def check_bucket(self) -> None:
         """Raise a translated StorageError unless the bucket exists and the keys may use it."""
+        self._renewing(self._check_bucket)
+
+    def _check_bucket(self) -> None:
         from botocore.exceptions import ClientError
 
         try:
@@ -150,13 +163,41 @@ class Uploader:
                 raise err from e
 
     def exists_verified(self, key: str, size: int, sha256: str) -> bool:
-        """True if ``key`` already holds exactly these bytes (by size and recorded SHA-256)."""
+        """True if ``key`` already holds exactly these bytes (by size and recorded SHA-256)
+        and they can really be read: a HEAD answers from metadata alone, which outlives data
+        lost on the server (a deleted volume), so the first bytes are read too."""
         head = self.head(key)
         return bool(
             head
             and head.get("ContentLength") == size
             and head.get("Metadata", {}).get("sha256") == sha256
+            and self.readable(key, size)
         )
+
+    def readable(self, key: str, size: int | None = None) -> bool:
+        """True if the first bytes of ``key`` can be read back (a ranged GET). False when the
+        server refuses or fails the read; a connection problem raises (transient), so an
+        unreachable destination is not mistaken for lost data."""
+        want = READ_CHECK_BYTES if size is None else min(size, READ_CHECK_BYTES)
+        if want == 0:
+            return True
+        try:
+            resp = self._renewing(
+                lambda: self._single_try_client().get_object(
+                    Bucket=self.bucket, Key=key, Range=f"bytes=0-{want - 1}"
+                )
+            )
+            got = len(resp["Body"].read())
+        except Exception as e:
+            err = translate(e, self.bucket)
+            if err.code in ("unreachable", "connection_error"):
+                raise err from e
+            log.warning("%s exists but cannot be read: %s", key, err.message)
+            return False
+        ok = got == want if size is not None else got > 0
+        if not ok:
+            log.warning("%s: asked for its first %d bytes, got %d", key, want, got)
+        return ok
 
     # -- upload ----------------------------------------------------------------------------
     def upload_file(
@@ -222,14 +263,26 @@ class Uploader:
                 )
         return head
 
+    def _single_try_client(self) -> Any:
+        """A client that asks once: whether an object can be read is a question about now,
+        and botocore's retries of a server error (5 tries, backing off) took ~15 s per
+        object whose data was lost; a wrong "no" only costs an upload of the file again."""
+        made = self._single_try
+        if made is None or made[0] != self._generation:
+            made = self._single_try = (self._generation, make_client(self.target, 4, attempts=1))
+        return made[1]
+
     def _retrying(self, what: str, fn: Callable[[], Any]) -> Any:
         """Retry transient failures that botocore's own retries gave up on or don't cover
         (a corrupted body answered with BadDigest, a reset mid-response)."""
         for attempt in range(1, PART_ATTEMPTS + 1):
+            generation = self._generation
             try:
                 return fn()
             except Exception as e:
                 err = translate(e, self.bucket)
+                if attempt < PART_ATTEMPTS and self._renewed(err, generation):
+                    continue
                 if not err.transient or attempt == PART_ATTEMPTS:
                     raise err from e
                 delay = min(8.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.0)
@@ -478,7 +531,7 @@ class Uploader:
         try:
             kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "UploadId": upload_id}
             while True:
-                resp = self.client.list_parts(**kwargs)
+                resp = self._renewing(lambda kw=dict(kwargs): self.client.list_parts(**kw))
                 for p in resp.get("Parts", []):
                     server[p["PartNumber"]] = p
                 if not resp.get("IsTruncated"):
@@ -509,7 +562,11 @@ class Uploader:
         from botocore.exceptions import ClientError
 
         try:
-            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+            self._renewing(
+                lambda: self.client.abort_multipart_upload(
+                    Bucket=self.bucket, Key=key, UploadId=upload_id
+                )
+            )
         except ClientError as e:
             if e.response.get("Error", {}).get("Code") != "NoSuchUpload":
                 raise translate(e, self.bucket) from e
@@ -541,7 +598,7 @@ class Uploader:
         kwargs: dict[str, Any] = {"Bucket": self.bucket}
         cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(hours=older_than_hours)
         while True:
-            resp = self.client.list_multipart_uploads(**kwargs)
+            resp = self._renewing(lambda kw=dict(kwargs): self.client.list_multipart_uploads(**kw))
             for u in resp.get("Uploads", []):
                 if u["Initiated"] <= cutoff:
                     out.append(
@@ -556,16 +613,3 @@ class Uploader:
             kwargs["KeyMarker"] = resp.get("NextKeyMarker")
             kwargs["UploadIdMarker"] = resp.get("NextUploadIdMarker")
         return sorted(out, key=lambda u: u["initiated"])
-
-
-def _direct_for(client: Any, target: Target) -> directs3.DirectS3 | None:
-    endpoint = client.meta.endpoint_url
-    if not directs3.enabled_for(endpoint):
-        return None
-    try:
-        return directs3.DirectS3(
-            client, target.bucket, target.keys.access_key_id, target.keys.secret_access_key
-        )
-    except Exception as e:  # the fast path is optional: boto3 does everything without it
-        log.info("direct S3 requests unavailable for %s: %s", endpoint, e)
-        return None
