@@ -140,6 +140,7 @@ class App:
             dest.content_check,
             tuple(dest.content_labels),
             float(dest.content_threshold),
+            tuple((k, float(v)) for k, v in dest.content_label_thresholds.items()),
         )
         return replace(policy, **self.policy_overrides)
 

@@ -1,4 +1,4 @@
-"""Command line: ``desktop-uploader upload|history|doctor|local-store``.
+"""Command line: ``desktop-uploader upload|process|watch|review|history|doctor|local-store``.
 
 Imports are lazy so the CLI starts fast and never loads Qt.
 """
@@ -14,6 +14,7 @@ from desktop_uploader import __version__
 from desktop_uploader.errors import UploaderError
 
 EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
+EXIT_HELD = 3  # nothing failed or was rejected, but some files wait for review
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,6 +99,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--move-to", metavar="DIR", help="move originals here once their upload is verified"
     )
 
+    rv = sub.add_parser(
+        "review",
+        help="list the files held for content review; approve or reject them",
+        description="Files the content check flagged under the 'review' policy wait here "
+        "until you decide: --approve uploads them (the outputs made when they were checked, "
+        "or the source again if those are gone), --reject deletes those outputs and uploads "
+        "nothing. The source files are never touched.",
+    )
+    decide = rv.add_mutually_exclusive_group()
+    decide.add_argument("--approve", nargs="+", type=int, metavar="ID", help="upload these")
+    decide.add_argument("--reject", nargs="+", type=int, metavar="ID", help="do not upload these")
+    rv.add_argument("--json", action="store_true", help="one JSON object per file")
+
     hi = sub.add_parser("history", help="list finished uploads")
     hi.add_argument("--search", metavar="TEXT", help="match name, path, destination, status, URL")
     hi.add_argument("--limit", type=int, default=50)
@@ -147,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             "upload": cmd_upload,
             "process": cmd_process,
             "watch": cmd_watch,
+            "review": cmd_review,
             "history": cmd_history,
             "doctor": cmd_doctor,
             "local-store": cmd_local_store,
@@ -233,30 +248,36 @@ def _run_batch(app, args, out_dir, verb: str) -> int:
     finally:
         unsubscribe()
         unsubscribe_holds()
-    statuses = {r.status for r in results}
     if not args.json:
         done = sum(r.status in ("done", "duplicate") for r in results)
-        print(f"{done} of {len(results)} {verb}", file=sys.stderr)
+        held = sum(r.status == "held" for r in results)
+        summary = f"{done} of {len(results)} {verb}"
+        if held:
+            summary += f"; {held} held for review (see: desktop-uploader review)"
+        print(summary, file=sys.stderr)
+    return exit_status(results)
+
+
+def exit_status(results) -> int:
+    """0 all done (or duplicates), 1 any rejected, 2 any failed, 3 any held for review."""
+    statuses = {r.status for r in results}
     if "failed" in statuses:
         return EXIT_FAILED
     if "rejected" in statuses:
         return EXIT_REJECTED
+    if "held" in statuses:
+        return EXIT_HELD
     return EXIT_OK
 
 
 def _on_hold(engine, event) -> None:
-    """Held jobs in a one-shot command: say why a file waits; review cannot be asked here."""
+    """Held jobs in a command: say why a file waits for a scanner; a file held for review
+    ends here as ``held`` and waits in the journal for ``desktop-uploader review``."""
     stage = event.data.get("stage")
     if stage == "waiting_for_scanner":
         print(f"note: {event.source}: {event.data.get('reason')}", file=sys.stderr, flush=True)
     elif stage == "waiting_for_review":
-        print(
-            f"note: {event.source}: {event.data.get('reason')} The command line cannot ask for "
-            "approval: rejected. Upload it from the app to review it, or use --content-check off.",
-            file=sys.stderr,
-            flush=True,
-        )
-        engine.reject(event.job_id)
+        engine.defer_review(event.job_id)
 
 
 class _Reporter:
@@ -301,6 +322,12 @@ class _Reporter:
             if result.status in ("done", "duplicate"):
                 tag = "" if result.status == "done" else "  (already uploaded)"
                 line = f"{result.url or result.output}{tag}"
+            elif result.status == "held":
+                n = result.job_id
+                line = (
+                    f"held: {result.source}: {result.reason} Decide with: desktop-uploader "
+                    f"review --approve {n} (or --reject {n}) [{result.code}]"
+                )
             else:
                 line = f"{result.status}: {result.source}: {result.reason} [{result.code}]"
             if self._progress:
@@ -374,6 +401,13 @@ def cmd_watch(app, args) -> int:
     return EXIT_OK
 
 
+# -- review ------------------------------------------------------------------------------
+def cmd_review(app, args) -> int:
+    from desktop_uploader.review import cmd_review as run
+
+    return run(app, args)
+
+
 # -- history -----------------------------------------------------------------------------
 def cmd_history(app, args) -> int:
     search = args.search or ("malware:" if args.quarantine else None)
@@ -419,6 +453,7 @@ def cmd_history(app, args) -> int:
                     }
                     | {"job_id": r["id"], "had_gps": bool(r["had_gps"])}
                     | {"variants": json.loads(r.get("variants") or "[]")}
+                    | {"findings": json.loads(r.get("findings") or "[]")}
                 )
             )
         return EXIT_OK
@@ -432,6 +467,8 @@ def cmd_history(app, args) -> int:
             "%Y-%m-%d %H:%M"
         )
         what = r["url"] if r["status"] in ("done", "duplicate") else f"[{r['code']}] {r['reason']}"
+        if r["status"] in ("done", "duplicate") and r.get("findings"):
+            what += f"  ({r['reason']})"  # approved on review: what was found, with what score
         print(f"{when}  {r['status']:<9}  {r['display_name']}  {what}")
     return EXIT_OK
 

@@ -42,9 +42,13 @@ class Destination:
     abort_stale_uploads_after_hours: float = 24.0
     # validation policy (see pipeline/scanners.py)
     malware_scan: str = "optional"  # required | optional | off
-    content_check: str = "block"  # block | review | off
+    # review: a flagged image waits for the user's decision (the default: NudeNet alone is not
+    # precise enough to act without a person); block: rejected (for managed destinations)
+    content_check: str = "review"  # review | block | off
     content_labels: list[str] = field(default_factory=lambda: list(EXPLICIT_LABELS))
     content_threshold: float = 0.6  # NudeNet score from which a label counts
+    # per-label thresholds over content_threshold, e.g. {BUTTOCKS_EXPOSED = 0.8}
+    content_label_thresholds: dict[str, float] = field(default_factory=dict)
     # delivery (see docs/cdn.md): readable keys, stable names + CDN purge, private buckets
     key_template: str = ""  # e.g. "{yyyy}/{mm}/{name}-{hash8}.{ext}"; empty: content-hash keys
     stable_names: bool = False  # also publish under <prefix>/<name>.<ext>, overwritten each time

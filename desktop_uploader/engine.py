@@ -58,6 +58,7 @@ class Job:
     warnings: tuple[str, ...] = ()  # accepted, but worth telling (trailing data, not scanned)
     variants: tuple = ()  # responsive renditions (preset ``widths``), made after processing
     out_dir: Path | None = None  # ``process --out``: write the outputs here instead of uploading
+    approved_sha: str | None = None  # the source bytes the user approved on content review
 
 
 class Engine(SpooledOutputs, WaitingJobs):
@@ -146,7 +147,9 @@ class Engine(SpooledOutputs, WaitingJobs):
         """Stop: parked and waiting jobs end as cancelled, running ones finish (``wait``)."""
         self._closing.set()
         for job in self.jobs():
-            if job.parked is not None:
+            if job.held == "review":
+                self.defer_review(job.id)  # stays held in the journal, for any later process
+            elif job.parked is not None:
                 job.cancelled = True
                 self._unpark(job)
         for ex in self._own_executors:
@@ -320,25 +323,21 @@ class Engine(SpooledOutputs, WaitingJobs):
             return
         self._set_stage(job, "processing")
         processed = self._process(job, info, source_sha)
-        if job.out_dir is None:
-            job.variants = self._make_variants(job, info, processed)
-        # what happens next: upload, or (process --out) write the outputs to a folder
-        then = (
-            (self._io, self._io_stage, job, info, processed)
-            if job.out_dir is None
-            else (self._cpu, self._export, job, info, source_sha, processed)
-        )
-        if job.findings:  # the content policy is "review": hold until the user decides
-            top = job.findings[0]
-            reason = f"Held for review: the content check found {top.label} ({top.score:.2f})."
-            # not resumable from the spool until approved: a restart must check it again
-            self.journal.drop_spool([job.id])
-            self._hold(job, "review", reason, *then)
+        if job.findings and job.approved_sha != source_sha:
+            # the content policy is "review": hold until the user decides (an approval is
+            # for these very source bytes; a changed file is checked again)
+            self._hold_for_review(job, info, source_sha, processed)
             return
+        self._publish(job, info, source_sha, processed)
+
+    def _publish(self, job: Job, info: Probe, source_sha: str, processed: ProcessedImage) -> None:
+        """After every check: the preset's variants and the upload, or (``process --out``)
+        the outputs written to their folder."""
         if job.out_dir is not None:
             self._export(job, info, source_sha, processed)
             return
-        self._schedule(job, *then)
+        job.variants = self._make_variants(job, info, processed)
+        self._schedule(job, self._io, self._io_stage, job, info, processed)
 
     def _make_variants(self, job: Job, info: Probe, processed: ProcessedImage) -> tuple:
         """The preset's responsive set, made from the (trusted) main rendition."""
@@ -471,8 +470,14 @@ class Engine(SpooledOutputs, WaitingJobs):
 
     def _finish(self, job: Job, result: JobResult) -> None:
         result.job_id = job.id
-        if result.reason is None and job.warnings:  # accepted with a note (e.g. trailing data)
-            result.reason = " ".join(job.warnings)
+        if job.findings and not result.findings:
+            result.findings = [f.as_dict() for f in job.findings]
+        if result.reason is None:  # accepted with a note (approved on review, trailing data)
+            notes = list(job.warnings)
+            if job.findings and result.status in ("done", "duplicate"):
+                top = job.findings[0].describe()
+                notes.insert(0, f"Approved on review: the content check found {top}.")
+            result.reason = " ".join(notes) or None
         exported = job.out_dir is not None and result.status == "done"
         fields = {
             "status": "exported" if exported else result.status,  # not an upload: no history
@@ -489,6 +494,7 @@ class Engine(SpooledOutputs, WaitingJobs):
             "variants": json.dumps(result.variants) if result.variants else None,
             "lqip": result.lqip,
             "stable_url": result.stable_url,
+            "findings": json.dumps(result.findings) if result.findings else None,
         }
         try:
             self.journal.update_job(job.id, **fields)
@@ -505,6 +511,7 @@ class Engine(SpooledOutputs, WaitingJobs):
             "duplicate": ev.DUPLICATE,
             "rejected": ev.REJECTED,
             "cancelled": ev.CANCELLED,
+            "skipped": ev.SKIPPED,
         }.get(result.status, ev.FAILED)
         self._emit(kind, job, result=result)
         if not job.future.done():

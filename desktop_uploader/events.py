@@ -13,6 +13,10 @@ DUPLICATE = "duplicate"
 REJECTED = "rejected"
 FAILED = "failed"
 CANCELLED = "cancelled"
+# a one-shot command ended a job held for content review: it stays held in the journal
+HELD = "held"
+# a file inside a folder that is not an image at all (a README): passed over, not an error
+SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ class JobResult:
     """The outcome of one input: exactly one per input, whatever happened."""
 
     source: str
-    status: str  # done | duplicate | rejected | failed | cancelled
+    status: str  # done | duplicate | rejected | failed | cancelled | held | skipped
     job_id: int | None = None
     code: str | None = None
     reason: str | None = None
@@ -49,6 +53,8 @@ class JobResult:
     # ``process --out DIR``: where the outputs were written instead of uploaded
     output: str | None = None
     thumbnail_output: str | None = None
+    # what the content check found: [{label, name, score, classifier}] (held, approved, …)
+    findings: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The ``upload --json`` line: the promised fields first, then extras."""
@@ -71,4 +77,5 @@ class JobResult:
             "stable_url": self.stable_url,
             "output": self.output,
             "thumbnail_output": self.thumbnail_output,
+            "findings": self.findings,
         }

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from desktop_uploader.config import Limits, Preset
 from desktop_uploader.errors import Rejected
+from desktop_uploader.pipeline.content import ContentRule, Finding, content_rejection
 from desktop_uploader.pipeline.process import ProcessedImage
-from desktop_uploader.pipeline.scanners import ContentRule, Finding, content_rejection
 from desktop_uploader.pipeline.validate import Probe
 
 log = logging.getLogger(__name__)
@@ -238,7 +238,7 @@ def worker_main(conn, memory_mb: int, preload: bool = False, nice: int = 0) -> N
         with contextlib.suppress(OSError):
             os.nice(nice)
 
-    from desktop_uploader.pipeline import process, resample, scanners, validate  # noqa: F401
+    from desktop_uploader.pipeline import content, process, resample, validate  # noqa: F401
 
     resample.warm_up()
 
@@ -246,7 +246,7 @@ def worker_main(conn, memory_mb: int, preload: bool = False, nice: int = 0) -> N
     validate.register_openers()
     if preload:
         try:
-            scanners.load_content_model()
+            content.load_content_model()
         except Exception as e:  # reported on first use instead
             print(f"du-decoder: content model not loaded: {e}", file=sys.stderr)
     if memory_mb:
@@ -319,7 +319,7 @@ def _handle(kind: str, args: tuple):
     def inspect(rgb) -> None:
         if rule is None:
             return
-        from desktop_uploader.pipeline.scanners import content_findings
+        from desktop_uploader.pipeline.content import content_findings
 
         findings.extend(content_findings(rgb, rule))
         if block and findings:
