@@ -35,22 +35,11 @@ from watchdog.observers.polling import PollingObserver
 
 from desktop_uploader.config import Settings, WatchedFolder
 from desktop_uploader.events import JobResult
+from desktop_uploader.pipeline.formats import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
 
-IMAGE_GLOBS = (
-    "*.jpg",
-    "*.jpeg",
-    "*.png",
-    "*.webp",
-    "*.gif",
-    "*.heic",
-    "*.heif",
-    "*.avif",
-    "*.tif",
-    "*.tiff",
-    "*.bmp",
-)
+IMAGE_GLOBS = tuple(f"*{suffix}" for suffix in IMAGE_SUFFIXES)
 # Names browsers, sync clients and editors use while a file is still being written.
 PARTIAL_SUFFIXES = (
     ".part",

@@ -34,11 +34,10 @@ from desktop_uploader.gui.toast import Toast
 from desktop_uploader.gui.tray import Tray
 from desktop_uploader.gui.workers import TaskRunner
 from desktop_uploader.pipeline.deliver import link_text
+from desktop_uploader.pipeline.formats import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
-IMAGE_FILTER = (
-    "Images (*.jpg *.jpeg *.png *.webp *.gif *.tif *.tiff *.heic *.heif *.avif);;All files (*)"
-)
+IMAGE_FILTER = f"Images ({' '.join('*' + s for s in IMAGE_SUFFIXES)});;All files (*)"
 
 
 class MainWindow(QMainWindow):
