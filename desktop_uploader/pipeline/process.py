@@ -344,6 +344,9 @@ def _encode(
             "append_images": frames[1:],
             "duration": timing.durations,
             "loop": timing.plays,
+            # a transparent canvas, as browsers start every animation (Pillow would take
+            # a GIF's background palette index from the frame's info: opaque black)
+            "background": (0, 0, 0, 0),
         }
     return spool_encode(first, fmt, ext, ctype, kwargs, spool_dir)
 
