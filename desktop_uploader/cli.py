@@ -25,6 +25,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also show the log on the terminal, with what the image libraries say "
+        "(otherwise that goes to the log file only)",
+    )
+    p.add_argument(
         "--smoke-test",
         action="store_true",
         help="check this build end to end (embedded store, one upload, the window offscreen)",
@@ -112,6 +119,15 @@ def build_parser() -> argparse.ArgumentParser:
     decide.add_argument("--reject", nargs="+", type=int, metavar="ID", help="do not upload these")
     rv.add_argument("--json", action="store_true", help="one JSON object per file")
 
+    for sp in (up, pr, wa, rv):
+        sp.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            default=argparse.SUPPRESS,  # else it would undo `desktop-uploader -v COMMAND`
+            help="also show the log and the image libraries' messages on the terminal",
+        )
+
     hi = sub.add_parser("history", help="list finished uploads")
     hi.add_argument("--search", metavar="TEXT", help="match name, path, destination, status, URL")
     hi.add_argument("--limit", type=int, default=50)
@@ -155,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     from desktop_uploader.app import App, setup_logging
 
     app = App(notice=lambda msg: print(f"note: {msg}", file=sys.stderr))
-    setup_logging(app.paths)
+    setup_logging(app.paths, verbose=args.verbose)
+    if args.verbose:
+        app.library_log = None  # the decoders' own messages on the terminal too
     try:
         return {
             "upload": cmd_upload,
@@ -225,14 +243,14 @@ def cmd_process(app, args) -> int:
 def _run_batch(app, args, out_dir, verb: str) -> int:
     """Submit every file under ``args.paths``, report each result as it finishes, and return
     the exit status: 0 all done (or duplicates), 1 any rejected, 2 any failed."""
-    from desktop_uploader.pipeline.intake import expand_paths
+    from desktop_uploader.pipeline.intake import find_files
 
     preset = app.settings.preset(args.preset)
     dest = app.settings.destination(args.profile)
     for key in ("malware_scan", "content_check"):
         if getattr(args, key):
             app.policy_overrides[key] = getattr(args, key)
-    files = expand_paths(args.paths)
+    files = find_files(args.paths)
     if not files:
         print("error: no files found in the given paths", file=sys.stderr)
         return EXIT_REJECTED
@@ -243,19 +261,35 @@ def _run_batch(app, args, out_dir, verb: str) -> int:
     unsubscribe_holds = engine.subscribe(lambda e: _on_hold(engine, e))
     try:
         with reporter:
-            jobs = [engine.submit(f, dest.name, preset, out_dir=out_dir) for f in files]
+            jobs = [
+                engine.submit(f.path, dest.name, preset, out_dir=out_dir, in_folder=not f.named)
+                for f in files
+            ]
             results = [j.future.result() for j in jobs]
     finally:
         unsubscribe()
         unsubscribe_holds()
     if not args.json:
-        done = sum(r.status in ("done", "duplicate") for r in results)
-        held = sum(r.status == "held" for r in results)
-        summary = f"{done} of {len(results)} {verb}"
-        if held:
-            summary += f"; {held} held for review (see: desktop-uploader review)"
-        print(summary, file=sys.stderr)
+        print(summary_line(results, verb), file=sys.stderr)
     return exit_status(results)
+
+
+def summary_line(results, verb: str) -> str:
+    """``3 of 3 uploaded; skipped 1 file that is not an image (README.md)``"""
+    done = sum(r.status in ("done", "duplicate") for r in results)
+    held = sum(r.status == "held" for r in results)
+    skipped = [r for r in results if r.status == "skipped"]
+    line = f"{done} of {len(results) - len(skipped)} {verb}"
+    if held:
+        line += f"; {held} held for review (see: desktop-uploader review)"
+    if skipped:
+        from pathlib import Path
+
+        names = ", ".join(Path(r.source).name for r in skipped[:3])
+        names += f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+        files = "file that is not an image" if len(skipped) == 1 else "files that are not images"
+        line += f"; skipped {len(skipped)} {files} ({names})"
+    return line
 
 
 def exit_status(results) -> int:
@@ -318,6 +352,10 @@ class _Reporter:
             if self.json_lines:
                 sys.stdout.write(json.dumps(result.to_json()) + "\n")
                 sys.stdout.flush()
+                return
+            if result.status == "skipped":  # told once, in the summary line
+                if self._progress:
+                    self._progress.advance(self._task)
                 return
             if result.status in ("done", "duplicate"):
                 tag = "" if result.status == "done" else "  (already uploaded)"

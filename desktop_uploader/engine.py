@@ -24,7 +24,7 @@ from desktop_uploader.events import Event, JobResult
 from desktop_uploader.journal import Journal
 from desktop_uploader.pipeline import deliver, publish
 from desktop_uploader.pipeline.checks import SafetyChecks, WaitForScanner
-from desktop_uploader.pipeline.intake import display_name, expand_paths
+from desktop_uploader.pipeline.intake import display_name, find_files
 from desktop_uploader.pipeline.process import ProcessedImage, Rendition
 from desktop_uploader.pipeline.upload import Uploader
 from desktop_uploader.pipeline.validate import Probe
@@ -59,6 +59,8 @@ class Job:
     variants: tuple = ()  # responsive renditions (preset ``widths``), made after processing
     out_dir: Path | None = None  # ``process --out``: write the outputs here instead of uploading
     approved_sha: str | None = None  # the source bytes the user approved on content review
+    # found inside a folder the user named: a file that is not an image is skipped, not an error
+    in_folder: bool = False
 
 
 class Engine(SpooledOutputs, WaitingJobs):
@@ -124,14 +126,24 @@ class Engine(SpooledOutputs, WaitingJobs):
                 log.exception("event subscriber failed on %s", kind)
 
     # -- submitting ----------------------------------------------------------------------
-    def submit(self, path: Path, profile: str, preset: Preset, out_dir: Path | None = None) -> Job:
+    def submit(
+        self,
+        path: Path,
+        profile: str,
+        preset: Preset,
+        out_dir: Path | None = None,
+        in_folder: bool = False,
+    ) -> Job:
         """Queue one file; the job's future resolves to its ``JobResult`` (never raises).
 
         With ``out_dir`` the file is validated and processed exactly as for an upload (the
-        destination's policies apply) and the outputs are written to that folder instead."""
+        destination's policies apply) and the outputs are written to that folder instead.
+        ``in_folder``: the file was found in a folder the user named, so bytes that are no
+        image at all end as ``skipped`` (a README), not ``rejected``."""
         name = display_name(path)
         job_id = self.journal.add_job(str(path), name, profile, preset.name, preset.fingerprint())
         job = Job(job_id, path, name, profile, preset, Future(), out_dir=out_dir)
+        job.in_folder = in_folder
         with self._lock:
             self._jobs[job_id] = job
         self._emit(ev.QUEUED, job, name=name)
@@ -140,7 +152,8 @@ class Engine(SpooledOutputs, WaitingJobs):
 
     def run(self, paths: Iterable[str | Path], profile: str, preset: Preset) -> list[JobResult]:
         """Upload files and folders, blocking; one result per file, in input order."""
-        jobs = [self.submit(p, profile, preset) for p in expand_paths(list(paths))]
+        found = find_files(list(paths))
+        jobs = [self.submit(f.path, profile, preset, in_folder=not f.named) for f in found]
         return [job.future.result() for job in jobs]
 
     def shutdown(self, wait: bool = True) -> None:
@@ -274,7 +287,10 @@ class Engine(SpooledOutputs, WaitingJobs):
         except Cancelled:
             self._finish_cancelled(job, "Cancelled by the user; the source file is kept.")
         except Rejected as e:
-            self._finish(job, JobResult(str(job.source), "rejected", code=e.code, reason=e.message))
+            # in a folder, a file that is no image at all (a README) is passed over
+            skip = job.in_folder and e.code == "not_an_image"
+            status = "skipped" if skip else "rejected"
+            self._finish(job, JobResult(str(job.source), status, code=e.code, reason=e.message))
         except StorageError as e:
             if e.transient and self._wait_offline(job, e, executor, fn, *args):
                 return

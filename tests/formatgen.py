@@ -162,3 +162,21 @@ def tiff_without_any_width() -> bytes:
     """A one-page TIFF with no ImageWidth at all: no decoder can size it."""
     entries = [(257, 3, 1, 4), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1)]
     return b"II*\x00" + struct.pack("<I", 8) + _ifd(entries, 0)
+
+
+def tiff_with_oversized_tag() -> bytes:
+    """A readable 4 × 4 grey TIFF with an ImageDescription that claims more bytes than the
+    file has: Pillow warns ("Tag data larger than file") and reads the picture."""
+    pixels = bytes(range(0, 256, 16))
+    entries = [
+        (256, 3, 1, 4),
+        (257, 3, 1, 4),
+        (258, 3, 1, 8),
+        (259, 3, 1, 1),
+        (262, 3, 1, 1),
+        (270, 4, 50_000, 8),  # ImageDescription, as LONGs: 200,000 bytes
+        (273, 4, 1, 8),
+        (278, 3, 1, 4),
+        (279, 4, 1, 16),
+    ]
+    return b"II*\x00" + struct.pack("<I", 8 + len(pixels)) + pixels + _ifd(entries, 0)

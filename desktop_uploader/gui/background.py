@@ -5,14 +5,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from desktop_uploader.pipeline.intake import expand_paths
+from desktop_uploader.pipeline.intake import find_files
 
 
 def submit_paths(engine, paths: list[Path], profile: str, preset) -> int:
-    """Expand folders and queue every file (runs on the intake worker, not the GUI thread)."""
-    files = expand_paths(paths)
+    """Expand folders and queue every file (runs on the intake worker, not the GUI thread);
+    files found in folders are skipped if they are not images at all."""
+    files = find_files(paths)
     for f in files:
-        engine.submit(f, profile, preset)
+        engine.submit(f.path, profile, preset, in_folder=not f.named)
     return len(files)
 
 

@@ -27,8 +27,10 @@ STAGE_LABELS = {
     "rejected": "Rejected",
     "failed": "Failed",
     "cancelled": "Cancelled",
+    "skipped": "Skipped (not an image)",
+    "held": "Held for review",
 }
-FINISHED = ("done", "duplicate", "rejected", "failed", "cancelled")
+FINISHED = ("done", "duplicate", "rejected", "failed", "cancelled", "skipped", "held")
 RETRYABLE = ("rejected", "failed", "cancelled")
 
 JobIdRole = Qt.ItemDataRole.UserRole + 1

@@ -50,10 +50,14 @@ class DecodePool:
         timeout: float = 10.0,
         preload_content_model: bool = False,
         nice: int = 0,
+        stderr_to: Path | None = None,
     ) -> None:
         """``preload_content_model``: load NudeNet when a worker starts, so the first content
-        check does not spend the file's decode deadline on it."""
+        check does not spend the file's decode deadline on it. ``stderr_to``: a file the
+        workers' stderr is appended to (what the decoding libraries print there: libtiff's
+        messages, Pillow's warnings, libvips's); None keeps the parent's stderr."""
         self.size = max(1, size)
+        self.stderr_to = stderr_to
         self.preload = preload_content_model
         # Decoding is background work: at a lower priority it never takes a core from the
         # window or the user's other programs (measured: the GUI's longest stall fell from
@@ -114,7 +118,9 @@ class DecodePool:
                 if self._started < self.size:
                     self._started += 1
                     try:
-                        w = _Worker(self._ctx, self.memory_mb, self.preload, self.nice)
+                        w = _Worker(
+                            self._ctx, self.memory_mb, self.preload, self.nice, self.stderr_to
+                        )
                     except BaseException:
                         self._started -= 1
                         raise
@@ -172,11 +178,13 @@ class _Worker:
     STARTUP_TIMEOUT = 120.0  # interpreter start and imports; not part of any file's deadline
     WALL_FACTOR = 4.0  # a starved worker may take this many deadlines of wall time
 
-    def __init__(self, ctx, memory_mb: int, preload: bool, nice: int = 0) -> None:
+    def __init__(
+        self, ctx, memory_mb: int, preload: bool, nice: int = 0, stderr_to: Path | None = None
+    ) -> None:
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(
             target=worker_main,
-            args=(child, memory_mb, preload, nice),
+            args=(child, memory_mb, preload, nice, stderr_to),
             name="du-decoder",
             daemon=True,
         )
@@ -230,10 +238,13 @@ class _Worker:
 
 
 # -- the worker process ---------------------------------------------------------------------------
-def worker_main(conn, memory_mb: int, preload: bool = False, nice: int = 0) -> None:
+def worker_main(
+    conn, memory_mb: int, preload: bool = False, nice: int = 0, stderr_to: Path | None = None
+) -> None:
     """Serve probe/process calls until told to stop (``None``) or the pipe closes."""
     import resource
 
+    _quiet_libraries(stderr_to)
     if nice:
         with contextlib.suppress(OSError):
             os.nice(nice)
@@ -286,6 +297,32 @@ def worker_main(conn, memory_mb: int, preload: bool = False, nice: int = 0) -> N
             return
         if reply[0] == "rejected" and reply[2] == "too_much_memory":
             return
+
+
+def _quiet_libraries(stderr_to: Path | None) -> None:
+    """What the decoding libraries say goes to the log, not the user's terminal: C libraries
+    (libtiff: "TIFFFillStrip: Read error …") write to file descriptor 2 themselves, so the
+    descriptor itself is pointed at the log file; Python warnings and libvips's messages go
+    through logging there too, with a timestamp."""
+    import logging
+
+    if stderr_to is not None:
+        try:
+            fd = os.open(stderr_to, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        except OSError:
+            pass  # no log file: better the terminal than nothing
+        else:
+            sys.stderr.flush()
+            os.dup2(fd, 2)
+            os.close(fd)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s du-decoder[%(process)d] %(name)s: %(message)s")
+    )
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.WARNING)
+    logging.getLogger("desktop_uploader").setLevel(logging.INFO)
+    logging.captureWarnings(True)
 
 
 def cpu_seconds(pid: int) -> float | None:

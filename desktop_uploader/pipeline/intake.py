@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Found:
+    """A file to process. ``named``: the user named it (strict: anything that is not an image
+    is an error); otherwise it was found inside a folder they named (forgiving: a README or a
+    sidecar file there is passed over)."""
+
+    path: Path
+    named: bool
 
 
 def expand_paths(paths: list[str | Path]) -> list[Path]:
@@ -11,8 +22,14 @@ def expand_paths(paths: list[str | Path]) -> list[Path]:
 
     A path that does not exist is kept, so it gets its own "not found" result.
     """
-    out: list[Path] = []
-    seen: set[Path] = set()
+    return [f.path for f in find_files(paths)]
+
+
+def find_files(paths: list[str | Path]) -> list[Found]:
+    """``expand_paths``, saying of each file whether the user named it or a folder of it (a
+    file both named and inside a named folder counts as named)."""
+    out: list[Found] = []
+    seen: dict[Path, int] = {}
     for raw in paths:
         p = Path(raw).expanduser()
         if p.is_dir():
@@ -20,17 +37,19 @@ def expand_paths(paths: list[str | Path]) -> list[Path]:
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     if not name.startswith("."):
-                        _add(Path(root) / name, out, seen)
+                        _add(Found(Path(root) / name, named=False), out, seen)
         else:
-            _add(p, out, seen)
+            _add(Found(p, named=True), out, seen)
     return out
 
 
-def _add(p: Path, out: list[Path], seen: set[Path]) -> None:
-    key = p.absolute()
+def _add(found: Found, out: list[Found], seen: dict[Path, int]) -> None:
+    key = found.path.absolute()
     if key not in seen:
-        seen.add(key)
-        out.append(p)
+        seen[key] = len(out)
+        out.append(found)
+    elif found.named:
+        out[seen[key]] = Found(out[seen[key]].path, named=True)
 
 
 def display_name(path: Path) -> str:

@@ -72,9 +72,15 @@ def test_search_finds_by_name_and_date(window, images, qtbot):
     qtbot.waitUntil(lambda: stages(window.queue_model) == ["done"] * 2, timeout=WAIT_MS)
     panel = window.history_panel
     panel.search.setText("photo-1")
-    qtbot.waitUntil(lambda: window.history_model.search == "photo-1", timeout=WAIT_MS)
     history = window.history_model
-    assert [history.index(i).data() for i in range(history.rowCount())] == ["photo-1.jpg"]
+
+    def names() -> list[str]:
+        return [history.index(i).data() for i in range(history.rowCount())]
+
+    # the search runs on a worker thread after a debounce: wait for its page, not the text
+    qtbot.waitUntil(
+        lambda: history.search == "photo-1" and names() == ["photo-1.jpg"], timeout=WAIT_MS
+    )
     today = window.history_model.row(0)["created_at"]
     from datetime import datetime
 
