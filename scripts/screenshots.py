@@ -7,6 +7,7 @@ samples, then captures:
 - ``main-uploading.png``: the queue while a batch is being processed and uploaded
 - ``history.png``: the history gallery with thumbnails
 - ``settings.png``: the settings dialog on the Destinations page
+- ``review.png``: the review dialog asking about a file the content check held
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 """
@@ -56,6 +57,14 @@ def make_batch(folder: Path, count: int) -> list[Path]:
     from gui_responsiveness import make_images
 
     return make_images(folder, count, (3200, 2400))
+
+
+def write_astronaut(path: Path) -> None:
+    """scikit-image's astronaut sample (dev extra) as a JPEG."""
+    from PIL import Image
+    from skimage import data
+
+    Image.fromarray(data.astronaut()).save(path, "JPEG", quality=92)
 
 
 def main() -> int:
@@ -123,11 +132,12 @@ def capture(out: Path, home: Path) -> int:
         wait_until(finished)
         window.queue_model.clear_finished()
 
-        # 2. a batch mid-upload, with one file that is not an image
+        # 2. a batch mid-upload, with one file cut short (a copy that did not finish)
         batch = home / "camera"
         batch.mkdir()
-        make_batch(batch, 10)
-        (batch / "notes.jpg").write_text("meeting notes, saved with the wrong extension\n")
+        shots = make_batch(batch, 10)
+        whole = shots[0].read_bytes()
+        (batch / "copy-cut-short.jpg").write_bytes(whole[: len(whole) // 3])
         window.add_paths([batch])
 
         def busy() -> bool:
@@ -180,13 +190,37 @@ def capture(out: Path, home: Path) -> int:
         qt_app.processEvents()
         dialog.grab().save(str(out / "settings.png"))
         dialog.reject()
+
+        # 5. a file held for content review. No explicit picture here: the destination is set
+        # to hold NudeNet's non-explicit FACE_FEMALE label, on scikit-image's astronaut photo.
+        from desktop_uploader.gui.review_dialog import ReviewDialog
+
+        dest = app.settings.destination(None)
+        dest.content_check, dest.content_labels, dest.content_threshold = (
+            "review",
+            ["FACE_FEMALE"],
+            0.5,
+        )
+        held = home / "held"
+        held.mkdir()
+        write_astronaut(held / "portrait.jpg")
+        window.add_paths([held / "portrait.jpg"])
+
+        def review_shown() -> bool:
+            d = window.findChild(ReviewDialog)
+            return d is not None and d.isVisible() and d.list.count() == 1 and d.loaded > 0
+
+        wait_until(review_shown)
+        review = window.findChild(ReviewDialog)
+        qt_app.processEvents()
+        review.grab().save(str(out / "review.png"))
     finally:
         if window is not None:
             window.shutdown()
             window.close()
         app.close()
         store.stop()
-    for name in ("main-uploading.png", "history.png", "settings.png"):
+    for name in ("main-uploading.png", "history.png", "settings.png", "review.png"):
         print(out / name)
     return 0
 

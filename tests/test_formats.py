@@ -112,13 +112,14 @@ def test_broken_tiffs_are_rejected_with_a_reason(app, tmp_path, name, data):
     assert "Internal error" not in r.reason and "report" not in r.reason
 
 
-def test_damaged_says_what_both_decoders_said(tmp_path):
+def test_damaged_logs_what_both_decoders_said(tmp_path, caplog):
     p = tmp_path / "cut.tif"
     p.write_bytes(tiff_without_any_width())
     with pytest.raises(Rejected) as e:
         probe(p, Limits())
-    assert e.value.code == "corrupt"
-    assert "Pillow:" in e.value.message and "libvips:" in e.value.message
+    assert e.value.code == "corrupt" and "neither image decoder" in e.value.message
+    said = [r.getMessage() for r in caplog.records if "neither decoder reads" in r.getMessage()]
+    assert said and "Pillow: UnidentifiedImageError" in said[0] and "libvips: " in said[0]
 
 
 def test_truncated_targa_is_truncated_or_corrupt(app, tmp_path):

@@ -80,6 +80,8 @@ class MainWindow(QMainWindow):
         self.refresh_settings()
         self.history_model.fetchMore()
         self.tasks.run(warm_up, app, callback=self._warmed_up)
+        # files held for content review by an earlier session or a command: ask about them
+        self.tasks.run(app.engine.held_for_review, callback=self._held_at_start)
         self.watcher = None  # the watched folders (desktop_uploader.watch), while any exist
         self.watch_label = QLabel()
         self.watch_label.setAccessibleName("Watched folders backlog")
@@ -88,6 +90,22 @@ class MainWindow(QMainWindow):
         self.watch_timer.setInterval(1000)
         self.watch_timer.timeout.connect(self._show_watch_backlog)
         self._restart_watching()
+
+    def _held_at_start(self, rows, error) -> None:
+        if error is None and rows:
+            self.review_held()
+
+    def review_held(self):
+        """Show the review dialog (modeless: uploads and the window go on), or refresh it."""
+        from desktop_uploader.gui.review_dialog import ReviewDialog
+
+        dialog = self.findChild(ReviewDialog)
+        if dialog is None:
+            dialog = ReviewDialog(self.app, self.tasks, self)
+        dialog.refresh()
+        dialog.show()
+        dialog.raise_()
+        return dialog
 
     def _warmed_up(self, _result, error) -> None:
         if error is not None:
@@ -355,6 +373,8 @@ class MainWindow(QMainWindow):
     # -- engine events -------------------------------------------------------------------
     def _on_events(self, batch: list) -> None:
         finished = self.queue_model.apply(batch)
+        if any(e.data.get("stage") == "waiting_for_review" for e in batch):
+            self.review_held()
         if finished:
             self._announce(finished)
             if self._reconnect_pending and not self.app.engine.jobs():

@@ -308,6 +308,7 @@ def _quiet_libraries(stderr_to: Path | None) -> None:
 
     if stderr_to is not None:
         try:
+            Path(stderr_to).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(stderr_to, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         except OSError:
             pass  # no log file: better the terminal than nothing

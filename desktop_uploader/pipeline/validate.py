@@ -224,18 +224,24 @@ _TRUNCATED = ("truncat", "premature end", "unexpected end", "end of file", "read
 
 def damaged(fmt: str, pillow_said: str, vips_said: str, path: Path) -> Rejected:
     """The rejection for a file neither decoder can read (``truncated`` when either says the
-    data ends early, else ``corrupt``), with what both said; logged as well."""
-    log.warning("%s: neither decoder reads this %s: Pillow: %s; libvips: %s", path, fmt,
-                pillow_said, vips_said)  # fmt: skip
-    said_both = f"Pillow: {pillow_said}; libvips: {vips_said}"
+    data ends early, else ``corrupt``); what both said goes to the log."""
+    log.warning(
+        "%s: neither decoder reads this %s: Pillow: %s; libvips: %s",
+        path,
+        fmt,
+        pillow_said,
+        vips_said,
+    )
+    name = display_name(fmt)
     if any(w in f"{pillow_said} {vips_said}".lower() for w in _TRUNCATED):
         return Rejected(
-            f"The {display_name(fmt)} image ends early (the file is truncated or still being "
-            f"written); neither decoder could read it ({said_both}).",
+            f"The {name} image ends early (the file is truncated or still being written): "
+            "neither image decoder could read it (what they said is in the log).",
             code="truncated",
         )
     return Rejected(
-        f"The {display_name(fmt)} image is damaged: neither decoder could read it ({said_both}).",
+        f"The {name} image is damaged: neither image decoder could read it (what they said is "
+        "in the log).",
         code="corrupt",
     )
 
