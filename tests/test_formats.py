@@ -129,3 +129,21 @@ def test_truncated_targa_is_truncated_or_corrupt(app, tmp_path):
     p.write_bytes(whole[: len(whole) // 3])
     [r] = run_all(app, [p], tmp_path / "out")
     assert r.status == "rejected" and r.code in ("truncated", "corrupt"), r.reason
+
+
+def test_original_preset_keeps_lossless_formats_lossless_and_options_apart(tmp_path):
+    from desktop_uploader.config import Preset
+    from desktop_uploader.pipeline.process import process_image
+
+    files = write(corpus(), tmp_path / "formats")
+    bmp = next(p for p in files if p.suffix == ".bmp")
+    info = probe(bmp, Limits())
+    with_icc = Preset("original", max_size=0, format="original", icc="srgb")
+    without = Preset("original", max_size=0, format="original")
+    first = process_image(bmp, info, with_icc, tmp_path / "spool")
+    second = process_image(bmp, info, without, tmp_path / "spool")
+    assert first.main.content_type == second.main.content_type == "image/png"
+    with Image.open(first.main.path) as a, Image.open(second.main.path) as b:
+        assert a.info.get("icc_profile")  # asked for
+        assert not b.info.get("icc_profile")  # not carried over from the run before
+        assert list(a.convert("RGB").getdata()) == list(b.convert("RGB").getdata())

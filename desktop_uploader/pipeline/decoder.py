@@ -313,9 +313,14 @@ def _quiet_libraries(stderr_to: Path | None) -> None:
         except OSError:
             pass  # no log file: better the terminal than nothing
         else:
-            sys.stderr.flush()
+            if sys.stderr is not None:
+                sys.stderr.flush()
             os.dup2(fd, 2)
             os.close(fd)
+            if sys.stderr is None:  # a windowed frozen app starts its processes without one
+                sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    if sys.stderr is None:
+        return  # nowhere to write: Python's defaults drop it
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s du-decoder[%(process)d] %(name)s: %(message)s")
