@@ -12,7 +12,6 @@ import io
 import struct
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 from PIL import Image, ImageDraw
 
@@ -108,16 +107,6 @@ def corpus() -> list[Sample]:
         Sample("ifunc.im", saved(rgb, "IM"), "rejected", "IM"),
         Sample("microscope.spi", saved(picture("F"), "SPIDER"), "rejected", "SPIDER"),
     ]
-
-
-def write(samples: list[Sample], folder: Path) -> dict[Path, Sample]:
-    folder.mkdir(parents=True, exist_ok=True)
-    out = {}
-    for s in samples:
-        p = folder / s.name
-        p.write_bytes(s.data)
-        out[p] = s
-    return out
 
 
 # -- broken TIFFs: rejected with a reason, never an internal error ---------------------------

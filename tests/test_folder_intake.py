@@ -4,10 +4,10 @@ not the user's terminal (unless --verbose)."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
+import support
 from formatgen import tiff_with_oversized_tag, webp_tiff
 from imagegen import jpeg_bytes, scene
 from support import run_cli
@@ -21,17 +21,8 @@ LIBRARY_SAYS = ("WEBP compression support is not configured", "Tag data larger t
 @pytest.fixture
 def cloud_home(tmp_path, local_store, monkeypatch):
     """A home whose default destination is the test store (checks off: fast)."""
-    home = tmp_path / "home"
-    (home / "config").mkdir(parents=True)
-    st, keys = local_store.status(), local_store.keys()
-    (home / "config" / "settings.toml").write_text(
-        f'default_profile = "cloud"\n[destinations.cloud]\nendpoint = "{st.s3_endpoint}"\n'
-        f'bucket = "{st.bucket}"\nprovider = "minio"\nprefix = "f{os.urandom(4).hex()}"\n'
-        'malware_scan = "off"\ncontent_check = "off"\n'
-    )
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", keys.access_key_id)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", keys.secret_access_key)
-    return home
+    settings = 'malware_scan = "off"\ncontent_check = "off"\n'
+    return support.cloud_home(tmp_path, local_store, monkeypatch, settings)[0]
 
 
 @pytest.fixture

@@ -8,12 +8,11 @@ scikit-image's astronaut), so no explicit picture is needed.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from support import run_cli
+from support import cloud_home, run_cli, store_target_for
 
 from desktop_uploader.pipeline.upload import make_client
 
@@ -28,30 +27,18 @@ def astronaut(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def review_home(tmp_path, local_store, monkeypatch):
-    """A home whose default destination is the test store, reviewing FACE_FEMALE."""
-    home = tmp_path / "home"
-    (home / "config").mkdir(parents=True)
-    st, keys = local_store.status(), local_store.keys()
-    prefix = f"r{os.urandom(4).hex()}"
-    (home / "config" / "settings.toml").write_text(
-        f'default_profile = "cloud"\n[destinations.cloud]\nendpoint = "{st.s3_endpoint}"\n'
-        f'bucket = "{st.bucket}"\nprovider = "minio"\nprefix = "{prefix}"\n'
-        f'public_base_url = "{st.public_base_url}"\n'
-        'malware_scan = "off"\ncontent_labels = ["FACE_FEMALE"]\ncontent_threshold = 0.5\n'
-    )  # content_check is left at its default: review
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", keys.access_key_id)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", keys.secret_access_key)
-    client = make_client_for(local_store)
-    return home, lambda: sorted(
-        o["Key"]
-        for o in client.list_objects_v2(Bucket=st.bucket, Prefix=prefix + "/").get("Contents", [])
-    )
+    """A home whose default destination is the test store, reviewing FACE_FEMALE (its
+    content_check is left at the default: review); and a lister of its objects."""
+    settings = 'malware_scan = "off"\ncontent_labels = ["FACE_FEMALE"]\ncontent_threshold = 0.5\n'
+    home, prefix = cloud_home(tmp_path, local_store, monkeypatch, settings)
+    client = make_client(store_target_for((local_store.status(), local_store.keys())))
+    bucket = local_store.status().bucket
 
+    def objects() -> list[str]:
+        listing = client.list_objects_v2(Bucket=bucket, Prefix=prefix + "/")
+        return sorted(o["Key"] for o in listing.get("Contents", []))
 
-def make_client_for(local_store):
-    from support import store_target_for
-
-    return make_client(store_target_for((local_store.status(), local_store.keys())))
+    return home, objects
 
 
 def held_upload(home: Path, picture: Path) -> dict:
