@@ -93,6 +93,7 @@ def _approve(app, args) -> int:
     """Approve each ID, then report each upload as ``upload`` does and wait for them all."""
     from desktop_uploader.cli import EXIT_REJECTED, _on_hold, _Reporter, exit_status
 
+    app.offline_wait = 600.0  # as `upload`: an unreachable destination fails after 10 min
     engine = app.engine
     settings = app.settings
     reporter = _Reporter(json_lines=args.json, total=len(args.approve))
