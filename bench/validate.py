@@ -63,14 +63,14 @@ def main() -> None:
 
     from desktop_uploader.config import Limits, Preset
     from desktop_uploader.pipeline.clamd import OwnClamd
-    from desktop_uploader.pipeline.decoder import DecodePool
-    from desktop_uploader.pipeline.process import file_sha256, process_image
-    from desktop_uploader.pipeline.scanners import (
+    from desktop_uploader.pipeline.content import (
         EXPLICIT_LABELS,
         ContentRule,
         content_findings,
         load_content_model,
     )
+    from desktop_uploader.pipeline.decoder import DecodePool
+    from desktop_uploader.pipeline.process import file_sha256, process_image
     from desktop_uploader.pipeline.structure import inspect_bytes
     from desktop_uploader.pipeline.validate import probe
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from functools import cached_property
@@ -20,18 +21,34 @@ from desktop_uploader.paths import AppPaths
 log = logging.getLogger("desktop_uploader")
 
 
-def setup_logging(paths: AppPaths, level: int = logging.INFO) -> None:
-    """Log to a rotating file in the data folder (rejections and failures included)."""
-    logs = paths.data_dir / "logs"
+def log_file(paths: AppPaths) -> Path:
+    """The app's log file (rotated at 2 MB, three kept)."""
+    return paths.data_dir / "logs" / "desktop-uploader.log"
+
+
+def setup_logging(paths: AppPaths, level: int = logging.INFO, verbose: bool = False) -> None:
+    """Log to a rotating file in the data folder: rejections and failures, and what the
+    libraries say (Python warnings such as Pillow's, libvips's messages): those go to the file,
+    never the user's terminal. ``verbose``: also show everything on stderr."""
+    logs = log_file(paths).parent
     logs.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handler = logging.handlers.RotatingFileHandler(
-        logs / "desktop-uploader.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("desktop_uploader")
+    root = logging.getLogger()
     if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
+        handler = logging.handlers.RotatingFileHandler(
+            log_file(paths), maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+        )
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
-    root.setLevel(level)
+    if root.level > logging.WARNING or root.level == logging.NOTSET:
+        root.setLevel(logging.WARNING)  # libraries: their warnings; ours: ``level``
+    logging.getLogger("desktop_uploader").setLevel(level)
+    logging.captureWarnings(True)  # warnings.warn (Pillow's UserWarnings …) into the log
+    if verbose and not any(getattr(h, "du_verbose", False) for h in root.handlers):
+        loud = logging.StreamHandler(sys.stderr)
+        loud.du_verbose = True  # type: ignore[attr-defined]
+        loud.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(loud)
+        root.setLevel(logging.INFO)
 
 
 class App:
@@ -48,6 +65,9 @@ class App:
         self.scanner_wait: float | None = None  # None: the setting scanning.scanner_wait
         # per-run overrides of every destination's policy, e.g. {"malware_scan": "required"}
         self.policy_overrides: dict[str, str] = {}
+        # where the decoder workers' stderr goes (what libtiff, libvips and Pillow print there);
+        # None: the terminal (``--verbose``)
+        self.library_log: Path | None = log_file(self.paths)
 
     @cached_property
     def settings(self) -> Settings:
@@ -148,6 +168,7 @@ class App:
             dest.content_check,
             tuple(dest.content_labels),
             float(dest.content_threshold),
+            tuple((k, float(v)) for k, v in dest.content_label_thresholds.items()),
         )
         return replace(policy, **self.policy_overrides)
 
@@ -177,6 +198,7 @@ class App:
             )
             or self.policy_overrides.get("content_check", "off") != "off",
             nice=limits.decoder_nice,
+            stderr_to=self.library_log,
         )
         return SafetyChecks(limits, scanner, decoder, self.validation_policy)
 

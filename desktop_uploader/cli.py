@@ -1,4 +1,4 @@
-"""Command line: ``desktop-uploader upload|history|doctor|local-store``.
+"""Command line: ``desktop-uploader upload|process|watch|review|history|doctor|local-store``.
 
 Imports are lazy so the CLI starts fast and never loads Qt.
 """
@@ -14,6 +14,7 @@ from desktop_uploader import __version__
 from desktop_uploader.errors import UploaderError
 
 EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
+EXIT_HELD = 3  # nothing failed or was rejected, but some files wait for review
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +24,13 @@ def build_parser() -> argparse.ArgumentParser:
         "S3-compatible storage behind a CDN.",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also show the log on the terminal, with what the image libraries say "
+        "(otherwise that goes to the log file only)",
+    )
     p.add_argument(
         "--smoke-test",
         action="store_true",
@@ -101,6 +109,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _scanner_wait_option(wa)
 
+    rv = sub.add_parser(
+        "review",
+        help="list the files held for content review; approve or reject them",
+        description="Files the content check flagged under the 'review' policy wait here "
+        "until you decide: --approve uploads them (the outputs made when they were checked, "
+        "or the source again if those are gone), --reject deletes those outputs and uploads "
+        "nothing. The source files are never touched.",
+    )
+    decide = rv.add_mutually_exclusive_group()
+    decide.add_argument("--approve", nargs="+", type=int, metavar="ID", help="upload these")
+    decide.add_argument("--reject", nargs="+", type=int, metavar="ID", help="do not upload these")
+    rv.add_argument("--json", action="store_true", help="one JSON object per file")
+
+    for sp in (up, pr, wa, rv):
+        sp.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            default=argparse.SUPPRESS,  # else it would undo `desktop-uploader -v COMMAND`
+            help="also show the log and the image libraries' messages on the terminal",
+        )
+
     hi = sub.add_parser("history", help="list finished uploads")
     hi.add_argument("--search", metavar="TEXT", help="match name, path, destination, status, URL")
     hi.add_argument("--limit", type=int, default=50)
@@ -172,7 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     from desktop_uploader.app import App, setup_logging
 
     app = App(notice=lambda msg: print(f"note: {msg}", file=sys.stderr))
-    setup_logging(app.paths)
+    setup_logging(app.paths, verbose=args.verbose)
+    if args.verbose:
+        app.library_log = None  # the decoders' own messages on the terminal too
     app.scanner_wait = getattr(args, "scanner_wait", None)
     try:
         app.settings  # noqa: B018 - checked before any work: a typo stops every command here
@@ -180,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             "upload": cmd_upload,
             "process": cmd_process,
             "watch": cmd_watch,
+            "review": cmd_review,
             "history": cmd_history,
             "doctor": cmd_doctor,
             "local-store": cmd_local_store,
@@ -245,7 +278,7 @@ def cmd_process(app, args) -> int:
 
 def _run_batch(app, args, out_dir, verb: str) -> int:
     """Submit every file under ``args.paths``, report each result as it finishes, and return
-    the exit status: 0 all done (or duplicates), 1 any rejected, 2 any failed."""
+    the exit status (``exit_status``). Files found in folders that are no image are skipped."""
     from desktop_uploader.pipeline.intake import collect
 
     preset = app.settings.preset(args.preset)
@@ -265,22 +298,53 @@ def _run_batch(app, args, out_dir, verb: str) -> int:
     try:
         with reporter:
             jobs = [
-                engine.submit(f.path, dest.name, preset, out_dir=out_dir, refusal=f.refusal)
+                engine.submit(
+                    f.path,
+                    dest.name,
+                    preset,
+                    out_dir=out_dir,
+                    refusal=f.refusal,
+                    in_folder=f.in_folder,
+                )
                 for f in files
             ]
             results = [j.future.result() for j in jobs]
     finally:
         unsubscribe()
         unsubscribe_holds()
-    statuses = {r.status for r in results}
     if not args.json:
-        done = sum(r.status in ("done", "duplicate") for r in results)
-        print(f"{done} of {len(results)} {verb}", file=sys.stderr)
+        print(summary_line(results, verb), file=sys.stderr)
     _say_not_scanned(app, results)
+    return exit_status(results)
+
+
+def summary_line(results, verb: str) -> str:
+    """``3 of 3 uploaded; skipped 1 file that is not an image (README.md)``"""
+    done = sum(r.status in ("done", "duplicate") for r in results)
+    held = sum(r.status == "held" for r in results)
+    skipped = [r for r in results if r.status == "skipped"]
+    line = f"{done} of {len(results) - len(skipped)} {verb}"
+    if held:
+        line += f"; {held} held for review (see: desktop-uploader review)"
+    if skipped:
+        from pathlib import Path
+
+        names = ", ".join(Path(r.source).name for r in skipped[:3])
+        names += f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+        files = "file that is not an image" if len(skipped) == 1 else "files that are not images"
+        line += f"; skipped {len(skipped)} {files} ({names})"
+    return line
+
+
+def exit_status(results) -> int:
+    """0 all done (or duplicates), 1 any rejected, 2 any failed, 3 any held for review."""
+    statuses = {r.status for r in results}
     if "failed" in statuses:
         return EXIT_FAILED
     if "rejected" in statuses:
         return EXIT_REJECTED
+    if "held" in statuses:
+        return EXIT_HELD
     return EXIT_OK
 
 
@@ -316,18 +380,13 @@ def _first_not_scanned(app):
 
 
 def _on_hold(engine, event) -> None:
-    """Held jobs in a one-shot command: say why a file waits; review cannot be asked here."""
+    """Held jobs in a command: say why a file waits for a scanner; a file held for review
+    ends here as ``held`` and waits in the journal for ``desktop-uploader review``."""
     stage = event.data.get("stage")
     if stage == "waiting_for_scanner":
         print(f"note: {event.source}: {event.data.get('reason')}", file=sys.stderr, flush=True)
     elif stage == "waiting_for_review":
-        print(
-            f"note: {event.source}: {event.data.get('reason')} The command line cannot ask for "
-            "approval: rejected. Upload it from the app to review it, or use --content-check off.",
-            file=sys.stderr,
-            flush=True,
-        )
-        engine.reject(event.job_id)
+        engine.defer_review(event.job_id)
 
 
 class _Reporter:
@@ -369,9 +428,19 @@ class _Reporter:
                 sys.stdout.write(json.dumps(result.to_json()) + "\n")
                 sys.stdout.flush()
                 return
+            if result.status == "skipped":  # told once, in the summary line
+                if self._progress:
+                    self._progress.advance(self._task)
+                return
             if result.status in ("done", "duplicate"):
                 tag = "" if result.status == "done" else "  (already uploaded)"
                 line = f"{result.url or result.output}{tag}"
+            elif result.status == "held":
+                n = result.job_id
+                line = (
+                    f"held: {result.source}: {result.reason} Decide with: desktop-uploader "
+                    f"review --approve {n} (or --reject {n}) [{result.code}]"
+                )
             else:
                 line = f"{result.status}: {result.source}: {result.reason} [{result.code}]"
             if self._progress:
@@ -447,6 +516,13 @@ def cmd_watch(app, args) -> int:
     return EXIT_OK
 
 
+# -- review ------------------------------------------------------------------------------
+def cmd_review(app, args) -> int:
+    from desktop_uploader.review import cmd_review as run
+
+    return run(app, args)
+
+
 # -- history -----------------------------------------------------------------------------
 def cmd_history(app, args) -> int:
     search = args.search or ("malware:" if args.quarantine else None)
@@ -504,6 +580,7 @@ def cmd_history(app, args) -> int:
                     | {"job_id": r["id"], "had_gps": bool(r["had_gps"])}
                     | {"scanned": None if r.get("scanned") is None else bool(r["scanned"])}
                     | {"variants": json.loads(r.get("variants") or "[]")}
+                    | {"findings": json.loads(r.get("findings") or "[]")}
                     | link
                 )
             )
@@ -520,6 +597,8 @@ def cmd_history(app, args) -> int:
             "%Y-%m-%d %H:%M"
         )
         what = r["url"] if r["status"] in ("done", "duplicate") else f"[{r['code']}] {r['reason']}"
+        if r["status"] in ("done", "duplicate") and r.get("findings"):
+            what += f"  ({r['reason']})"  # approved on review: what was found, with what score
         print(f"{when}  {r['status']:<9}  {r['display_name']}  {what}")
     return EXIT_OK
 

@@ -21,7 +21,7 @@ from pydantic import BeforeValidator, Strict, StringConstraints
 
 from desktop_uploader.errors import ConfigError
 from desktop_uploader.paths import atomic_write
-from desktop_uploader.pipeline.scanners import EXPLICIT_LABELS, NUDENET_LABELS
+from desktop_uploader.pipeline.content import EXPLICIT_LABELS, NUDENET_LABELS
 
 SCHEMA_VERSION = 1
 LOCAL_PROFILE = "local"
@@ -37,6 +37,7 @@ PROVIDERS: tuple[str, ...] = get_args(Provider)
 MalwareScan = Literal["required", "optional", "off"]
 ContentCheck = Literal["block", "review", "off"]
 ContentLabel = Literal[NUDENET_LABELS]  # type: ignore[valid-type]
+Score = Annotated[Number, Ge(0), Le(1)]  # a model's score
 LinkFormat = Literal["url", "markdown", "html", "bbcode", "picture"]  # deliver.LINK_FORMATS
 
 
@@ -136,10 +137,12 @@ class Destination:
         "required: never upload unscanned files (they wait for the scanner); optional: scan "
         "when ClamAV is available and say so when it is not; off: never scan",
     )
+    # review is the default: NudeNet alone is not precise enough to act without a person
+    # (pipeline/content.py); block is for managed destinations
     content_check: ContentCheck = setting(
-        "block",
+        "review",
         "Content check",
-        "block: reject matching images; review: hold them for you to decide; off: no check",
+        "review: hold matching images for you to decide; block: reject them; off: no check",
     )
     content_labels: list[ContentLabel] = setting(
         label="Blocked content labels",
@@ -150,6 +153,11 @@ class Destination:
         0.6,
         "Content score threshold (0–1)",
         "NudeNet score from which a label counts (higher: fewer findings)",
+    )
+    content_label_thresholds: dict[ContentLabel, Score] = setting(
+        label="Per-label score thresholds",
+        help="A label's own threshold over the score threshold, e.g. BUTTOCKS_EXPOSED = 0.8",
+        factory=dict,
     )
     # delivery (see docs/cdn.md): readable keys, stable names + CDN purge, private buckets
     key_template: Text = setting(

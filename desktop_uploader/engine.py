@@ -62,6 +62,9 @@ class Job:
     held_since: float | None = None  # when it began waiting for a malware scanner (monotonic)
     scanner_problem: object = None  # why no scanner answered (a scanstatus.ScannerProblem)
     scanned: bool | None = None  # the malware scan ran on it (None: it never got that far)
+    approved_sha: str | None = None  # the source bytes the user approved on content review
+    # found inside a folder the user named: a file that is not an image is skipped, not an error
+    in_folder: bool = False
 
 
 class Engine(SpooledOutputs, WaitingJobs):
@@ -138,15 +141,28 @@ class Engine(SpooledOutputs, WaitingJobs):
         preset: Preset,
         out_dir: Path | None = None,
         refusal: Rejected | None = None,
+        in_folder: bool = False,
     ) -> Job:
         """Queue one file; the job's future resolves to its ``JobResult`` (never raises).
 
         With ``out_dir`` the file is validated and processed exactly as for an upload (the
         destination's policies apply) and the outputs are written to that folder instead.
-        With ``refusal`` (intake refused it) it ends as that rejection, the file unopened."""
+        With ``refusal`` (intake refused it) it ends as that rejection, the file unopened.
+        ``in_folder``: the file was found in a folder the user named, so bytes that are no
+        image at all end as ``skipped`` (a README), not ``rejected``."""
         name = display_name(path)
         job_id = self.journal.add_job(str(path), name, profile, preset.name, preset.fingerprint())
-        job = Job(job_id, path, name, profile, preset, Future(), out_dir=out_dir, refusal=refusal)
+        job = Job(
+            job_id,
+            path,
+            name,
+            profile,
+            preset,
+            Future(),
+            out_dir=out_dir,
+            refusal=refusal,
+            in_folder=in_folder,
+        )
         with self._lock:
             self._jobs[job_id] = job
         self._emit(ev.QUEUED, job, name=name)
@@ -163,7 +179,10 @@ class Engine(SpooledOutputs, WaitingJobs):
         """Queue the files named and those in the folders named (``intake.collect``): one job
         per entry, including the ones intake refused, so each gets its result."""
         entries = collect(list(paths), self.limits.follow_symlinks)
-        return [self.submit(e.path, profile, preset, out_dir, e.refusal) for e in entries]
+        return [
+            self.submit(e.path, profile, preset, out_dir, e.refusal, in_folder=e.in_folder)
+            for e in entries
+        ]
 
     def run(self, paths: Iterable[str | Path], profile: str, preset: Preset) -> list[JobResult]:
         """Upload files and folders, blocking; one result per file, in input order."""
@@ -174,7 +193,9 @@ class Engine(SpooledOutputs, WaitingJobs):
         """Stop: parked and waiting jobs end as cancelled, running ones finish (``wait``)."""
         self._closing.set()
         for job in self.jobs():
-            if job.parked is not None:
+            if job.held == "review":
+                self.defer_review(job.id)  # stays held in the journal, for any later process
+            elif job.parked is not None:
                 job.cancelled = True
                 self._unpark(job)
         for ex in self._own_executors:
@@ -303,7 +324,10 @@ class Engine(SpooledOutputs, WaitingJobs):
         except Cancelled:
             self._finish_cancelled(job, "Cancelled by the user; the source file is kept.")
         except Rejected as e:
-            self._finish(job, JobResult(str(job.source), "rejected", code=e.code, reason=e.message))
+            # in a folder, a file that is no image at all (a README) is passed over
+            skip = job.in_folder and e.code == "not_an_image"
+            status = "skipped" if skip else "rejected"
+            self._finish(job, JobResult(str(job.source), status, code=e.code, reason=e.message))
         except StorageError as e:
             if e.transient and self._wait_offline(job, e, executor, fn, *args):
                 return
@@ -356,25 +380,21 @@ class Engine(SpooledOutputs, WaitingJobs):
             return
         self._set_stage(job, "processing")
         processed = self._process(job, info, source_sha)
-        if job.out_dir is None:
-            job.variants = self._make_variants(job, info, processed)
-        # what happens next: upload, or (process --out) write the outputs to a folder
-        then = (
-            (self._io, self._io_stage, job, info, processed)
-            if job.out_dir is None
-            else (self._cpu, self._export, job, info, source_sha, processed)
-        )
-        if job.findings:  # the content policy is "review": hold until the user decides
-            top = job.findings[0]
-            reason = f"Held for review: the content check found {top.label} ({top.score:.2f})."
-            # not resumable from the spool until approved: a restart must check it again
-            self.journal.drop_spool([job.id])
-            self._hold(job, "review", reason, *then)
+        if job.findings and job.approved_sha != source_sha:
+            # the content policy is "review": hold until the user decides (an approval is
+            # for these very source bytes; a changed file is checked again)
+            self._hold_for_review(job, info, source_sha, processed)
             return
+        self._publish(job, info, source_sha, processed)
+
+    def _publish(self, job: Job, info: Probe, source_sha: str, processed: ProcessedImage) -> None:
+        """After every check: the preset's variants and the upload, or (``process --out``)
+        the outputs written to their folder."""
         if job.out_dir is not None:
             self._export(job, info, source_sha, processed)
             return
-        self._schedule(job, *then)
+        job.variants = self._make_variants(job, info, processed)
+        self._schedule(job, self._io, self._io_stage, job, info, processed)
 
     def _make_variants(self, job: Job, info: Probe, processed: ProcessedImage) -> tuple:
         """The preset's responsive set, made from the (trusted) main rendition."""
@@ -507,8 +527,14 @@ class Engine(SpooledOutputs, WaitingJobs):
 
     def _finish(self, job: Job, result: JobResult) -> None:
         result.job_id = job.id
-        if result.reason is None and job.warnings:  # accepted with a note (e.g. trailing data)
-            result.reason = " ".join(job.warnings)
+        if job.findings and not result.findings:
+            result.findings = [f.as_dict() for f in job.findings]
+        if result.reason is None:  # accepted with a note (approved on review, trailing data)
+            notes = list(job.warnings)
+            if job.findings and result.status in ("done", "duplicate"):
+                top = job.findings[0].describe()
+                notes.insert(0, f"Approved on review: the content check found {top}.")
+            result.reason = " ".join(notes) or None
         if result.scanned is None:
             result.scanned = job.scanned
         exported = job.out_dir is not None and result.status == "done"
@@ -528,6 +554,7 @@ class Engine(SpooledOutputs, WaitingJobs):
             "lqip": result.lqip,
             "stable_url": result.stable_url,
             "scanned": None if result.scanned is None else int(result.scanned),
+            "findings": json.dumps(result.findings) if result.findings else None,
         }
         try:
             self.journal.update_job(job.id, **fields)
@@ -544,6 +571,7 @@ class Engine(SpooledOutputs, WaitingJobs):
             "duplicate": ev.DUPLICATE,
             "rejected": ev.REJECTED,
             "cancelled": ev.CANCELLED,
+            "skipped": ev.SKIPPED,
         }.get(result.status, ev.FAILED)
         self._emit(kind, job, result=result)
         if not job.future.done():

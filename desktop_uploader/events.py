@@ -13,6 +13,10 @@ DUPLICATE = "duplicate"
 REJECTED = "rejected"
 FAILED = "failed"
 CANCELLED = "cancelled"
+# a one-shot command ended a job held for content review: it stays held in the journal
+HELD = "held"
+# a file inside a folder that is not an image at all (a README): passed over, not an error
+SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ class JobResult:
     """The outcome of one input: exactly one per input, whatever happened."""
 
     source: str
-    status: str  # done | duplicate | rejected | failed | cancelled
+    status: str  # done | duplicate | rejected | failed | cancelled | held | skipped
     job_id: int | None = None
     code: str | None = None
     reason: str | None = None
@@ -51,6 +55,8 @@ class JobResult:
     thumbnail_output: str | None = None
     # the malware scan ran on this file (False: not scanned; None: it ended before the scan)
     scanned: bool | None = None
+    # what the content check found: [{label, name, score, classifier}] (held, approved, …)
+    findings: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The ``upload --json`` line: the promised fields first, then extras."""
@@ -74,4 +80,5 @@ class JobResult:
             "output": self.output,
             "thumbnail_output": self.thumbnail_output,
             "scanned": self.scanned,
+            "findings": self.findings,
         }

@@ -53,6 +53,15 @@ CREATE INDEX IF NOT EXISTS spool_by_source ON spool (source_sha256, profile, pre
 CREATE INDEX IF NOT EXISTS jobs_by_source ON jobs (source_sha256, profile, preset_fp, status);
 CREATE INDEX IF NOT EXISTS jobs_by_time ON jobs (created_at);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);
+CREATE TABLE IF NOT EXISTS held (
+    -- jobs held for content review (jobs.status = 'held'): the outputs that wait on disk for
+    -- the user's decision, so any process can finish them (`desktop-uploader review`)
+    job_id INTEGER PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+    renditions TEXT NOT NULL,  -- JSON, as in spool
+    probe TEXT NOT NULL,  -- JSON: what validation learned (format, size, frames, GPS)
+    out_dir TEXT,  -- `process --out`: where the outputs go once approved
+    held_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS watched_files (
     -- what the folder watcher saw and did: a start-up scan compares path+size+mtime, no hashing
     path TEXT PRIMARY KEY,
@@ -85,7 +94,7 @@ CREATE TABLE IF NOT EXISTS parts (
 );
 """
 
-FINAL_STATUSES = ("done", "duplicate", "rejected", "failed", "cancelled")
+FINAL_STATUSES = ("done", "duplicate", "rejected", "failed", "cancelled", "skipped")
 
 
 class Journal:
@@ -117,12 +126,13 @@ class Journal:
         added = {
             "parts": {"checksum": "TEXT NOT NULL DEFAULT ''"},
             "multipart_uploads": {"checksum_algorithm": "TEXT NOT NULL DEFAULT ''"},
-            # scanned: 1 the malware scan ran, 0 it did not (off, or no scanner), NULL unknown
             "jobs": {
                 "variants": "TEXT",
                 "lqip": "TEXT",
                 "stable_url": "TEXT",
+                # 1 the malware scan ran, 0 it did not (off, or no scanner), NULL unknown
                 "scanned": "INTEGER",
+                "findings": "TEXT",  # JSON: what the content check found (label, score, …)
             },
         }
         for table, columns in added.items():
@@ -211,6 +221,48 @@ class Journal:
     def mark_remote_deleted(self, job_id: int) -> None:
         """The uploaded object was deleted from its destination: drop the job from history."""
         self.update_job(job_id, status="deleted", url=None, thumbnail_url=None)
+
+    # -- held for content review ------------------------------------------------------------
+    def hold(
+        self, job_id: int, renditions: list, probe: dict, out_dir: str | None, **job: Any
+    ) -> None:
+        """Mark a job held for review (``job``: its code, reason, findings) with its outputs."""
+        cols = ", ".join(f"{k} = ?" for k in job)
+        with self._tx() as db:
+            db.execute(
+                f"UPDATE jobs SET status = 'held'{', ' + cols if cols else ''} WHERE id = ?",
+                (*job.values(), job_id),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO held (job_id, renditions, probe, out_dir, held_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (job_id, json.dumps(renditions), json.dumps(probe), out_dir, time.time()),
+            )
+
+    def held_jobs(self) -> list[dict]:
+        """Jobs waiting for a review decision, oldest first, with ``held`` details."""
+        rows = self._query(
+            "SELECT jobs.*, held.renditions AS held_renditions, held.probe AS held_probe,"
+            " held.out_dir AS held_out_dir, held.held_at FROM jobs JOIN held"
+            " ON held.job_id = jobs.id WHERE jobs.status = 'held' ORDER BY held.held_at"
+        )
+        return [_held_row(r) for r in rows]
+
+    def take_held(self, job_id: int) -> dict | None:
+        """Claim a held job for a decision: it leaves 'held' (to 'queued') in one transaction,
+        so two processes deciding at once cannot both act. None if it is not held (any more)."""
+        with self._tx() as db:
+            rows = db.execute(
+                "SELECT jobs.*, held.renditions AS held_renditions, held.probe AS held_probe,"
+                " held.out_dir AS held_out_dir, held.held_at FROM jobs JOIN held"
+                " ON held.job_id = jobs.id WHERE jobs.id = ? AND jobs.status = 'held'",
+                (job_id,),
+            ).fetchall()
+            if not rows:
+                return None
+            db.execute("UPDATE jobs SET status = 'queued' WHERE id = ?", (job_id,))
+            db.execute("DELETE FROM held WHERE job_id = ?", (job_id,))
+            return _held_row(rows[0])
 
     # -- watched folders -------------------------------------------------------------------
     def watched_files(self, root: str) -> dict[str, tuple[int, int, str]]:
@@ -332,3 +384,11 @@ class Journal:
             db.execute(
                 "UPDATE multipart_uploads SET state = ? WHERE upload_id = ?", (state, upload_id)
             )
+
+
+def _held_row(row: sqlite3.Row) -> dict:
+    d = dict(row)
+    d["findings"] = json.loads(d.get("findings") or "[]")
+    d["held_renditions"] = json.loads(d["held_renditions"])
+    d["held_probe"] = json.loads(d["held_probe"])
+    return d

@@ -66,7 +66,7 @@ class FieldSpec:
     name: str
     label: str
     help: str
-    kind: str  # bool | int | float | str | choice | list | ints | table | tables
+    kind: str  # bool | int | float | str | choice | list | ints | scores | table | tables
     choices: tuple[str, ...] = ()
     choice_labels: dict[str, str] = dataclasses.field(default_factory=dict)
     minimum: float | None = None  # inclusive
@@ -93,6 +93,8 @@ class FieldSpec:
         }.get(self.kind, self.kind)
         if self.kind == "list" and self.choices:
             word = "a list of: " + ", ".join(self.choices)
+        if self.kind == "scores":  # the range is that of each number
+            return "a table of names = numbers" + self._range()
         return word + self._range()
 
     def _range(self) -> str:
@@ -140,8 +142,10 @@ def _spec(f: dataclasses.Field, hint: Any) -> FieldSpec:
         optional = len(args) < len(typing.get_args(base))
         base, more = _unwrap(args[0])
         constraints += more
-    bounds = {type(c).__name__: c for c in constraints}
     kind, choices = _kind(base)
+    if kind == "scores":  # the range is that of each number in the table
+        constraints += _unwrap(typing.get_args(base)[1])[1]
+    bounds = {type(c).__name__: c for c in constraints}
     return FieldSpec(
         name=f.name,
         label=meta.get("label") or f.name.replace("_", " ").capitalize(),
@@ -181,7 +185,13 @@ def _kind(base: Any) -> tuple[str, tuple[str, ...]]:
         if dataclasses.is_dataclass(item):
             return "tables", ()
         return ("ints" if item is int else "list"), ()
-    if origin is dict or dataclasses.is_dataclass(base):
+    if origin is dict:
+        value, _ = _unwrap(typing.get_args(base)[1])
+        if dataclasses.is_dataclass(value):
+            return "table", ()
+        key, _ = _unwrap(typing.get_args(base)[0])  # a table of numbers by name, e.g. scores
+        return "scores", tuple(typing.get_args(key)) if typing.get_origin(key) is Literal else ()
+    if dataclasses.is_dataclass(base):
         return "table", ()
     return {bool: "bool", int: "int", float: "float", str: "str"}.get(base, "str"), ()
 
@@ -200,6 +210,8 @@ def _class_at(loc: tuple) -> tuple[type | None, str | None, str | None, tuple]:
             return cls, table, str(name), loc[i + 1 :]
         base, _ = _unwrap(hints[name])
         origin = typing.get_origin(base)
+        if origin is dict and not dataclasses.is_dataclass(_unwrap(typing.get_args(base)[1])[0]):
+            return cls, table, str(name), loc[i + 1 :]  # a table of numbers: one of its entries
         if origin is dict and i + 1 < len(loc):
             cls, table, i = typing.get_args(base)[1], f"{name}.{_key(loc[i + 1])}", i + 2
             continue
@@ -301,9 +313,19 @@ def _explain(error: dict, data: dict, file: str) -> SettingsError:
     value = error.get("input")
     if key is None:  # the whole file, e.g. a table where a value should be
         return SettingsError(file, table, "(file)", value, error["msg"])
+    spec = _safe_spec(cls, key)
+    if rest and spec is not None and spec.kind == "scores":  # one entry, as a dotted TOML key
+        entry = rest[0]
+        entries = _at(data, loc[: len(loc) - len(rest)])
+        value = entries.get(entry) if isinstance(entries, dict) else value
+        key = f"{key}.{_key(entry)}"
+        if rest[1:] == ("[key]",):  # the name is not one of the allowed ones
+            near = difflib.get_close_matches(str(entry), spec.choices, n=1)
+            why = f"did you mean {near[0]}?" if near else f"known: {_list(list(spec.choices))}"
+            return SettingsError(file, table, key, value, f"unknown name; {why}")
+        return SettingsError(file, table, key, value, f"expected a number{spec._range()}")
     if rest:  # an item of a list: name it, show the item
         key += "".join(f"[{i}]" for i in rest)
-    spec = _safe_spec(cls, key.split("[")[0])
     if kind in ("unexpected_keyword_argument", "extra_forbidden"):
         known = [s.name for s in field_specs(cls) if s.name != "name"] if cls else []
         near = difflib.get_close_matches(key, known, n=1)
@@ -317,13 +339,28 @@ def _explain(error: dict, data: dict, file: str) -> SettingsError:
         words = ", ".join(_toml(c) if c == "" else c for c in choices)
         return SettingsError(file, table, key, value, f"expected one of {words}")
     if kind in ("dataclass_type", "dict_type", "model_type", "dataclass_exact_type"):
-        return SettingsError(file, table, key, value, "expected a table of settings")
+        what = (
+            spec.allowed() if spec is not None and spec.kind == "scores" else "a table of settings"
+        )
+        return SettingsError(file, table, key, value, f"expected {what}")
     if spec is not None:
         if rest and spec.kind in ("ints", "list"):
             item = "a whole number of at least 1" if spec.kind == "ints" else "text in quotes"
             return SettingsError(file, table, key, value, f"expected {item}")
         return SettingsError(file, table, key, value, f"expected {spec.allowed()}")
     return SettingsError(file, table, key, value, error["msg"])
+
+
+def _at(data: Any, loc: tuple) -> Any:
+    """What the raw settings hold at an error location (None where the path ends)."""
+    for part in loc:
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
 
 
 def _safe_spec(cls: type | None, name: str) -> FieldSpec | None:

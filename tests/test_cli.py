@@ -43,8 +43,10 @@ def test_upload_json_one_line_per_input_and_exit_codes(local_store, store_home, 
     assert by_name["b-not-image.jpg"]["code"] == "not_an_image"
     assert by_name["c-bomb.png"]["code"] == "too_many_pixels"
     assert by_name["missing.jpg"]["code"] == "not_found"
-    for name in ("b-not-image.jpg", "c-bomb.png", "missing.jpg"):
+    for name in ("c-bomb.png", "missing.jpg"):
         assert by_name[name]["status"] == "rejected" and by_name[name]["reason"]
+    # a file in a folder that is no image at all is passed over, not an error
+    assert by_name["b-not-image.jpg"]["status"] == "skipped"
 
     again = run_cli("upload", "--json", str(batch / "a.jpg"), env_home=store_home)
     assert again.returncode == 0, again.stderr
@@ -118,8 +120,16 @@ def test_process_writes_outputs_without_uploading(store_home, tmp_path, exiftool
     (src / "holiday.jpg").write_bytes(jpeg_bytes(scene(900, 600, seed=91), orientation=6))
     (src / "notes.jpg").write_text("not a picture")
     out = tmp_path / "out"
-    res = run_cli("process", "--json", "--out", str(out), str(src), env_home=store_home)
-    assert res.returncode == 1, res.stderr  # one rejected
+    res = run_cli(
+        "process",
+        "--json",
+        "--out",
+        str(out),
+        str(src),
+        str(src / "notes.jpg"),
+        env_home=store_home,
+    )
+    assert res.returncode == 1, res.stderr  # notes.jpg, named, is rejected
     lines = {
         json.loads(x)["source"].rsplit("/", 1)[-1]: json.loads(x) for x in res.stdout.splitlines()
     }

@@ -15,7 +15,7 @@ from PIL import Image
 from support import run_cli
 
 from desktop_uploader import events as ev
-from desktop_uploader.pipeline.scanners import ContentRule, content_findings
+from desktop_uploader.pipeline.content import ContentRule, content_findings
 from desktop_uploader.pipeline.upload import make_client
 
 FACE = ContentRule(("FACE_FEMALE",), 0.5)
@@ -160,8 +160,9 @@ def test_off_uploads_and_cli_override(face_app, astronaut_jpeg, local_store, sto
     line = json.loads(blocked.stdout)
     assert blocked.returncode == 1 and line["code"] == "content:FACE_FEMALE", blocked.stderr
     line = json.loads(review.stdout)
-    assert review.returncode == 1 and line["code"] == "content:FACE_FEMALE"
-    assert "cannot ask for approval" in review.stderr
+    assert review.returncode == 3, review.stderr  # held for review: nothing failed or rejected
+    assert line["status"] == "held" and line["code"] == "content:FACE_FEMALE"
+    assert line["findings"][0]["name"] == "a woman's face"
     line = json.loads(allowed.stdout)
     assert allowed.returncode == 0 and line["status"] == "done", allowed.stderr
 
@@ -204,7 +205,7 @@ def test_model_runs_on_one_thread_with_the_default_sessions_findings(astronaut_j
     # Each decoder worker has a core to itself: the session must not spawn a thread per core.
     import numpy as np
 
-    from desktop_uploader.pipeline.scanners import load_content_model
+    from desktop_uploader.pipeline.content import load_content_model
 
     detector = load_content_model()
     opts = detector.onnx_session.get_session_options()

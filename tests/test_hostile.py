@@ -73,7 +73,9 @@ def test_hostile_corpus_through_the_cli(tmp_path, local_store, clamd_socket):
     wrong = []
     for path, case in files.items():
         got = lines[str(path)]
-        if got["status"] != case.status or not case.matches(got["code"]):
+        # uploaded as a folder, which is forgiving: bytes that are no image are skipped
+        status = "skipped" if case.code == "not_an_image" else case.status
+        if got["status"] != status or not case.matches(got["code"]):
             wrong.append((case.name, case.status, case.code, got["status"], got["code"]))
         if got["status"] == "rejected":
             assert got["reason"] and "\n" not in got["reason"] and got["url"] is None

@@ -27,8 +27,14 @@ from desktop_uploader.config import (
 )
 from desktop_uploader.errors import ConfigError
 from desktop_uploader.paths import AppPaths
-from desktop_uploader.pipeline.scanners import NUDENET_LABELS, ValidationPolicy
-from desktop_uploader.settings_schema import SettingsError, field_specs, parse_settings
+from desktop_uploader.pipeline.content import NUDENET_LABELS
+from desktop_uploader.pipeline.scanners import ValidationPolicy
+from desktop_uploader.settings_schema import (
+    SettingsError,
+    check_settings,
+    field_specs,
+    parse_settings,
+)
 
 # where each settings class lives in the file: (TOML prefix, extra keys a table needs)
 TABLES = {
@@ -52,6 +58,7 @@ def wrong_value(spec):
         "str": 5,
         "list": "not a list",
         "ints": ["x"],
+        "scores": "high",
     }[spec.kind]
 
 
@@ -263,3 +270,30 @@ def test_a_typo_in_settings_is_a_config_error_for_the_app(tmp_path):
         f"{path}: [limits] max_frames = 0: expected a whole number of at least 1"
     )
     assert dataclasses.is_dataclass(Settings)  # the API the rest of the code uses stays
+
+
+def test_per_label_thresholds_name_known_labels_with_scores_from_0_to_1():
+    """``content_label_thresholds`` (issue 15) is part of the schema like every setting: a
+    misspelt label would never match (the check would pass everything), a score over 1 would
+    never be reached."""
+
+    def problem(table) -> str:
+        raw = {"destinations": {"c": {"content_label_thresholds": table}}}
+        with pytest.raises(SettingsError) as err:
+            parse_settings(raw, "settings.toml")
+        return err.value.message
+
+    assert problem({"BUTTOCKS_EXPOSD": 0.8}) == (
+        "settings.toml: [destinations.c] content_label_thresholds.BUTTOCKS_EXPOSD = 0.8: "
+        "unknown name; did you mean BUTTOCKS_EXPOSED?"
+    )
+    assert problem({"BUTTOCKS_EXPOSED": 1.5}) == (
+        "settings.toml: [destinations.c] content_label_thresholds.BUTTOCKS_EXPOSED = 1.5: "
+        "expected a number from 0 to 1"
+    )
+    assert problem({"BUTTOCKS_EXPOSED": "high"}).endswith("expected a number from 0 to 1")
+    raw = {"destinations": {"c": {"content_label_thresholds": {"BUTTOCKS_EXPOSED": 0.8}}}}
+    dest = parse_settings(raw, "settings.toml").destinations["c"]
+    assert dest.content_label_thresholds == {"BUTTOCKS_EXPOSED": 0.8}
+    assert dest.content_check == "review"  # issue 15: review, not block, is the default
+    check_settings(parse_settings(raw, "settings.toml"))  # what the settings window saves

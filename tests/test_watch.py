@@ -267,7 +267,13 @@ def test_move_to_done_folder_after_verified_upload(app, tmp_path):
         (inbox / "bad.jpg").write_bytes(b"not an image at all")
         wait_for(lambda: w.count() >= 2, 60, "results")
     assert w.results["keep.jpg"][0].status == "done"
-    assert w.results["bad.jpg"][0].status == "rejected"
+    # a watched folder is forgiving: bytes that are no image at all are passed over
+    assert w.results["bad.jpg"][0].status == "skipped"
+    assert w.results["bad.jpg"][0].code == "not_an_image"
+    assert (
+        app.journal.watched_files(str(inbox.resolve()))[str((inbox / "bad.jpg").resolve())][2]
+        == "skipped"
+    )  # settled: not tried again at the next start
     assert (done / "keep.jpg").exists() and not (inbox / "keep.jpg").exists()
     assert (inbox / "bad.jpg").exists()  # only verified uploads move
 

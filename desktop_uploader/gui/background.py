@@ -8,7 +8,8 @@ from pathlib import Path
 
 def submit_paths(engine, paths: list[Path], profile: str, preset) -> int:
     """Expand folders and queue every file, refused entries included so each shows its
-    reason (runs on the intake worker, not the GUI thread)."""
+    reason; files found in folders are skipped if they are not images at all (runs on the
+    intake worker, not the GUI thread)."""
     return len(engine.submit_paths(paths, profile, preset))
 
 

@@ -28,6 +28,7 @@ PLACEHOLDERS = {
     "endpoint": "empty: AWS S3",
     "region": "empty: the provider's default (us-east-1; auto for R2)",
     "public_base_url": "empty: the bucket's own URL",
+    "content_label_thresholds": "e.g. BUTTOCKS_EXPOSED = 0.8, FEMALE_BREAST_EXPOSED = 0.7",
 }
 
 
@@ -107,6 +108,8 @@ class DataclassForm(QWidget):
                 w.setValue(float(value))
             elif isinstance(value, list):
                 w.setText(", ".join(map(str, value)))
+            elif isinstance(value, dict):  # a table of scores: "NAME = 0.8, OTHER = 0.9"
+                w.setText(", ".join(f"{k} = {v:g}" for k, v in value.items()))
             else:
                 w.setText("" if value is None else str(value))
 
@@ -124,6 +127,8 @@ class DataclassForm(QWidget):
                 value = [p.strip() for p in w.text().split(",") if p.strip()]
                 if spec.kind == "ints":
                     value = [int(p) for p in value]
+            elif spec.kind == "scores":
+                value = _scores(w.text())
             else:
                 value = w.text().strip()
                 if not value and spec.optional:
@@ -131,9 +136,24 @@ class DataclassForm(QWidget):
             setattr(obj, spec.name, value)
 
 
+def _scores(text: str) -> dict[str, Any]:
+    """``"A = 0.8, B = 0.9"`` → ``{"A": 0.8, "B": 0.9}``; what is not a number stays text, so
+    the schema names it when the settings are saved."""
+    table: dict[str, Any] = {}
+    for part in text.split(","):
+        name, _, number = part.partition("=")
+        if not name.strip():
+            continue
+        try:
+            table[name.strip()] = float(number)
+        except ValueError:
+            table[name.strip()] = number.strip()
+    return table
+
+
 def _tooltip(spec: FieldSpec) -> str:
     text = spec.help
-    if spec.kind == "list" and spec.choices:
+    if spec.kind in ("list", "scores") and spec.choices:
         text += "\nAllowed: " + ", ".join(spec.choices)
     return text
 

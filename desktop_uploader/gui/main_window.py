@@ -37,11 +37,10 @@ from desktop_uploader.gui.toast import Toast
 from desktop_uploader.gui.tray import Tray
 from desktop_uploader.gui.words import LINK_FORMAT_NAMES, Problem, destination_name, job_problem
 from desktop_uploader.gui.workers import TaskRunner
+from desktop_uploader.pipeline.formats import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
-IMAGE_FILTER = (
-    "Images (*.jpg *.jpeg *.png *.webp *.gif *.tif *.tiff *.heic *.heif *.avif);;All files (*)"
-)
+IMAGE_FILTER = f"Images ({' '.join('*' + s for s in IMAGE_SUFFIXES)});;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -88,6 +87,8 @@ class MainWindow(QMainWindow):
         self.refresh_settings()
         self.history_model.fetchMore()
         self.tasks.run(warm_up, app, callback=self._warmed_up)
+        # files held for content review by an earlier session or a command: ask about them
+        self.tasks.run(app.engine.held_for_review, callback=self._held_at_start)
         self.watcher = None  # the watched folders (desktop_uploader.watch), while any exist
         self.watch_label = QLabel()
         self.watch_label.setAccessibleName("Watched folders backlog")
@@ -103,6 +104,25 @@ class MainWindow(QMainWindow):
     def _destination_name(self, profile: str) -> str:
         dest = self.app.settings.destinations.get(profile)
         return destination_name(dest) if dest is not None else profile
+
+    def _held_at_start(self, rows, error) -> None:
+        if error is None and rows:
+            self.review_held()
+
+    def review_held(self):
+        """Show the review dialog, or refresh it. Opened with ``open()``: it never blocks the
+        event loop (uploads, the queue and notifications go on), and has the window as its
+        parent, so it dies on the GUI thread with it."""
+        from desktop_uploader.gui.review_dialog import ReviewDialog
+
+        dialog = self.findChild(ReviewDialog)
+        if dialog is None:
+            dialog = ReviewDialog(self.app, self.tasks, self)
+        dialog.refresh()
+        if not dialog.isVisible():
+            dialog.open()
+        dialog.raise_()
+        return dialog
 
     def _warmed_up(self, _result, error) -> None:
         if error is not None:
@@ -382,6 +402,8 @@ class MainWindow(QMainWindow):
     def _on_events(self, batch: list) -> None:
         self.scan_notice.on_events(batch)
         finished = self.queue_model.apply(batch)
+        if any(e.data.get("stage") == "waiting_for_review" for e in batch):
+            self.review_held()
         if finished:
             self._record(finished)
             if self._reconnect_pending and not self.app.engine.jobs():
@@ -476,7 +498,9 @@ class MainWindow(QMainWindow):
             self.tray.notify("Desktop Uploader", "Still running in the tray.")
             event.ignore()
             return
-        unfinished = [] if self._shut else self.app.engine.jobs()
+        # files held for review need no answer now: the journal keeps them, the next start asks
+        jobs = [] if self._shut else self.app.engine.jobs()
+        unfinished = [j for j in jobs if j.held != "review"]
         if unfinished:
             event.ignore()
             self.confirm_close(len(unfinished), tray)

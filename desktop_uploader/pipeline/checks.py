@@ -21,17 +21,11 @@ from desktop_uploader.config import Limits, Preset
 from desktop_uploader.errors import Rejected
 from desktop_uploader.pipeline.boundary import as_rejection
 from desktop_uploader.pipeline.clamd import ClamdError
+from desktop_uploader.pipeline.content import Finding, content_findings, content_rejection
 from desktop_uploader.pipeline.decoder import Decoded, DecodePool
 from desktop_uploader.pipeline.intake import unreadable
 from desktop_uploader.pipeline.process import file_sha256, process_image
-from desktop_uploader.pipeline.scanners import (
-    Finding,
-    MalwareScanning,
-    ScannerUnavailable,
-    ValidationPolicy,
-    content_findings,
-    content_rejection,
-)
+from desktop_uploader.pipeline.scanners import MalwareScanning, ScannerUnavailable, ValidationPolicy
 from desktop_uploader.pipeline.scanstatus import ScannerProblem
 from desktop_uploader.pipeline.validate import Probe, check_file, probe
 

@@ -24,8 +24,8 @@ from pathlib import Path
 from desktop_uploader.config import Limits, Preset
 from desktop_uploader.errors import Rejected
 from desktop_uploader.pipeline.boundary import as_rejection
+from desktop_uploader.pipeline.content import ContentRule, Finding, content_rejection
 from desktop_uploader.pipeline.process import ProcessedImage
-from desktop_uploader.pipeline.scanners import ContentRule, Finding, content_rejection
 from desktop_uploader.pipeline.validate import Probe
 
 log = logging.getLogger(__name__)
@@ -51,10 +51,14 @@ class DecodePool:
         timeout: float = 10.0,
         preload_content_model: bool = False,
         nice: int = 0,
+        stderr_to: Path | None = None,
     ) -> None:
         """``preload_content_model``: load NudeNet when a worker starts, so the first content
-        check does not spend the file's decode deadline on it."""
+        check does not spend the file's decode deadline on it. ``stderr_to``: a file the
+        workers' stderr is appended to (what the decoding libraries print there: libtiff's
+        messages, Pillow's warnings, libvips's); None keeps the parent's stderr."""
         self.size = max(1, size)
+        self.stderr_to = stderr_to
         self.preload = preload_content_model
         # Decoding is background work: at a lower priority it never takes a core from the
         # window or the user's other programs (measured: the GUI's longest stall fell from
@@ -115,7 +119,9 @@ class DecodePool:
                 if self._started < self.size:
                     self._started += 1
                     try:
-                        w = _Worker(self._ctx, self.memory_mb, self.preload, self.nice)
+                        w = _Worker(
+                            self._ctx, self.memory_mb, self.preload, self.nice, self.stderr_to
+                        )
                     except BaseException:
                         self._started -= 1
                         raise
@@ -173,11 +179,13 @@ class _Worker:
     STARTUP_TIMEOUT = 120.0  # interpreter start and imports; not part of any file's deadline
     WALL_FACTOR = 4.0  # a starved worker may take this many deadlines of wall time
 
-    def __init__(self, ctx, memory_mb: int, preload: bool, nice: int = 0) -> None:
+    def __init__(
+        self, ctx, memory_mb: int, preload: bool, nice: int = 0, stderr_to: Path | None = None
+    ) -> None:
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(
             target=worker_main,
-            args=(child, memory_mb, preload, nice),
+            args=(child, memory_mb, preload, nice, stderr_to),
             name="du-decoder",
             daemon=True,
         )
@@ -231,15 +239,18 @@ class _Worker:
 
 
 # -- the worker process ---------------------------------------------------------------------------
-def worker_main(conn, memory_mb: int, preload: bool = False, nice: int = 0) -> None:
+def worker_main(
+    conn, memory_mb: int, preload: bool = False, nice: int = 0, stderr_to: Path | None = None
+) -> None:
     """Serve probe/process calls until told to stop (``None``) or the pipe closes."""
     import resource
 
+    _quiet_libraries(stderr_to)
     if nice:
         with contextlib.suppress(OSError):
             os.nice(nice)
 
-    from desktop_uploader.pipeline import process, resample, scanners, validate  # noqa: F401
+    from desktop_uploader.pipeline import content, process, resample, validate  # noqa: F401
 
     resample.warm_up()
 
@@ -247,7 +258,7 @@ def worker_main(conn, memory_mb: int, preload: bool = False, nice: int = 0) -> N
     validate.register_openers()
     if preload:
         try:
-            scanners.load_content_model()
+            content.load_content_model()
         except Exception as e:  # reported on first use instead
             print(f"du-decoder: content model not loaded: {e}", file=sys.stderr)
     if memory_mb:
@@ -301,6 +312,38 @@ def _where(e: BaseException) -> str:
     return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
 
 
+def _quiet_libraries(stderr_to: Path | None) -> None:
+    """What the decoding libraries say goes to the log, not the user's terminal: C libraries
+    (libtiff: "TIFFFillStrip: Read error …") write to file descriptor 2 themselves, so the
+    descriptor itself is pointed at the log file; Python warnings and libvips's messages go
+    through logging there too, with a timestamp."""
+    import logging
+
+    if stderr_to is not None:
+        try:
+            Path(stderr_to).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(stderr_to, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        except OSError:
+            pass  # no log file: better the terminal than nothing
+        else:
+            if sys.stderr is not None:
+                sys.stderr.flush()
+            os.dup2(fd, 2)
+            os.close(fd)
+            if sys.stderr is None:  # a windowed frozen app starts its processes without one
+                sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    if sys.stderr is None:
+        return  # nowhere to write: Python's defaults drop it
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s du-decoder[%(process)d] %(name)s: %(message)s")
+    )
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.WARNING)
+    logging.getLogger("desktop_uploader").setLevel(logging.INFO)
+    logging.captureWarnings(True)
+
+
 def cpu_seconds(pid: int) -> float | None:
     """User + system CPU seconds a process has used (None where /proc is missing)."""
     try:
@@ -332,7 +375,7 @@ def _handle(kind: str, args: tuple):
     def inspect(rgb) -> None:
         if rule is None:
             return
-        from desktop_uploader.pipeline.scanners import content_findings
+        from desktop_uploader.pipeline.content import content_findings
 
         findings.extend(content_findings(rgb, rule))
         if block and findings:

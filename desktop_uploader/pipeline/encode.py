@@ -40,7 +40,9 @@ OPTIONS: dict[str, frozenset[str]] = {
     "AVIF": frozenset({"quality", "speed", "subsampling"}),
     "GIF": frozenset({"optimize", "disposal"}),
 }
-_ANIMATION = frozenset({"save_all", "append_images", "duration", "loop"})
+# an animation's timeline and canvas (per-frame durations, plays, the canvas colour the
+# player starts from): how to show the pixels, nothing about the picture's origin
+_ANIMATION = frozenset({"save_all", "append_images", "duration", "loop", "background"})
 _ANIMATED = {"WEBP", "PNG", "GIF", "AVIF"}
 
 

@@ -10,6 +10,10 @@ Every entry ends with a result, so nothing is silently skipped (hidden files asi
   ``symlink_outside_folder`` unless ``follow_symlinks`` is on: dropping a folder must not publish
   files from elsewhere on the disk (``~/.ssh`` is one link away). A link the user named
   themselves is followed: that is the file they chose.
+
+Each entry also says whether it was found inside a folder (``in_folder``): folders are
+forgiving, named files strict — a file in a folder whose bytes are no image ends ``skipped``
+(it still has its line), a file named explicitly ``rejected``.
 """
 
 from __future__ import annotations
@@ -25,17 +29,23 @@ from desktop_uploader.errors import Rejected
 
 @dataclass(frozen=True)
 class Entry:
-    """One file to process, or one refused at intake (``refusal``)."""
+    """One file to process, or one refused at intake (``refusal``).
+
+    ``in_folder``: it was found inside a folder the user named, not named itself. Named files
+    are judged strictly (anything that is not an image is an error); in a folder, a README or a
+    sidecar file whose bytes are no image is passed over (``skipped``). A file both named and
+    inside a named folder counts as named."""
 
     path: Path
     refusal: Rejected | None = None
+    in_folder: bool = False
 
 
 def collect(paths: list[str | Path], follow_symlinks: bool = False) -> list[Entry]:
     """Files as given, folders walked recursively (hidden files and folders skipped), in order,
     each once. A path that does not exist is kept, so it gets its own "not found" result."""
     out: list[Entry] = []
-    seen: set[Path] = set()
+    seen: dict[Path, int] = {}
     for raw in paths:
         p = Path(raw).expanduser()
         target, refusal = _follow(p)  # the user named it: links are followed
@@ -169,7 +179,7 @@ def _walk(
     follow: bool,
     visited: set[tuple[int, int]],
     out: list[Entry],
-    seen: set[Path],
+    seen: dict[Path, int],
 ) -> None:
     """Entries of ``folder`` (as named, under the uploaded folder whose real path is ``root``),
     depth first, by name."""
@@ -193,7 +203,7 @@ def _walk(
                 _walk(root, path, follow, visited, out, seen)
             continue
         if not is_link:
-            _add(Entry(path, refusal_for(path, root, follow)), out, seen)
+            _add(Entry(path, refusal_for(path, root, follow), in_folder=True), out, seen)
             continue
         target, refusal = _follow(path)
         if refusal is None and target is not None and target.is_dir():
@@ -208,11 +218,13 @@ def _walk(
                 visited.add(_dir_id(target))
                 _walk(root, path, follow, visited, out, seen)
                 continue
-        _add(Entry(path, refusal or refusal_for(path, root, follow)), out, seen)
+        _add(Entry(path, refusal or refusal_for(path, root, follow), in_folder=True), out, seen)
 
 
-def _add(entry: Entry, out: list[Entry], seen: set[Path]) -> None:
+def _add(entry: Entry, out: list[Entry], seen: dict[Path, int]) -> None:
     key = entry.path.absolute()
     if key not in seen:
-        seen.add(key)
+        seen[key] = len(out)
         out.append(entry)
+    elif not entry.in_folder and out[seen[key]].in_folder:
+        out[seen[key]] = entry  # named as well: judged as named, in its first place

@@ -17,9 +17,11 @@ from PIL import Image, ImageCms, ImageSequence
 
 from desktop_uploader.config import Preset
 from desktop_uploader.errors import Rejected
-from desktop_uploader.pipeline import jpeg_lossless, resample
+from desktop_uploader.pipeline import jpeg_lossless, libvips_decoder, resample
+from desktop_uploader.pipeline.boundary import raised_in
 from desktop_uploader.pipeline.encode import SRGB_ICC, file_sha256, spool_bytes, spool_image
-from desktop_uploader.pipeline.validate import Probe
+from desktop_uploader.pipeline.formats import LOSSLESS
+from desktop_uploader.pipeline.validate import Probe, damaged, said
 
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 # Decoded size for the content check and the thumbnail when the main output is not decoded
@@ -100,47 +102,52 @@ def process_image(
     encoded (the content check runs there; it may raise ``Rejected``)."""
     lossless = _wants_lossless_jpeg(probe, preset)
     # the lossless copy needs decoded pixels only for the content check and the thumbnail
-    frames, durations, orientation = _decode(
+    frames, timing, orientation = _decode(
         path, probe, PREVIEW_SIZE if lossless else preset.max_size
     )
     if inspect is not None:
         inspect(frames[0])
-    main = _lossless_jpeg(path, orientation, preset, spool_dir) if lossless else None
+    # libvips decoded it (orientation None: Pillow cannot read it): no lossless copy then
+    main = None
+    if lossless and orientation is not None:
+        main = _lossless_jpeg(path, orientation, preset, spool_dir)
     if main is None:
         if lossless:  # not possible without re-encoding after all: decode all of it
             full, _, _ = _decode(path, probe, preset.max_size)
-            main = _encode(full, [], preset, spool_dir, probe.format)
+            main = _encode(full, None, preset, spool_dir, probe.format)
         else:
-            main = _encode(frames, durations, preset, spool_dir, probe.format)
+            main = _encode(frames, timing, preset, spool_dir, probe.format)
     thumb_src = frames[0].copy()
     thumb_src.thumbnail((preset.thumbnail_size, preset.thumbnail_size), Image.Resampling.LANCZOS)
-    thumb = _encode([thumb_src], [], preset.thumbnail_preset(), spool_dir)
+    thumb = _encode([thumb_src], None, preset.thumbnail_preset(), spool_dir)
     return ProcessedImage(main, thumb, animated=len(frames) > 1)
 
 
-def _decode(path: Path, probe: Probe, max_size: int) -> tuple[list[Image.Image], list[int], int]:
-    """Frames decoded, oriented, sRGB, fitted in ``max_size``; their durations; the source's
-    EXIF orientation. Raises ``Rejected`` for what the decoder refuses."""
+def _decode(
+    path: Path, probe: Probe, max_size: int
+) -> tuple[list[Image.Image], Timing | None, int | None]:
+    """Frames decoded, oriented, sRGB, fitted in ``max_size``; an animation's timing; the
+    source's EXIF orientation (None when libvips decoded it, already upright). Pillow decodes;
+    a still image it cannot read goes to libvips; both failing is ``corrupt``/``truncated``."""
+    if probe.decoder == "libvips":  # Pillow cannot read it (validate found out)
+        return [_second_decoder(path, probe, max_size, None)], None, None
     try:
         with Image.open(path, formats=[probe.format]) as im:
             orientation = _orientation(im)
             if probe.frames > 1:
-                frames, durations = _load_animation(im, max_size)
-            else:
-                frames, durations = [_load_still(im, probe, max_size, path)], []
-            return frames, durations, orientation
-    except Rejected:
+                frames, timing = _load_animation(im, max_size, probe.format)
+                return frames, timing, orientation
+            return [_load_still(im, probe, max_size, path)], None, orientation
+    except (Rejected, MemoryError):
         raise
-    except OSError as e:
-        text = str(e)
-        if "truncated" in text or "premature end" in text.lower():
-            raise Rejected(
-                "The image data ends early (the file is truncated or still being written).",
-                code="truncated",
-            ) from None
-        raise Rejected(f"The image could not be decoded: {text}.", code="corrupt") from None
-    except (ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as e:
+    except Image.DecompressionBombError as e:
         raise Rejected(f"The image could not be decoded: {e}.", code="corrupt") from None
+    except Exception as e:  # whatever Pillow raises on a file it cannot decode
+        if raised_in(e) is None or (isinstance(e, OSError) and e.errno is not None):
+            raise  # our own bug, or the file system: pipeline/boundary.py says which
+        if probe.frames > 1:
+            raise _undecodable(e) from None
+        return [_second_decoder(path, probe, max_size, e)], None, None
 
 
 def _wants_lossless_jpeg(probe: Probe, preset: Preset) -> bool:
@@ -149,6 +156,7 @@ def _wants_lossless_jpeg(probe: Probe, preset: Preset) -> bool:
         preset.format == "original"
         and probe.format == "JPEG"
         and probe.frames == 1
+        and probe.decoder == "pillow"
         and target_size(probe.width, probe.height, preset.max_size) == (probe.width, probe.height)
     )
 
@@ -172,6 +180,31 @@ def _lossless_jpeg(path: Path, orientation: int, preset: Preset, spool_dir: Path
     return Rendition(
         spooled.path, spooled.sha256, spooled.bytes, width, height, "image/jpeg", "jpg"
     )
+
+
+def _undecodable(e: BaseException) -> Rejected:
+    """Pillow's failure to decode, for formats no second decoder reads."""
+    text = said(e)
+    if "truncated" in text.lower() or "premature end" in text.lower():
+        return Rejected(
+            "The image data ends early (the file is truncated or still being written).",
+            code="truncated",
+        )
+    return Rejected(f"The image could not be decoded: {text}.", code="corrupt")
+
+
+def _second_decoder(
+    path: Path, probe: Probe, max_size: int, pillow_error: BaseException | None
+) -> Image.Image:
+    """The still image decoded by libvips: Pillow could not read it (``pillow_error``; None
+    when validation already found that out). Both failing is ``corrupt``/``truncated``."""
+    if not libvips_decoder.can_decode(probe.format):
+        raise _undecodable(pillow_error or Exception("Pillow cannot read it"))
+    try:
+        return libvips_decoder.decode(path, probe.format, max_size)
+    except libvips_decoder.VipsFailed as v:
+        pillow_said = said(pillow_error) if pillow_error else "cannot read its headers"
+        raise damaged(probe.format, pillow_said, str(v), path) from None
 
 
 def target_size(width: int, height: int, max_size: int) -> tuple[int, int]:
@@ -233,18 +266,49 @@ def _resize_then_orient(im: Image.Image, orientation: int, max_size: int) -> Ima
     return im.transpose(t) if t is not None else im
 
 
-def _load_animation(im: Image.Image, max_size: int) -> tuple[list[Image.Image], list[int]]:
+@dataclass(frozen=True)
+class Timing:
+    """An animation's timeline: each frame's duration in ms, and how many times it plays
+    (0: for ever)."""
+
+    durations: list[int]
+    plays: int
+
+
+def _plays(im: Image.Image, fmt: str) -> int:
+    """How many times the source animation plays, as viewers play it (0: for ever).
+
+    GIF's loop count says how often to *repeat*: no NETSCAPE block plays once, 0 for ever,
+    n plays n + 1 times (browsers; gif2webp converts it so). WebP's and APNG's count the plays
+    themselves."""
+    loop = im.info.get("loop")
+    if fmt == "GIF":
+        return 1 if loop is None else 0 if loop == 0 else int(loop) + 1
+    return int(loop or 0)
+
+
+def _frame_duration(frame: Image.Image) -> int:
+    """A frame's duration in ms as viewers show it: browsers show frames that ask for 10 ms or
+    less for 100 ms (an old GIF convention), so such frames keep what people saw."""
+    d = int(frame.info.get("duration") or 0)
+    return d if d > 10 else 100
+
+
+def _load_animation(im: Image.Image, max_size: int, fmt: str) -> tuple[list[Image.Image], Timing]:
+    """Every frame composited onto the canvas (the source's disposal and blending applied:
+    the encoder gets what each frame shows), with the source's timing."""
     frames: list[Image.Image] = []
     durations: list[int] = []
     size = target_size(*im.size, max_size)
     icc = im.info.get("icc_profile")
+    plays = _plays(im, fmt)
     for frame in ImageSequence.Iterator(im):
-        durations.append(int(frame.info.get("duration", 100)) or 100)
         rgba = _to_srgb(frame.convert("RGBA"), icc)
+        durations.append(_frame_duration(frame))  # after the decode: WebP sets it then
         if size != rgba.size:
             rgba = rgba.resize(size, Image.Resampling.LANCZOS)
         frames.append(rgba)
-    return frames, durations
+    return frames, Timing(durations, plays)
 
 
 def _has_alpha(im: Image.Image) -> bool:
@@ -303,11 +367,14 @@ def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
 # Output of the "original" preset, by source format: lossless sources stay lossless in their
 # own format; lossy ones become a high-quality JPEG (or WebP where JPEG can't hold alpha).
 _ORIGINAL_OUTPUT = {
+    **{f: ("PNG", "png", "image/png", {"compress_level": 6}) for f in LOSSLESS if f != "GIF"},
     "PNG": ("PNG", "png", "image/png", {"compress_level": 6}),
     "TIFF": ("TIFF", "tiff", "image/tiff", {"compression": "tiff_deflate"}),
     "JPEG": ("JPEG", "jpg", "image/jpeg", {"quality": 95, "subsampling": 0}),
     "HEIF": ("JPEG", "jpg", "image/jpeg", {"quality": 95, "subsampling": 0}),
     "AVIF": ("JPEG", "jpg", "image/jpeg", {"quality": 95, "subsampling": 0}),
+    "JPEG2000": ("JPEG", "jpg", "image/jpeg", {"quality": 95, "subsampling": 0}),
+    "DDS": ("JPEG", "jpg", "image/jpeg", {"quality": 95, "subsampling": 0}),
 }
 _WEBP = ("WEBP", "webp", "image/webp")
 
@@ -318,7 +385,7 @@ def _output_format(
     if preset.format == "original" and source_format:
         fmt = _ORIGINAL_OUTPUT.get(source_format)
         if fmt and not animated and not (has_alpha and fmt[0] == "JPEG"):
-            return fmt
+            return (*fmt[:3], dict(fmt[3]))  # a copy: the caller adds to the options
         # GIF/WebP sources and animations: WebP, lossless for GIF (it was lossless)
         return (*_WEBP, {"lossless": source_format == "GIF", "quality": preset.quality})
     return (*_WEBP, {"quality": preset.quality, "method": preset.method})
@@ -326,7 +393,7 @@ def _output_format(
 
 def _encode(
     frames: list[Image.Image],
-    durations: list[int],
+    timing: Timing | None,
     preset: Preset,
     spool_dir: Path,
     source_format: str | None = None,
@@ -334,8 +401,16 @@ def _encode(
     first = frames[0]
     animated = len(frames) > 1
     fmt, ext, ctype, kwargs = _output_format(preset, source_format, first.mode == "RGBA", animated)
-    if animated:
-        kwargs |= {"save_all": True, "append_images": frames[1:], "duration": durations, "loop": 0}
+    if animated and timing is not None:
+        kwargs |= {
+            "save_all": True,
+            "append_images": frames[1:],
+            "duration": timing.durations,
+            "loop": timing.plays,
+            # a transparent canvas, as browsers start every animation (Pillow would take
+            # a GIF's background palette index from the frame's info: opaque black)
+            "background": (0, 0, 0, 0),
+        }
     # a standard sRGB profile when the preset asks, never the source's
     return spool_encode(first, fmt, ext, ctype, kwargs, spool_dir, preset.icc == "srgb")
 

@@ -2,11 +2,12 @@
 
 ``MalwareScanner`` finds a clamd to talk to — a configured socket, else a running system clamd,
 else one of our own started on a signature database — and scans raw bytes before any decoder
-sees them. ``ContentCheck`` runs NudeNet on pixels that were already decoded and downscaled (in
-the decoder worker, where the model is loaded once per process).
+sees them. The content check (``pipeline/content.py``) runs NudeNet and a nudity classifier on
+pixels that were already decoded and downscaled (in the decoder worker, where the models are
+loaded once per process).
 
 Policies are per destination: ``malware_scan`` is required | optional | off; ``content_check`` is
-block | review | off, with the labels and the score threshold that count.
+review | block | off, with the labels and the score threshold that count.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from desktop_uploader.errors import Rejected
 from desktop_uploader.pipeline.clamd import (
     ClamdClient,
     ClamdError,
@@ -25,42 +25,13 @@ from desktop_uploader.pipeline.clamd import (
     ScanReply,
     find_system_socket,
 )
+from desktop_uploader.pipeline.content import EXPLICIT_LABELS, ContentRule
 from desktop_uploader.pipeline.scanstatus import ScannerProblem, diagnose, from_error
 
 log = logging.getLogger(__name__)
 
 MALWARE_POLICIES = ("required", "optional", "off")
 CONTENT_POLICIES = ("block", "review", "off")
-# NudeNet's explicit labels; the model also knows faces, feet, covered parts etc.
-EXPLICIT_LABELS = (
-    "FEMALE_GENITALIA_EXPOSED",
-    "MALE_GENITALIA_EXPOSED",
-    "FEMALE_BREAST_EXPOSED",
-    "BUTTOCKS_EXPOSED",
-    "ANUS_EXPOSED",
-)
-# Every label NudeNet's model gives (nudenet/nudenet.py); a label outside this list in the
-# settings would never match, so the check would silently pass everything: it is refused at load.
-NUDENET_LABELS = (
-    "FEMALE_GENITALIA_COVERED",
-    "FACE_FEMALE",
-    "BUTTOCKS_EXPOSED",
-    "FEMALE_BREAST_EXPOSED",
-    "FEMALE_GENITALIA_EXPOSED",
-    "MALE_BREAST_EXPOSED",
-    "ANUS_EXPOSED",
-    "FEET_EXPOSED",
-    "BELLY_COVERED",
-    "FEET_COVERED",
-    "ARMPITS_COVERED",
-    "ARMPITS_EXPOSED",
-    "FACE_MALE",
-    "BELLY_EXPOSED",
-    "MALE_GENITALIA_EXPOSED",
-    "ANUS_COVERED",
-    "FEMALE_BREAST_COVERED",
-    "BUTTOCKS_COVERED",
-)
 
 
 class ScannerUnavailable(Exception):  # noqa: N818 - a state, reported to the user as such
@@ -89,9 +60,11 @@ class ValidationPolicy:
     only a bug could bring one here) is treated as the strictest, ``required`` / ``block``."""
 
     malware_scan: str = "optional"
-    content_check: str = "block"
+    # review: a finding holds the file for the user to decide; block: it is rejected
+    content_check: str = "review"
     content_labels: tuple[str, ...] = EXPLICIT_LABELS
     content_threshold: float = 0.6
+    content_label_thresholds: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         if self.malware_scan not in MALWARE_POLICIES:
@@ -104,21 +77,9 @@ class ValidationPolicy:
     def content_rule(self) -> ContentRule | None:
         if self.content_check == "off":
             return None
-        return ContentRule(self.content_labels, self.content_threshold)
-
-
-@dataclass(frozen=True)
-class ContentRule:
-    labels: tuple[str, ...]
-    threshold: float
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One NudeNet detection that the rule counts."""
-
-    label: str
-    score: float
+        return ContentRule(
+            self.content_labels, self.content_threshold, self.content_label_thresholds
+        )
 
 
 class MalwareScanner:
@@ -238,60 +199,3 @@ class MalwareScanner:
             own, self._own, self._client = self._own, None, None
         if own is not None:
             own.stop()
-
-
-def content_rejection(top: Finding, verdict: str) -> Rejected:
-    """The ``content:<label>`` rejection for a finding (``verdict``: "blocks it", …)."""
-    return Rejected(
-        f"The content check found {top.label} (score {top.score:.2f}); this destination {verdict}.",
-        code=f"content:{top.label}",
-    )
-
-
-# -- content (runs inside the decoder worker) ------------------------------------------------
-_detector: Any = None
-
-
-def load_content_model() -> Any:
-    """NudeNet's detector, loaded once per process from the model inside its wheel."""
-    global _detector
-    if _detector is None:
-        from nudenet import NudeDetector
-
-        detector = NudeDetector()
-        if hasattr(detector, "onnx_session"):
-            detector.onnx_session = _single_thread_session(detector.onnx_session)
-        _detector = detector
-    return _detector
-
-
-def _single_thread_session(session: Any) -> Any:
-    """The same model in a session that runs on one thread and does not spin.
-
-    NudeNet opens onnxruntime's default session: one thread per core, spinning while it waits
-    for work. Every decoder worker process already has a core to itself, so those threads only
-    burn the other worker's CPU: the default session costs ~70 ms of CPU per image here, this
-    one ~40 ms, with the same detections (docs/benchmarks.md)."""
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    opts.inter_op_num_threads = 1
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    model = session._model_path  # the file NudeNet loaded (inside its wheel)
-    return ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
-
-
-def content_findings(rgb: Any, rule: ContentRule) -> list[Finding]:
-    """NudeNet detections on decoded pixels (a PIL image in RGB/RGBA) that ``rule`` counts,
-    highest score first. The model is loaded once per process, from the wheel, offline."""
-    import numpy as np
-
-    detector = load_content_model()
-    arr = np.asarray(rgb.convert("RGB"))[:, :, ::-1]  # BGR, as its own file loader gives it
-    found = [
-        Finding(d["class"], round(float(d["score"]), 3))
-        for d in detector.detect(np.ascontiguousarray(arr))
-        if d["class"] in rule.labels and d["score"] >= rule.threshold
-    ]
-    return sorted(found, key=lambda f: -f.score)

@@ -7,6 +7,7 @@ decode, for every frame, and Pillow's own decompression-bomb warning is an error
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import stat
@@ -18,13 +19,19 @@ from PIL import Image
 
 from desktop_uploader.config import Limits
 from desktop_uploader.errors import Rejected
+from desktop_uploader.pipeline import libvips_decoder
+from desktop_uploader.pipeline.boundary import raised_in
+from desktop_uploader.pipeline.formats import ALLOWED, display_name, identify, sniff
 from desktop_uploader.pipeline.intake import not_regular, open_regular, unreadable
 from desktop_uploader.pipeline.structure import inspect_bytes
+
+__all__ = ["ALLOWED", "Probe", "check_file", "probe", "register_openers", "sniff"]
+
+log = logging.getLogger(__name__)
 
 # A bomb warning must stop the job, not scroll past in a log.
 warnings.simplefilter("error", Image.DecompressionBombWarning)
 
-ALLOWED = ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "HEIF", "AVIF")
 _heif_registered = False
 
 
@@ -42,66 +49,12 @@ def register_openers() -> None:
     _register_heif()
 
 
-_HEIF_BRANDS = {
-    b"heic",
-    b"heix",
-    b"hevc",
-    b"hevx",
-    b"heim",
-    b"heis",
-    b"hevm",
-    b"hevs",
-    b"mif1",
-    b"msf1",
-}
-_AVIF_BRANDS = {b"avif", b"avis"}
-
-
-def sniff(head: bytes) -> str | None:
-    """Name of the format the bytes are in (allowed or not), or None if unrecognised."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "JPEG"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "PNG"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "GIF"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP"
-    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        return "TIFF"
-    if head[4:8] == b"ftyp":
-        box_len = int.from_bytes(head[:4], "big")
-        brands = {head[8:12]} | {head[i : i + 4] for i in range(16, min(box_len, len(head)) - 3, 4)}
-        if brands & _AVIF_BRANDS:
-            return "AVIF"
-        if brands & _HEIF_BRANDS:
-            return "HEIF"
-        return "MP4/QuickTime video"
-    if head.startswith(b"%PDF"):
-        return "PDF"
-    if head.startswith((b"%!PS", b"\xc5\xd0\xd3\xc6")):
-        return "EPS/PostScript"
-    if head.startswith(b"8BPS"):
-        return "PSD"
-    if head.startswith(b"SIMPLE  ="):
-        return "FITS"
-    if head.startswith(b"BM"):
-        return "BMP"
-    if head.startswith(b"\x00\x00\x01\x00"):
-        return "ICO"
-    if head.startswith((b"\x00\x00\x00\x0cjP  ", b"\xff\x4f\xff\x51")):
-        return "JPEG 2000"
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith((b"<svg", b"<?xml")) and b"<svg" in head.lower():
-        return "SVG"
-    return None
-
-
 _NOT_ALLOWED_WHY = {
     "SVG": "SVG images are not accepted: they can carry scripts that run in viewers' browsers.",
     "PDF": "PDF documents are not accepted; export the page as PNG or JPEG first.",
     "EPS/PostScript": "EPS/PostScript files are not accepted: opening them runs a PostScript "
     "interpreter.",
+    "PSD": "Photoshop documents (PSD) are not accepted; export the picture as PNG or JPEG first.",
 }
 
 
@@ -116,6 +69,8 @@ class Probe:
     had_gps: bool
     # Things the user should hear about although the file was accepted (e.g. trailing data).
     warnings: tuple[str, ...] = ()
+    # which library reads it: "pillow", or "libvips" for files Pillow cannot read
+    decoder: str = "pillow"
 
 
 def _mp(pixels: int) -> str:
@@ -153,9 +108,15 @@ def _read_head(path: Path, limits: Limits) -> tuple[int, bytes]:
 
 
 def probe(path: Path, limits: Limits) -> Probe:
-    """Check ``path`` against the allow-list and limits from its headers; raise ``Rejected``."""
+    """Check ``path`` against the allow-list and limits from its headers; raise ``Rejected``.
+
+    The format comes from the bytes (``formats.identify``). Pillow reads the headers; when it
+    cannot, libvips is asked (for the formats it reads), and the file is "damaged" only when
+    neither can read it."""
     _size, head = _read_head(path, limits)
-    fmt = sniff(head)
+    _register_heif()  # every opener, so identification knows every format
+    Image.MAX_IMAGE_PIXELS = limits.max_pixels
+    fmt = identify(path, head)
     if fmt is None:
         raise Rejected(
             "This is not an image: its contents match no known image format, whatever its "
@@ -164,7 +125,8 @@ def probe(path: Path, limits: Limits) -> Probe:
         )
     if fmt not in ALLOWED:
         why = _NOT_ALLOWED_WHY.get(fmt) or (
-            f"{fmt} files are not accepted. Accepted formats: {', '.join(ALLOWED)}."
+            f"{display_name(fmt)} files are not accepted. Accepted formats: "
+            f"{', '.join(display_name(f) for f in ALLOWED)}."
         )
         raise Rejected(why, code="format_not_allowed")
     if fmt == "WEBP" and head[12:16] == b"VP8X":
@@ -176,28 +138,8 @@ def probe(path: Path, limits: Limits) -> Probe:
         )
         _check_pixels(*canvas, limits, frame=None)
     warnings_ = _check_structure(path, fmt)
-    if fmt == "HEIF":
-        _register_heif()
-    Image.MAX_IMAGE_PIXELS = limits.max_pixels
     try:
-        with Image.open(path, formats=[fmt]) as im:
-            width, height = im.size
-            _check_pixels(width, height, limits, frame=None)
-            frames = getattr(im, "n_frames", 1)
-            if frames > limits.max_frames:
-                raise Rejected(
-                    f"The animation has {frames} frames; the limit is {limits.max_frames}.",
-                    code="too_many_frames",
-                )
-            if frames * width * height > limits.max_pixels * 4:
-                raise Rejected(
-                    f"The animation's {frames} frames of {width} × {height} add up to too many "
-                    "pixels to process safely.",
-                    code="too_many_pixels",
-                )
-            if frames > 1:
-                _check_every_frame(im, frames, limits)
-            had_gps = _has_gps(im)
+        return _pillow_probe(path, fmt, limits, warnings_)
     except Rejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
@@ -210,26 +152,106 @@ def probe(path: Path, limits: Limits) -> Probe:
             "(a decompression bomb).",
             code="too_many_pixels",
         ) from None
-    except Image.UnidentifiedImageError:
-        raise Rejected(
-            f"The file starts like a {fmt} image but its header is damaged.", code="corrupt"
-        ) from None
     except ValueError as e:
-        if "too large" in str(e).lower():  # PNG text/ICC chunks that inflate past Pillow's cap
+        if "too large" not in str(e).lower():
+            pillow_said = said(e)
+        else:  # PNG text/ICC chunks that inflate past Pillow's cap: never read around it
             raise Rejected(
                 "The image carries a compressed metadata block that inflates to an unsafe size "
                 "(a zlib bomb).",
                 code="metadata_bomb",
             ) from None
-        raise Rejected(f"The {fmt} image could not be read: {e}.", code="corrupt") from None
-    except (OSError, SyntaxError, EOFError) as e:
-        if "truncated" in str(e).lower():
+    except MemoryError:
+        raise
+    except Exception as e:  # whatever Pillow raises on a file it cannot read: ask libvips
+        if raised_in(e) is None or (isinstance(e, OSError) and e.errno is not None):
+            raise  # our own bug, or the file system: pipeline/boundary.py says which
+        pillow_said = said(e)
+    try:
+        return _libvips_probe(path, fmt, limits, warnings_)
+    except libvips_decoder.VipsFailed as e:
+        raise damaged(fmt, pillow_said, str(e), path) from None
+
+
+def _pillow_probe(path: Path, fmt: str, limits: Limits, warnings_: tuple[str, ...]) -> Probe:
+    with Image.open(path, formats=[fmt]) as im:
+        width, height = im.size
+        _check_pixels(width, height, limits, frame=None)
+        try:
+            frames = _check_frames(im, width, height, limits)
+        except (Rejected, MemoryError, Image.DecompressionBombError):
+            raise
+        except Exception as e:
+            # the first frame is readable, a later one is not: a damaged animation or page
+            # list is reported, never cut down to its first frame by the second decoder
+            kind = "truncated" if any(w in said(e).lower() for w in _TRUNCATED) else "corrupt"
             raise Rejected(
-                f"The {fmt} image ends inside its header (the file is truncated).",
-                code="truncated",
+                f"The {display_name(fmt)} file's later frames or pages are damaged ({said(e)}).",
+                code=kind,
             ) from None
-        raise Rejected(f"The {fmt} image could not be read: {e}.", code="corrupt") from None
+        had_gps = _has_gps(im)
     return Probe(fmt, width, height, frames, had_gps, warnings_)
+
+
+def _check_frames(im: Image.Image, width: int, height: int, limits: Limits) -> int:
+    frames = getattr(im, "n_frames", 1)
+    if frames > limits.max_frames:
+        raise Rejected(
+            f"The animation has {frames} frames; the limit is {limits.max_frames}.",
+            code="too_many_frames",
+        )
+    if frames * width * height > limits.max_pixels * 4:
+        raise Rejected(
+            f"The animation's {frames} frames of {width} × {height} add up to too many "
+            "pixels to process safely.",
+            code="too_many_pixels",
+        )
+    if frames > 1:
+        _check_every_frame(im, frames, limits)
+    return frames
+
+
+def _libvips_probe(path: Path, fmt: str, limits: Limits, warnings_: tuple[str, ...]) -> Probe:
+    """Pillow could not read the headers; libvips can: its first page is what is processed."""
+    if not libvips_decoder.can_decode(fmt):
+        raise libvips_decoder.VipsFailed("libvips does not read this format here")
+    h = libvips_decoder.header(path, fmt)
+    _check_pixels(h.width, h.height, limits, frame=None)
+    log.info("%s: Pillow cannot read this %s; libvips can and decodes it", path, fmt)
+    return Probe(fmt, h.width, h.height, 1, h.had_gps, warnings_, decoder="libvips")
+
+
+_TRUNCATED = ("truncat", "premature end", "unexpected end", "end of file", "read error")
+
+
+def damaged(fmt: str, pillow_said: str, vips_said: str, path: Path) -> Rejected:
+    """The rejection for a file neither decoder can read (``truncated`` when either says the
+    data ends early, else ``corrupt``); what both said goes to the log."""
+    log.warning(
+        "%s: neither decoder reads this %s: Pillow: %s; libvips: %s",
+        path,
+        fmt,
+        pillow_said,
+        vips_said,
+    )
+    name = display_name(fmt)
+    if any(w in f"{pillow_said} {vips_said}".lower() for w in _TRUNCATED):
+        return Rejected(
+            f"The {name} image ends early (the file is truncated or still being written): "
+            "neither image decoder could read it (what they said is in the log).",
+            code="truncated",
+        )
+    return Rejected(
+        f"The {name} image is damaged: neither image decoder could read it (what they said is "
+        "in the log).",
+        code="corrupt",
+    )
+
+
+def said(e: BaseException) -> str:
+    """What a decoder said, in one short line."""
+    text = " ".join(str(e).split())[:300]
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 
 def _check_structure(path: Path, fmt: str) -> tuple[str, ...]:

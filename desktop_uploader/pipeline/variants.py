@@ -18,6 +18,7 @@ from PIL import Image
 
 from desktop_uploader.config import Preset
 from desktop_uploader.pipeline.encode import encode
+from desktop_uploader.pipeline.formats import LOSSLESS
 from desktop_uploader.pipeline.process import Rendition, spool_encode
 
 LQIP_SIZE = 16
@@ -56,7 +57,7 @@ class Variant:
 def fallback_format(source_format: str | None, has_alpha: bool) -> str:
     """The fallback keeps the original's family: PNG stays PNG (lossless, alpha), GIF and
     alpha images become PNG, everything else JPEG."""
-    if has_alpha or source_format in ("PNG", "GIF", "TIFF", "BMP"):
+    if has_alpha or source_format in LOSSLESS:
         return "png"
     return "jpeg"
 

@@ -1,0 +1,218 @@
+"""Which image format a file is in, judged from its bytes only; which formats are accepted; what
+they are called in messages.
+
+Three judges, in order: our own table of signatures (the formats we accept or refuse on purpose,
+so those never depend on a library's guess), then Pillow's format plugins (their signature
+checks and header parsers: TGA, for one, has no signature), then libvips's loaders. "Not an
+image" is said only when none of them recognises the bytes.
+
+Nothing here decodes pixels: identification reads headers.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+from PIL import Image
+
+log = logging.getLogger(__name__)
+
+# Accepted formats (Pillow's names). Each is decoded by Pillow (and JPEG, PNG, WebP, TIFF, GIF,
+# HEIF and AVIF by libvips too, see ``libvips_decoder``) inside a decoder worker with a memory
+# cap and a deadline. Formats users really have; never PostScript, PDF, SVG, PSD and the like.
+ALLOWED = (
+    "JPEG",
+    "PNG",
+    "GIF",
+    "WEBP",
+    "TIFF",
+    "HEIF",
+    "AVIF",
+    "BMP",
+    "ICO",
+    "TGA",
+    "PPM",
+    "QOI",
+    "PCX",
+    "SGI",
+    "DDS",
+    "ICNS",
+    "JPEG2000",
+)
+# File name endings of the accepted formats (file pickers, watched folders' default globs);
+# the name never decides anything, the bytes do.
+IMAGE_SUFFIXES = (
+    ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".apng", ".gif", ".webp", ".tif", ".tiff",
+    ".heic", ".heif", ".avif", ".bmp", ".dib", ".ico", ".tga", ".icb", ".vda", ".vst",
+    ".ppm", ".pgm", ".pbm", ".pnm", ".pfm", ".qoi", ".pcx", ".sgi", ".rgb", ".rgba", ".bw",
+    ".dds", ".icns", ".jp2", ".j2k", ".j2c", ".jpc", ".jpf", ".jpx",
+)  # fmt: skip
+# Formats whose pixels are stored exactly: the "original" preset keeps them lossless (as PNG).
+LOSSLESS = ("PNG", "GIF", "TIFF", "BMP", "ICO", "TGA", "PPM", "QOI", "PCX", "SGI", "ICNS")
+
+NAMES = {
+    "JPEG": "JPEG",
+    "WEBP": "WebP",
+    "HEIF": "HEIF/HEIC",
+    "JPEG2000": "JPEG 2000",
+    "PPM": "PPM/PGM/PBM (Netpbm)",
+    "TGA": "TGA (Targa)",
+    "ICO": "ICO (Windows icon)",
+    "CUR": "CUR (Windows cursor)",
+    "ICNS": "ICNS (macOS icon)",
+    "DDS": "DDS (DirectDraw texture)",
+    "SGI": "SGI (Silicon Graphics image)",
+    "PCX": "PCX (PC Paintbrush)",
+    "PSD": "PSD (Photoshop document)",
+    "BLP": "BLP (Blizzard texture)",
+    "MSP": "MSP (Microsoft Paint)",
+    "XBM": "XBM (X bitmap)",
+    "XPM": "XPM (X pixmap)",
+    "IM": "IM (IFUNC image)",
+    "FITS": "FITS (astronomy data)",
+    "SPIDER": "SPIDER (microscopy data)",
+    "WMF": "WMF/EMF (Windows metafile)",
+    "MPEG": "MPEG video",
+    "FLI": "FLI/FLC animation",
+    "DCX": "DCX (multi-page PCX)",
+    "MPO": "MPO (multi-picture JPEG)",
+}
+
+
+def display_name(fmt: str) -> str:
+    """The format as users know it ("JPEG 2000", "TGA (Targa)")."""
+    return NAMES.get(fmt, fmt)
+
+
+_HEIF_BRANDS = {
+    b"heic",
+    b"heix",
+    b"hevc",
+    b"hevx",
+    b"heim",
+    b"heis",
+    b"hevm",
+    b"hevs",
+    b"mif1",
+    b"msf1",
+}
+_AVIF_BRANDS = {b"avif", b"avis"}
+
+
+def sniff(head: bytes) -> str | None:
+    """The format named by the file's signature (allowed or not), or None if our table does
+    not know it (``identify`` then asks the libraries)."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "TIFF"
+    if head[4:8] == b"ftyp":
+        box_len = int.from_bytes(head[:4], "big")
+        brands = {head[8:12]} | {head[i : i + 4] for i in range(16, min(box_len, len(head)) - 3, 4)}
+        if brands & _AVIF_BRANDS:
+            return "AVIF"
+        if brands & _HEIF_BRANDS:
+            return "HEIF"
+        return "MP4/QuickTime video"
+    if head.startswith(b"%PDF"):
+        return "PDF"
+    if head.startswith((b"%!PS", b"\xc5\xd0\xd3\xc6")):
+        return "EPS/PostScript"
+    if head.startswith(b"8BPS"):
+        return "PSD"
+    if head.startswith(b"SIMPLE  ="):
+        return "FITS"
+    if head.startswith(b"BM"):
+        return "BMP"
+    if head.startswith(b"\x00\x00\x01\x00"):
+        return "ICO"
+    if head.startswith((b"\x00\x00\x00\x0cjP  ", b"\xff\x4f\xff\x51")):
+        return "JPEG2000"
+    if head.startswith(b"\xff\x0a") or head.startswith(b"\x00\x00\x00\x0cJXL \r\n\x87\n"):
+        return "JPEG XL"
+    if head.startswith(b"gimp xcf"):
+        return "XCF (GIMP document)"
+    if head.startswith(b"\x76\x2f\x31\x01"):
+        return "OpenEXR"
+    if head.startswith((b"#?RADIANCE", b"#?RGBE")):
+        return "Radiance HDR"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<svg", b"<?xml")) and b"<svg" in head.lower():
+        return "SVG"
+    return None
+
+
+def identify(path: Path, head: bytes) -> str | None:
+    """The format of the file at ``path`` (``head``: its first bytes), or None when neither our
+    table, nor Pillow, nor libvips recognises it."""
+    return sniff(head) or pillow_format(path, head) or libvips_format(path)
+
+
+def pillow_format(path: Path, head: bytes) -> str | None:
+    """The format a Pillow plugin recognises, from its signature check and header parser only
+    (no pixel is decoded; the size is not judged here, so a huge image is still named)."""
+    Image.init()
+    # plugins with a signature check first: a lenient header parser (TGA has no signature)
+    # must not claim a file another plugin knows by its signature
+    plugins = sorted(Image.ID, key=lambda fmt: Image.OPEN[fmt][1] is None)
+    with warnings.catch_warnings(record=True) as caught, open(path, "rb") as f:
+        warnings.simplefilter("always")
+        for fmt in plugins:
+            factory, accept = Image.OPEN[fmt]
+            if accept is not None and not accept(head):
+                continue
+            f.seek(0)
+            try:
+                im = factory(f, str(path))
+            except Exception:  # this plugin does not recognise it (or cannot parse it)
+                continue
+            name = im.format or fmt
+            im.close()
+            for w in caught:
+                log.info("%s: Pillow (%s): %s", path, name, w.message)
+            return name
+    return None
+
+
+# libvips's loaders (by class name) and the formats they read; loaders of things that are not
+# pictures (CSV and matrix text, raw bytes) are no evidence that a file is an image.
+_LIBVIPS_LOADERS = {
+    "Jpeg": "JPEG",
+    "Uhdr": "JPEG",
+    "Png": "PNG",
+    "Webp": "WEBP",
+    "Tiff": "TIFF",
+    "Gif": "GIF",
+    "Heif": "HEIF",
+    "Svg": "SVG",
+    "Jp2k": "JPEG2000",
+    "Jxl": "JPEG XL",
+    "Ppm": "PPM",
+    "Pdf": "PDF",
+    "Magick": "ImageMagick-readable file",
+    "Fits": "FITS",
+    "Openexr": "OpenEXR",
+    "Rad": "Radiance HDR",
+    "Vips": "VIPS",
+}
+
+
+def libvips_format(path: Path) -> str | None:
+    """The format libvips's loaders recognise in the file's bytes, or None."""
+    from desktop_uploader.pipeline import libvips_decoder
+
+    loader = libvips_decoder.find_loader(path)
+    if loader is None:
+        return None
+    for key, fmt in _LIBVIPS_LOADERS.items():
+        if loader.startswith(f"VipsForeignLoad{key}"):
+            return fmt
+    return None

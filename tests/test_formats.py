@@ -1,0 +1,149 @@
+"""The right reason for every file: each format users bring is converted or refused by name;
+identification is by bytes; a file one decoder cannot read is read by the other; "damaged" and
+"not an image" only when they are true."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from formatgen import (
+    GROUND,
+    SPOT,
+    corpus,
+    tiff_missing_dimensions,
+    tiff_without_any_width,
+    webp_tiff,
+)
+from hostile import write
+from PIL import Image
+
+from desktop_uploader.config import Limits
+from desktop_uploader.errors import Rejected
+from desktop_uploader.pipeline.formats import ALLOWED, identify
+from desktop_uploader.pipeline.validate import probe
+
+
+def near(a, b, tolerance: int) -> bool:
+    return all(abs(x - y) <= tolerance for x, y in zip(a, b, strict=False))
+
+
+def grey(c) -> int:
+    return round(0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2])
+
+
+def run_all(app, paths: list[Path], out: Path):
+    engine = app.engine
+    jobs = [engine.submit(p, "test", app.settings.preset(None), out_dir=out) for p in paths]
+    return [j.future.result(timeout=120) for j in jobs]
+
+
+def test_every_format_is_converted_or_refused_by_name(app, tmp_path):
+    files = write(corpus(), tmp_path / "formats")
+    results = run_all(app, list(files), tmp_path / "out")
+    wrong = []
+    for (path, sample), r in zip(files.items(), results, strict=True):
+        if r.status != sample.status:
+            wrong.append((path.name, r.status, r.code, r.reason))
+            continue
+        if r.status == "rejected":
+            if r.code != "format_not_allowed" or sample.named not in r.reason:
+                wrong.append((path.name, r.code, r.reason))
+            continue
+        with Image.open(r.output) as im:
+            out = im.convert("RGB")
+        w, h = out.size
+        ground = out.getpixel((int(w * 0.94), int(h * 0.08)))
+        spot = out.getpixel((int(w * 0.29), int(h * 0.5)))
+        tolerance = 3 if sample.exact_colour else 45
+        if path.suffix in (".pgm", ".pbm"):  # grey formats: the picture's brightness
+            ok = sample.name.endswith(".pbm") or (
+                abs(grey(ground) - grey(GROUND)) <= 3 and abs(grey(spot) - grey(SPOT)) <= 3
+            )
+        else:
+            ok = near(ground, GROUND, tolerance) and near(spot, SPOT, tolerance)
+        if not ok or abs(w / h - 1.5) > 0.05 and path.suffix not in (".ico", ".icns"):
+            wrong.append((path.name, "pixels", out.size, ground, spot))
+    assert wrong == [], wrong
+
+
+def test_the_allow_list_names_every_format_of_the_issue():
+    for fmt in ("TGA", "PPM", "QOI", "PCX", "SGI", "DDS", "ICNS", "JPEG2000", "BMP", "ICO"):
+        assert fmt in ALLOWED
+
+
+def test_identified_by_bytes_whatever_the_name(tmp_path):
+    files = write(corpus(), tmp_path / "formats")
+    by_name = {p.name: p for p in files}
+    lying = tmp_path / "holiday.png"
+    lying.write_bytes(by_name["targa.tga"].read_bytes())  # a TGA has no signature at all
+    assert identify(lying, lying.read_bytes()[:4096]) == "TGA"
+    assert probe(lying, Limits()).format == "TGA"
+    text = tmp_path / "README.tga"
+    text.write_text("# Holiday pictures\n\nThe good ones are in the other folder.\n")
+    with pytest.raises(Rejected) as e:
+        probe(text, Limits())
+    assert e.value.code == "not_an_image"
+
+
+def test_a_file_pillow_cannot_read_is_read_by_libvips(tmp_path):
+    files = write(corpus(), tmp_path / "formats")
+    lab = next(p for p in files if p.name == "scanner-lab16.tif")
+    with pytest.raises(Exception):  # noqa: B017 - Pillow's own failure, whatever its type
+        Image.open(lab).load()
+    info = probe(lab, Limits())
+    assert info.decoder == "libvips" and (info.width, info.height) == (96, 64)
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("missing-dimensions-truncated.tif", tiff_missing_dimensions(truncated=True)),
+        ("missing-dimensions.tif", tiff_missing_dimensions(truncated=False)),
+        ("no-width-at-all.tif", tiff_without_any_width()),
+        ("webp-tiff-cut.tif", webp_tiff()[:300]),
+    ],
+)
+def test_broken_tiffs_are_rejected_with_a_reason(app, tmp_path, name, data):
+    p = tmp_path / name
+    p.write_bytes(data)
+    [r] = run_all(app, [p], tmp_path / "out")
+    assert r.status == "rejected" and r.code in ("corrupt", "truncated"), (r.code, r.reason)
+    assert "Internal error" not in r.reason and "report" not in r.reason
+
+
+def test_damaged_logs_what_both_decoders_said(tmp_path, caplog):
+    p = tmp_path / "cut.tif"
+    p.write_bytes(tiff_without_any_width())
+    with pytest.raises(Rejected) as e:
+        probe(p, Limits())
+    assert e.value.code == "corrupt" and "neither image decoder" in e.value.message
+    said = [r.getMessage() for r in caplog.records if "neither decoder reads" in r.getMessage()]
+    assert said and "Pillow: UnidentifiedImageError" in said[0] and "libvips: " in said[0]
+
+
+def test_truncated_targa_is_truncated_or_corrupt(app, tmp_path):
+    files = write(corpus(), tmp_path / "formats")
+    whole = next(p for p in files if p.name == "targa.tga").read_bytes()
+    p = tmp_path / "cut.tga"
+    p.write_bytes(whole[: len(whole) // 3])
+    [r] = run_all(app, [p], tmp_path / "out")
+    assert r.status == "rejected" and r.code in ("truncated", "corrupt"), r.reason
+
+
+def test_original_preset_keeps_lossless_formats_lossless_and_options_apart(tmp_path):
+    from desktop_uploader.config import Preset
+    from desktop_uploader.pipeline.process import process_image
+
+    files = write(corpus(), tmp_path / "formats")
+    bmp = next(p for p in files if p.suffix == ".bmp")
+    info = probe(bmp, Limits())
+    with_icc = Preset("original", max_size=0, format="original", icc="srgb")
+    without = Preset("original", max_size=0, format="original")
+    first = process_image(bmp, info, with_icc, tmp_path / "spool")
+    second = process_image(bmp, info, without, tmp_path / "spool")
+    assert first.main.content_type == second.main.content_type == "image/png"
+    with Image.open(first.main.path) as a, Image.open(second.main.path) as b:
+        assert a.info.get("icc_profile")  # asked for
+        assert not b.info.get("icc_profile")  # not carried over from the run before
+        assert a.convert("RGB").tobytes() == b.convert("RGB").tobytes()
