@@ -105,10 +105,20 @@ def _open(path: Path, fmt: str, **options):
 def header(path: Path, fmt: str) -> Header:
     """Size and page count from the headers only; raises ``VipsFailed``."""
     im = _open(path, fmt, access="sequential")
-    fields = im.get_fields()
+    fields = _fields(im)
     pages = im.get("n-pages") if "n-pages" in fields else 1
     gps = any(f.startswith("exif-ifd3-") for f in fields)
     return Header(im.width, im.height, max(1, int(pages)), gps)
+
+
+def _fields(im) -> list[str]:
+    """The image's metadata field names. pyvips decodes them as UTF-8 and raises
+    ``UnicodeDecodeError`` on a damaged file's (a PNG text chunk keyword of stray bytes, found
+    by tests/test_no_internal_error.py): that file is damaged, not our bug."""
+    try:
+        return im.get_fields()
+    except UnicodeDecodeError as e:
+        raise VipsFailed(f"unreadable metadata field names ({e.reason})") from None
 
 
 def decode(path: Path, fmt: str, max_size: int) -> Image.Image:
@@ -120,7 +130,7 @@ def decode(path: Path, fmt: str, max_size: int) -> Image.Image:
     im = _open(path, fmt, access="sequential", fail_on="error")
     try:
         im = im.autorot()
-        if "icc-profile-data" in im.get_fields():
+        if "icc-profile-data" in _fields(im):
             # the embedded profile is applied, never copied (it can carry data)
             im = im.icc_transform("srgb", embedded=True, intent="relative")
         if im.interpretation != "srgb" or im.format != "uchar":
