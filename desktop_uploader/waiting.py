@@ -107,6 +107,7 @@ class WaitingJobs:
             code=f"content:{top.label}",
             reason=reason,
             findings=json.dumps([f.as_dict() for f in job.findings]),
+            scanned=None if job.scanned is None else int(job.scanned),
         )
         then = (self._cpu, self._publish, job, info, source_sha, processed)
         self._hold(job, "review", reason, *then)
@@ -165,6 +166,8 @@ class WaitingJobs:
         )
         job.findings = tuple(Finding.from_dict(f) for f in row["findings"])
         job.approved_sha = row.get("source_sha256")
+        # whether the malware scan ran, as that run recorded it (history keeps saying so)
+        job.scanned = None if row.get("scanned") is None else bool(row["scanned"])
         with self._lock:
             self._jobs[job.id] = job
         self._emit(ev.QUEUED, job, name=job.name)
@@ -239,6 +242,7 @@ class WaitingJobs:
             code=f"content:{top.label}",
             reason=f"Held for review: the content check found {top.describe()}.",
             findings=[f.as_dict() for f in job.findings],
+            scanned=job.scanned,
         )
         job.stage = "held"
         self._emit(ev.HELD, job, result=result)

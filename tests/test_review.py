@@ -47,6 +47,7 @@ def held_upload(home: Path, picture: Path) -> dict:
     line = json.loads(res.stdout)
     assert line["status"] == "held" and line["code"] == "content:FACE_FEMALE", line
     assert line["url"] is None and line["job_id"]
+    assert line["scanned"] is False  # malware_scan = "off" here: said as for any upload
     return line
 
 
@@ -74,6 +75,7 @@ def test_held_then_approved_is_uploaded(review_home, astronaut):
     history = run_cli("history", "--json", env_home=home).stdout.splitlines()
     entry = json.loads(history[0])
     assert entry["status"] == "done" and entry["findings"][0]["label"] == "FACE_FEMALE"
+    assert entry["scanned"] is False  # as the run that held it recorded (not lost on approval)
 
 
 def test_held_then_rejected_uploads_nothing(review_home, astronaut, tmp_path):
