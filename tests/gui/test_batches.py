@@ -138,3 +138,29 @@ def test_announcement_words():
     assert Announcement(up[:1], []).message(True) == "a.jpg uploaded — link copied"
     assert Announcement([], bad[:1]).message(True) == "a.jpg could not be uploaded — see the queue"
     assert Announcement(up[:2], [], waiting=1).message(False) == "2 uploaded, 1 waiting"
+
+
+def test_held_rows_wait_and_skipped_rows_are_finished(qapp):
+    """Issue 15 in the queue: a file held for review waits for someone (it keeps a batch open
+    as "waiting", not as finished); a non-image skipped in a folder is finished, in words."""
+    from desktop_uploader.gui.batches import BatchTracker
+    from desktop_uploader.gui.queue_model import stage_label
+
+    model = QueueModel()
+    model.apply([Event("queued", i, f"/x/{i}.jpg", {"name": f"{i}.jpg"}) for i in range(3)])
+    done = JobResult("/x/0.jpg", "done", url="https://cdn/0.webp", bytes=10)
+    skipped = JobResult("/x/1.jpg", "skipped", code="not_an_image", reason="not an image")
+    held = JobResult("/x/2.jpg", "held", code="content:FACE_FEMALE", reason="Held for review")
+    tracker = BatchTracker()
+    for kind, job_id, result in (("done", 0, done), ("skipped", 1, skipped), ("held", 2, held)):
+        tracker.add(model.apply([Event(kind, job_id, f"/x/{job_id}.jpg", {"result": result})]))
+    assert [stage_label(r.stage) for r in model.rows()] == [
+        "Done",
+        "Skipped (not an image)",
+        "Held for review",
+    ]
+    assert model.overall() == (2, 3)  # the held file is not finished
+    assert model.idle()  # but nothing is working: the batch is over
+    announcement = tracker.close_if_over(model.rows())
+    assert announcement is not None and announcement.waiting == 1
+    assert announcement.message(links_copied=True) == "0.jpg uploaded, 1 waiting — link copied"

@@ -103,3 +103,21 @@ def test_findings_text_names_both_opinions():
     assert text == (
         "Exposed buttocks: detector 66%, the nudity classifier agreed (91%) — BUTTOCKS_EXPOSED"
     )
+
+
+def test_the_dialog_belongs_to_the_window_and_closing_keeps_held_files(
+    reviewing, window, astronaut, qtbot
+):
+    """The dialog has the window as its Qt parent and does not block (open()); closing the
+    window with a file held asks nothing: the journal keeps it for the next start."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    drop_files(window.queue_panel.view.viewport(), [astronaut])
+    dialog = shown_dialog(window, qtbot)
+    assert dialog.parent() is window
+    assert dialog.windowModality() == Qt.WindowModality.WindowModal  # open(), not exec()
+    window.close()
+    assert window.findChild(QMessageBox, "confirm-close") is None
+    assert not window.isVisible()
+    assert [j["id"] for j in reviewing.journal.held_jobs()] == [window.queue_model.row(0).job_id]

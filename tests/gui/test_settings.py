@@ -248,3 +248,30 @@ def test_a_value_the_schema_refuses_is_not_saved(window, qtbot):
     assert 'endpoint = "minio.local:9000": expected an address' in dialog.error.text()
     assert "blog" not in window.app.settings.destinations
     dialog.reject()
+
+
+def test_per_label_thresholds_are_edited_as_text_and_checked(window, qtbot):
+    """``content_label_thresholds`` (a table in settings.toml) in the destination's form: as
+    "LABEL = score" pairs; a misspelt label is refused with the schema's words, not saved."""
+    from desktop_uploader.config import load_settings
+
+    dialog = window.open_settings("destinations")
+    page = dialog.destinations
+    page.show_destination("test")
+    edit = page.advanced.widgets["content_label_thresholds"]
+    assert edit.text() == ""
+    edit.setText("BUTTOCKS_EXPOSD = 0.8")
+    _ok(dialog)
+    assert dialog.isVisible() and "did you mean BUTTOCKS_EXPOSED?" in dialog.error.text()
+    edit.setText("BUTTOCKS_EXPOSED = 0.8, FEMALE_BREAST_EXPOSED=0.75")
+    _ok(dialog)
+    saved = load_settings(window.app.paths.config_file).destinations["test"]
+    assert saved.content_label_thresholds == {
+        "BUTTOCKS_EXPOSED": 0.8,
+        "FEMALE_BREAST_EXPOSED": 0.75,
+    }
+    dialog = window.open_settings("destinations")
+    dialog.destinations.show_destination("test")
+    shown = dialog.destinations.advanced.widgets["content_label_thresholds"].text()
+    assert shown == "BUTTOCKS_EXPOSED = 0.8, FEMALE_BREAST_EXPOSED = 0.75"
+    dialog.reject()
