@@ -354,7 +354,10 @@ def _say_not_scanned(app, results) -> None:
     missed = [r for r in results if (r.reason or "").startswith("not_scanned")]
     if not missed:
         return
-    count = f"{len(missed)} of {len(results)} files were" if len(results) > 1 else "The file was"
+    considered = [r for r in results if r.status != "skipped"]  # as the summary line counts
+    count = (
+        f"{len(missed)} of {len(considered)} files were" if len(considered) > 1 else "The file was"
+    )
     print(f"note: {count} not scanned for malware. {_why_not_scanned(app, missed[0])}",
           file=sys.stderr, flush=True)  # fmt: skip
 
