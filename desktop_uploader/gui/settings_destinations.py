@@ -42,7 +42,7 @@ CONNECTION = [
     "public_base_url",
     "addressing_style",
 ]
-POLICY = ["malware_scan", "content_check", "content_threshold"]
+POLICY = ["malware_scan", "content_check", "content_threshold", "content_label_thresholds"]
 LABELS_FIELD = "content_labels"  # a checklist of readable names, not a comma-separated line
 
 

@@ -258,7 +258,7 @@ def test_per_label_thresholds_are_edited_as_text_and_checked(window, qtbot):
     dialog = window.open_settings("destinations")
     page = dialog.destinations
     page.show_destination("test")
-    edit = page.advanced.widgets["content_label_thresholds"]
+    edit = page.policy.widgets["content_label_thresholds"]
     assert edit.text() == ""
     edit.setText("BUTTOCKS_EXPOSD = 0.8")
     _ok(dialog)
@@ -272,6 +272,6 @@ def test_per_label_thresholds_are_edited_as_text_and_checked(window, qtbot):
     }
     dialog = window.open_settings("destinations")
     dialog.destinations.show_destination("test")
-    shown = dialog.destinations.advanced.widgets["content_label_thresholds"].text()
+    shown = dialog.destinations.policy.widgets["content_label_thresholds"].text()
     assert shown == "BUTTOCKS_EXPOSED = 0.8, FEMALE_BREAST_EXPOSED = 0.75"
     dialog.reject()
