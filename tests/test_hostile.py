@@ -178,3 +178,27 @@ def test_a_fresh_worker_decodes_heic_it_never_probed(tmp_path):
     finally:
         prober.close()
         decoder.close()
+
+
+def test_warm_up_never_waits_for_a_worker(tmp_path):
+    """Two warm-ups at once (two windows, or the window and a command), or one while a worker
+    is busy, start what is missing and return: they used to hold the workers they started and
+    wait for the others for ever."""
+    pool = DecodePool(size=2)
+    try:
+        busy = pool._get()  # a worker in use by a file
+        done: list[bool] = []
+        warmers = [threading.Thread(target=lambda: (pool.warm_up(), done.append(True)))]
+        warmers.append(threading.Thread(target=lambda: (pool.warm_up(), done.append(True))))
+        for t in warmers:
+            t.start()
+        for t in warmers:
+            t.join(20)
+        assert done == [True, True], "a warm-up waited for a worker"
+        assert len(pool._all) == 2  # both workers started, none twice
+        pool._idle.put(busy)
+        good = tmp_path / "good.jpg"
+        good.write_bytes(jpeg_bytes(scene(120, 80, seed=43)))
+        assert pool.probe(good, Limits()).format == "JPEG"
+    finally:
+        pool.close()

@@ -92,9 +92,21 @@ class DecodePool:
         return self._call("process", (path, info, preset, spool_dir, content, block))
 
     def warm_up(self) -> None:
-        """Start every worker now rather than on first use."""
-        started = [self._get() for _ in range(self.size)]  # held, so each _get starts one
-        for w in started:
+        """Start every worker not started yet, now rather than on first use. Never waits for a
+        worker: taking workers and waiting for the rest (as this did) deadlocked two warm-ups
+        that each held one of two workers, and so did a busy worker (found by
+        tests/gui/teardown_probe.py: a window's close waited on its warm-up for ever)."""
+        while True:
+            with self._lock:
+                if self._closed or self._started >= self.size:
+                    return
+                self._started += 1
+                try:
+                    w = _Worker(self._ctx, self.memory_mb, self.preload, self.nice, self.stderr_to)
+                except BaseException:
+                    self._started -= 1
+                    raise
+                self._all.add(w)
             self._idle.put(w)
 
     def close(self) -> None:
