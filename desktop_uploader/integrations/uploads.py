@@ -80,8 +80,9 @@ class EngineUploads:
     def upload_received(
         self, files: list[tuple[str, BinaryIO]], picbed: str | None, config_name: str | None
     ) -> Reply:
-        """Files (name, readable stream) posted as multipart/form-data: saved privately, then uploaded; our
-        copy is removed once it is uploaded or refused (kept when it failed, to retry)."""
+        """Files (name, stream) posted as multipart/form-data: saved privately, then
+        uploaded; our copy is removed once it is uploaded or refused (kept when it failed,
+        to retry)."""
         paths = [self._save(name, data) for name, data in files]
         return self._run(paths, picbed, config_name, ours=True)
 
