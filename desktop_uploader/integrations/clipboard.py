@@ -24,6 +24,7 @@ from typing import Protocol
 
 from desktop_uploader.errors import Rejected
 
+PNG = "image/png"
 _TIMEOUT = 10.0  # a clipboard owner that never answers must not hold a request for ever
 
 
@@ -62,32 +63,43 @@ class SystemClipboard:
         return self._grab_pillow(folder)
 
     @staticmethod
-    def command() -> list[str] | None:
-        """The tool that reads PNG bytes from this session's clipboard, as Pillow picks it."""
+    def commands() -> tuple[list[str], list[str]] | None:
+        """The tool's two calls, as Pillow picks the tool: list the clipboard's types, read
+        its PNG bytes. The types are asked first because an owner may answer any type with
+        what it holds (xclip serves copied text as "image/png")."""
         wayland, x11 = os.environ.get("WAYLAND_DISPLAY"), os.environ.get("DISPLAY")
         if wayland and shutil.which("wl-paste"):
-            return ["wl-paste", "--no-newline", "--type", "image/png"]
+            return ["wl-paste", "--list-types"], ["wl-paste", "--no-newline", "--type", PNG]
         if x11 and shutil.which("xclip"):
-            return ["xclip", "-selection", "clipboard", "-target", "image/png", "-out"]
+            xclip = ["xclip", "-selection", "clipboard", "-out", "-target"]
+            return [*xclip, "TARGETS"], [*xclip, PNG]
         return None
 
     def _grab_tool(self, folder: Path) -> Path:
-        cmd = self.command()
-        if cmd is None:
+        cmds = self.commands()
+        if cmds is None:
             if not (os.environ.get("WAYLAND_DISPLAY") or os.environ.get("DISPLAY")):
                 raise _unavailable("no desktop session (DISPLAY and WAYLAND_DISPLAY are unset).")
             raise _unavailable("install wl-clipboard (Wayland) or xclip (X11).")
+        list_types, read_png = cmds
+        if PNG.encode() not in self._run(list_types).split():
+            raise _empty()  # no owner, or nothing copied, or no image among it
+        png = self._run(read_png)
+        if not png:
+            raise _empty()
+        path = new_file(folder)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(png)
+        return path
+
+    @staticmethod
+    def _run(cmd: list[str]) -> bytes:
         try:
             done = subprocess.run(cmd, capture_output=True, timeout=_TIMEOUT, check=False)
         except subprocess.TimeoutExpired:
             raise _unavailable(f"{cmd[0]} did not answer within {_TIMEOUT:g} s.") from None
-        if done.returncode != 0 or not done.stdout:
-            raise _empty()  # no owner, no image target, or nothing copied: all "no image"
-        path = new_file(folder)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(done.stdout)
-        return path
+        return done.stdout if done.returncode == 0 else b""
 
     def _grab_pillow(self, folder: Path) -> Path:
         from PIL import Image, ImageGrab
