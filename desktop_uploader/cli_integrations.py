@@ -39,6 +39,7 @@ def add_commands(sub, upload_parser: argparse.ArgumentParser) -> None:
         help="print ready-made settings for ShareX, Typora, Obsidian, Flameshot, Spectacle",
     )
     it.add_argument("--sxcu", metavar="FILE", help="also write the ShareX uploader to FILE")
+    it.add_argument("--port", type=int, help="for a server on this port (default: the setting)")
     it.add_argument("--json", action="store_true", help="everything as one JSON object")
 
 
@@ -141,7 +142,7 @@ def cmd_integrations(app, args) -> int:
     from desktop_uploader.paths import atomic_write
 
     settings = app.settings.integrations
-    port, token = settings.port, load_or_create_token(app.paths)
+    port, token = args.port or settings.port, load_or_create_token(app.paths)
     sharex = snippets.sxcu(port, token)
     if args.sxcu:
         # it holds the token: readable by the user only, like the token file
