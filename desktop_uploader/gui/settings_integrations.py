@@ -7,6 +7,7 @@ and written on a worker thread). The window starts or stops the server when sett
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtWidgets import (
     QApplication,
     QGroupBox,
@@ -68,6 +69,8 @@ class IntegrationsPage(QWidget):
         runner.run(load_or_create_token, app.paths, callback=self._show_token)
 
     def _show_token(self, token, error) -> None:
+        if not shiboken6.isValid(self.token):
+            return  # the dialog closed before the token file was read
         if error is not None:
             self.token.setPlaceholderText(f"the token cannot be read: {error}")
             return
