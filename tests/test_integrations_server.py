@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -38,10 +39,10 @@ def serve(app):
     """Start the server on a free port for ``app`` (settings given as keywords)."""
     running = []
 
-    def start(clipboard=None, **settings) -> UploadServer:
+    def start(clipboard=None, wait=120.0, **settings) -> UploadServer:
         for key, value in settings.items():
             setattr(app.settings.integrations, key, value)
-        uploads = EngineUploads(app, clipboard=clipboard, wait=120, defer_review=True)
+        uploads = EngineUploads(app, clipboard=clipboard, wait=wait, defer_review=True)
         server = UploadServer(
             uploads,
             token=lambda: load_or_create_token(app.paths),
@@ -309,6 +310,10 @@ def test_tokenless_editors_on_accepts_only_readable_image_files(app, serve, tmp_
     assert_failure(status, body, 403, "not_absolute")
     status, _, body = post_json(server.url, {"list": [str(tmp_path / "gone.jpg")]})
     assert_failure(status, body, 403, "not_found")
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)  # opening it would wait for a writer for ever: it must not be opened
+    status, _, body = post_json(server.url, {"list": [str(fifo)]})
+    assert_failure(status, body, 403, "not_a_file")
     # never the clipboard, never file bytes without the token
     refused(post(server.url, None), 401, "unauthorized")
     form = {"file": ("a.jpg", p.read_bytes(), "image/jpeg")}
@@ -337,8 +342,6 @@ def test_tokenless_editors_on_refuses_a_path_the_user_cannot_read(app, serve, tm
 def _tokenless_as_outsider(app, private: Path):
     """Fork, drop to a new system user, serve there; ask from here for ``private`` (0600,
     root's). Returns (status, body)."""
-    import socket
-
     name = f"du-srv{os.getpid()}"
     subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
                     "/usr/sbin/nologin", name], check=True, capture_output=True)  # fmt: skip
@@ -390,3 +393,43 @@ def test_only_post_upload_is_served(serve, token):
     refused(post(server.url, None, {TOKEN_HEADER: token}, method="GET"), 405,
                    "method_not_allowed")  # fmt: skip
     assert server.port and server.url.startswith("http://127.0.0.1:")
+
+
+def test_loopback_only(serve):
+    server = serve()
+    assert server.url.startswith("http://127.0.0.1:")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5):
+        pass
+    # 127.0.0.2 would reach a server bound to every address (0.0.0.0); ours refuses it
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.2", server.port), 5):
+        pass
+
+
+def test_a_request_that_waits_too_long_answers_timeout_and_the_file_goes_on(
+    app, serve, token, tmp_path
+):
+    server = serve(wait=0.001)
+    [p] = images(tmp_path, 1)
+    status, _, body = post_json(server.url, {"list": [str(p)]}, {TOKEN_HEADER: token})
+    assert "stay in the queue" in assert_failure(status, body, 200, "timeout")
+    deadline = time.monotonic() + 60
+    while str(p) not in history_urls(app) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert history_urls(app)[str(p)].startswith("http")
+
+
+def test_held_for_review_answers_with_the_finding(app, serve, token, tmp_path):
+    """``serve`` (no window) ends a held file at once: the reply says why, the file waits for
+    ``desktop-uploader review``. The real content models run (FACE_FEMALE on astronaut())."""
+    from PIL import Image
+    from skimage import data as skdata
+
+    dest = app.settings.destinations["test"]
+    dest.content_check, dest.content_labels, dest.content_threshold = "review", ["FACE_FEMALE"], 0.5
+    face = tmp_path / "astronaut.jpg"
+    Image.fromarray(skdata.astronaut()).save(face, "JPEG", quality=92)
+    server = serve()
+    status, _, body = post_json(server.url, {"list": [str(face)]}, {TOKEN_HEADER: token})
+    message = assert_failure(status, body, 200, "content:FACE_FEMALE")
+    assert "astronaut.jpg: Held for review" in message
+    assert [r["source"] for r in app.engine.held_for_review()] == [str(face)]
