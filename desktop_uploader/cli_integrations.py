@@ -52,7 +52,7 @@ def cmd_typora(app, args) -> int:
     """Upload like ``upload``, then print the links last, one per line, in input order, as
     Typora's "Custom Command" reads them. When any file gets no link, stdout stays empty (Typora
     would otherwise pair links with the wrong images) and the reasons go to stderr."""
-    from desktop_uploader.cli import EXIT_REJECTED, _on_hold, exit_status
+    from desktop_uploader.cli import EXIT_REJECTED, _on_hold, _say_not_scanned, exit_status
 
     dest = app.settings.destination(args.profile)
     preset = app.settings.preset(args.preset)
@@ -70,6 +70,7 @@ def cmd_typora(app, args) -> int:
     if not results:
         print("error: no image files in the given paths", file=sys.stderr)
         return EXIT_REJECTED
+    _say_not_scanned(app, results)  # on stderr, as `upload` says it
     missing = [r for r in results if r.status not in ("done", "duplicate") or not r.url]
     for r in missing:
         print(f"{r.status}: {r.source}: {r.reason} [{r.code}]", file=sys.stderr)

@@ -97,6 +97,22 @@ class UploadServer:
     # -- one request ---------------------------------------------------------------------
     def handle(self, req: _Handler) -> Reply:
         """Judge and answer one POST; everything that refuses is decided before any upload."""
+        admitted = self._admit(req)
+        if isinstance(admitted, Reply):
+            return admitted
+        query, authorized = admitted
+        picbed = query.get("picbed") or query.get("profile")
+        preset = query.get("configName") or query.get("preset")
+        kind = req.headers.get_content_type() if req.headers.get("Content-Type") else ""
+        if kind == "multipart/form-data":
+            return self._multipart(req, picbed, preset) if authorized else _no_token()
+        if kind not in ("", "application/json", "text/plain"):
+            return Reply.refused("unsupported_media_type", f"cannot read {kind} bodies", 415)
+        return self._path_list(req, authorized, picbed, preset)
+
+    def _admit(self, req: _Handler) -> tuple[dict[str, str], bool] | Reply:
+        """(query parameters, whether the token came with it), or the refusal: a web page,
+        another address, a wrong token."""
         refusal = self._refuse_origin(req)
         if refusal is not None:
             return refusal
@@ -108,15 +124,12 @@ class UploadServer:
         authorized = token_matches(given, self.token())
         if given is not None and not authorized:
             return Reply.refused("unauthorized", "wrong token", 401)
-        picbed = query.get("picbed") or query.get("profile")
-        preset = query.get("configName") or query.get("preset")
-        kind = req.headers.get_content_type() if req.headers.get("Content-Type") else ""
-        if kind == "multipart/form-data":
-            if not authorized:
-                return _no_token()
-            return self._multipart(req, picbed, preset)
-        if kind not in ("", "application/json", "text/plain"):
-            return Reply.refused("unsupported_media_type", f"cannot read {kind} bodies", 415)
+        return query, authorized
+
+    def _path_list(
+        self, req: _Handler, authorized: bool, picbed: str | None, preset: str | None
+    ) -> Reply:
+        """PicGo's JSON ``{"list": [paths]}``; no body or an empty list: the clipboard."""
         body = self._json(req)
         if isinstance(body, Reply):
             return body
@@ -129,11 +142,8 @@ class UploadServer:
             if not authorized:  # the clipboard may hold anything: never without the token
                 return _no_token()
             return self.uploads.upload_clipboard(picbed, preset)
-        if not authorized:
-            refusal = self._tokenless(paths)
-            if refusal is not None:
-                return refusal
-        return self.uploads.upload_paths(paths, picbed, preset)
+        refusal = None if authorized else self._tokenless(paths)
+        return refusal or self.uploads.upload_paths(paths, picbed, preset)
 
     def _refuse_origin(self, req: _Handler) -> Reply | None:
         origin = req.headers.get("Origin")

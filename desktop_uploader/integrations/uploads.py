@@ -148,7 +148,8 @@ def reply_for(results) -> Reply:
     problems = [r for r in considered if r.status not in OK_STATUSES or not r.url]
     if not problems:
         return Reply(True, result=[r.url for r in considered])
-    message = "; ".join(
-        f"{r.code or r.status}: {Path(r.source).name}: {r.reason or r.status}" for r in problems
-    )
-    return Reply(False, message=message)
+    return Reply(False, message="; ".join(map(_problem, problems)))
+
+
+def _problem(r) -> str:
+    return f"{r.code or r.status}: {Path(r.source).name}: {r.reason or r.status}"

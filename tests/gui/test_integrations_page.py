@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 from gui_helpers import WAIT_MS
 from imagegen import png_bytes, scene
-from integrations_http import fetch, post_form
+from integrations_http import fetch, post_form, post_json
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from desktop_uploader.integrations.server import TOKEN_HEADER
@@ -94,3 +94,46 @@ def test_port_in_use_is_reported_not_a_crash(window, qtbot, monkeypatch):
         assert error.code == "port_in_use" and str(port) in error.message
         assert window.upload_server.url is None
         dialog.reject()
+
+
+def test_a_held_upload_waits_for_the_review_dialog_then_answers(window, qtbot, tmp_path):
+    """In the window, a file the content check holds asks the user; the editor's request
+    answers with the link once it is approved (real models: FACE_FEMALE on astronaut())."""
+    import threading
+
+    from PIL import Image
+    from skimage import data as skdata
+
+    from desktop_uploader.gui.review_dialog import ReviewDialog
+    from desktop_uploader.integrations.token import load_or_create_token
+
+    dest = window.app.settings.destinations["test"]
+    dest.content_check, dest.content_labels, dest.content_threshold = "review", ["FACE_FEMALE"], 0.5
+    face = tmp_path / "portrait.jpg"
+    Image.fromarray(skdata.astronaut()).save(face, "JPEG", quality=92)
+    window.app.settings.integrations.enabled = True
+    window.app.settings.integrations.port = _free_port()
+    window._apply_upload_server()
+    qtbot.waitUntil(lambda: window.upload_server.url is not None, timeout=WAIT_MS)
+    token = load_or_create_token(window.app.paths)
+    answer = []
+    editor = threading.Thread(
+        target=lambda: answer.append(
+            post_json(window.upload_server.url, {"list": [str(face)]}, {TOKEN_HEADER: token})
+        )
+    )
+    editor.start()
+    try:
+        qtbot.waitUntil(
+            lambda: (d := window.findChild(ReviewDialog)) is not None and d.list.count() == 1,
+            timeout=WAIT_MS,
+        )
+        assert not answer  # the editor waits for the decision
+        dialog = window.findChild(ReviewDialog)
+        dialog.approve_button.click()
+        qtbot.waitUntil(lambda: bool(answer), timeout=WAIT_MS)
+    finally:
+        editor.join(120)
+    status, _, body = answer[0]
+    assert status == 200 and body["success"] is True, body
+    assert fetch(body["result"][0])[:4] == b"RIFF"
