@@ -175,6 +175,23 @@ def test_multipart_non_image_is_rejected_with_reason(serve, token):
     assert "notes.png" in assert_failure(status, body, 200, "not_an_image")
 
 
+def test_multipart_file_names_cannot_leave_the_private_folder(app, serve, token, tmp_path):
+    server = serve()
+    data = png_bytes(scene(120, 90, seed=os.getpid() % 300 + 11))
+    for sent, kept in (("..", None), ("../../escape.png", "escape.png"),
+                       ("C:\\Users\\me\\win.png", "win.png"), (".", None)):  # fmt: skip
+        status, _, body = post_form(server.url, {"file": (sent, data, "image/png")},
+                                    {TOKEN_HEADER: token})  # fmt: skip
+        assert_success(status, body, 1)
+        [row] = [r for r in app.journal.history(limit=1)]
+        if kept is None:  # a generic name, never a step out of the folder
+            assert row["display_name"].strip(".") and Path(row["source"]).name.strip(".")
+        else:
+            assert row["display_name"] == kept
+        assert Path(row["source"]).parent.parent == app.paths.cache_dir / "received"
+    assert not list(app.paths.cache_dir.glob("escape*")) and not list(tmp_path.glob("escape*"))
+
+
 # -- the clipboard ---------------------------------------------------------------------------
 @pytest.fixture
 def x11_clipboard(tmp_path, monkeypatch):

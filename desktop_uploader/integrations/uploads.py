@@ -127,7 +127,9 @@ class EngineUploads:
     def _save(self, name: str, data: BinaryIO) -> Path:
         folder = self._received / os.urandom(8).hex()
         folder.mkdir(parents=True, mode=0o700)
-        path = folder / display_name(Path(Path(name or "upload").name.strip() or "upload"))
+        # the sender's name, without folders (Windows' too) and never "." or ".."
+        base = display_name(Path(name.replace("\\", "/").rsplit("/", 1)[-1].strip()))
+        path = folder / (base if base.strip(".") else "upload")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         data.seek(0)
         with os.fdopen(fd, "wb") as f:
