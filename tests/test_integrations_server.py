@@ -129,6 +129,10 @@ def test_picbed_and_config_name_choose_destination_and_preset(app, serve, token,
         f"{server.url}?picbed=smms", {"list": [str(p)]}, {TOKEN_HEADER: token}
     )
     assert "no destination called 'smms'" in assert_failure(status, body, 400, "config")
+    status, _, body = post_json(
+        server.url, {"list": ["https://example.com/a.png"]}, {TOKEN_HEADER: token}
+    )
+    assert_failure(status, body, 200, "not_found")  # a web address is not fetched
 
 
 def test_a_rejection_returns_its_reason_and_is_in_history(app, serve, token, tmp_path):
@@ -167,12 +171,13 @@ def test_multipart_file_field_with_each_way_of_sending_the_token(app, serve, tok
     assert not received.exists() or not any(received.rglob("*.png"))
 
 
-def test_multipart_non_image_is_rejected_with_reason(serve, token):
+def test_multipart_non_image_is_rejected_with_reason(app, serve, token):
     server = serve()
     status, _, body = post_form(
         server.url, {"file": ("notes.png", b"just some text\n", "image/png")}, {TOKEN_HEADER: token}
     )
     assert "notes.png" in assert_failure(status, body, 200, "not_an_image")
+    assert not list((app.paths.cache_dir / "received").rglob("notes.png"))  # not kept
 
 
 def test_multipart_file_names_cannot_leave_the_private_folder(app, serve, token, tmp_path):
@@ -325,6 +330,8 @@ def test_tokenless_editors_on_accepts_only_readable_image_files(app, serve, tmp_
     assert_failure(status, body, 403, "not_a_file")  # no folders, and nothing of the list
     status, _, body = post_json(server.url, {"list": ["img0.jpg"]})
     assert_failure(status, body, 403, "not_absolute")
+    status, _, body = post_json(server.url, {"list": ["https://example.com/a.png"]})
+    assert_failure(status, body, 403, "not_absolute")  # never fetched
     status, _, body = post_json(server.url, {"list": [str(tmp_path / "gone.jpg")]})
     assert_failure(status, body, 403, "not_found")
     fifo = tmp_path / "pipe.png"
