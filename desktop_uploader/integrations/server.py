@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import stat
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,8 +62,7 @@ class UploadServer:
         self.token = token
         self.settings = settings
         self.max_body = max_bytes + (1 << 20)  # the form's own headers and boundaries
-        self._httpd = ThreadingHTTPServer((HOST, port), _Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _Server((HOST, port), _Handler)
         self._httpd.owner = self  # type: ignore[attr-defined]
         self._thread: threading.Thread | None = None
 
@@ -288,6 +288,12 @@ def form_files(content_type: str, stream, length: int) -> list:
             part.close()
         raise
     return files
+
+
+class _Server(ThreadingHTTPServer):
+    # Windows' SO_REUSEADDR lets another program bind the same port and take our requests
+    allow_reuse_address = sys.platform != "win32"
+    daemon_threads = True  # a request still waiting on the engine never holds up the exit
 
 
 class _Handler(BaseHTTPRequestHandler):
