@@ -162,7 +162,11 @@ def cmd_integrations(app, args) -> int:
     if args.json:
         print(json.dumps(everything, indent=2))
         return EXIT_OK
-    state = "on" if settings.enabled else "off in Settings (run `desktop-uploader serve`)"
+    state = (
+        "on in the window"
+        if settings.enabled
+        else "off: switch it on in Settings → Integrations, or run `desktop-uploader serve`"
+    )
     tokenless = "allowed" if settings.allow_tokenless_editors else "refused"
     print(f"""Local upload server: {everything["url"]}  ({state})
 Token: {token}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -53,7 +54,12 @@ def test_typora_mode_prints_the_links_last_in_input_order(local_store, tmp_path,
         p = tmp_path / f"typora-{i}.jpg"
         p.write_bytes(jpeg_bytes(scene(size * 4, size * 3, seed=500 + i + os.getpid() % 89)))
         files.append(p)
-    res = run_cli("upload", "--typora", *map(str, files), env_home=home)
+    # the command line `integrations` prints for Typora, run as Typora runs it: the image
+    # paths appended, through the shell
+    printed = json.loads(run_cli("integrations", "--json", env_home=home).stdout)
+    command = printed["typora_command"] + "".join(f" {shlex.quote(str(p))}" for p in files)
+    res = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, HOME_ENV: str(home)})  # fmt: skip
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
     assert len(lines) == 3 and res.stdout.endswith("\n")

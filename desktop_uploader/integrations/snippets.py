@@ -8,6 +8,7 @@ from __future__ import annotations
 import shlex
 import shutil
 import sys
+from pathlib import Path
 
 from desktop_uploader.integrations.server import HOST, TOKEN_HEADER
 
@@ -35,9 +36,12 @@ def sxcu(port: int, token: str) -> dict:
 
 
 def cli_command() -> str:
-    """How to run this program from another one: the installed script when it is on PATH,
-    else this Python with ``-m desktop_uploader``."""
-    found = shutil.which("desktop-uploader")
+    """How another program runs this one: the frozen app itself, the script installed beside
+    this Python (a venv's bin/), the one on PATH, else this Python with ``-m``."""
+    if getattr(sys, "frozen", False):  # the PyInstaller bundle's executable is the CLI
+        return shlex.quote(sys.executable)
+    beside = Path(sys.executable).with_name("desktop-uploader")
+    found = str(beside) if beside.is_file() else shutil.which("desktop-uploader")
     if found:
         return shlex.quote(found)
     return f"{shlex.quote(sys.executable)} -m desktop_uploader"
