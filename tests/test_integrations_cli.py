@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -151,6 +152,16 @@ def test_sxcu_is_sharex_json_and_uploads_through_serve(served, tmp_path):
     # the same without the header: refused
     status, _, body = post(sxcu["RequestURL"], b"", {"Content-Type": "application/json"})
     assert status == 401 and body["success"] is False
+
+    # Flameshot's line, with the screenshot coming from a file instead of `flameshot gui --raw`
+    if shutil.which("curl"):
+        shot = tmp_path / "flameshot.png"
+        shot.write_bytes(png_bytes(scene(200, 150, seed=os.getpid() % 400 + 9)))
+        line = printed["flameshot"].replace("flameshot gui --raw", f"cat {shlex.quote(str(shot))}")
+        assert line != printed["flameshot"]
+        res = subprocess.run(line, shell=True, capture_output=True, text=True, timeout=120)
+        reply = json.loads(res.stdout)
+        assert reply["success"] is True and fetch(reply["result"][0])[:4] == b"RIFF", res
 
     proc.send_signal(signal.SIGINT)  # Ctrl+C
     _out, err = proc.communicate(timeout=60)
