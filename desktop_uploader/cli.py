@@ -1,4 +1,5 @@
-"""Command line: ``desktop-uploader upload|process|watch|review|history|doctor|local-store``.
+"""Command line: ``desktop-uploader upload|process|watch|review|history|doctor|local-store``
+(``serve`` and ``integrations``: ``cli_integrations``).
 
 Imports are lazy so the CLI starts fast and never loads Qt.
 """
@@ -164,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="start | stop | status",
     )
     ls.add_argument("--json", action="store_true")
+    from desktop_uploader.cli_integrations import add_commands
+
+    add_commands(sub, up)  # serve, integrations, upload --typora
     return p
 
 
@@ -217,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             "history": cmd_history,
             "doctor": cmd_doctor,
             "local-store": cmd_local_store,
+            **_integration_commands(),
         }[args.command](app, args)
     except UploaderError as e:
         print(f"error: {e.title}: {e.message}", file=sys.stderr)
@@ -229,6 +234,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     finally:
         app.close()
+
+
+def _integration_commands() -> dict:
+    from desktop_uploader.cli_integrations import commands
+
+    return commands()
 
 
 # -- the window --------------------------------------------------------------------------
@@ -265,6 +276,10 @@ def cmd_upload(app, args) -> int:
             print(f"error: --bwlimit: '{args.bwlimit}' is not a rate like 20M", file=sys.stderr)
             return EXIT_FAILED
     app.offline_wait = args.offline_wait
+    if args.typora:
+        from desktop_uploader.cli_integrations import cmd_typora
+
+        return cmd_typora(app, args)
     return _run_batch(app, args, out_dir=None, verb="uploaded")
 
 

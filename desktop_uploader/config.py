@@ -20,6 +20,7 @@ from annotated_types import Ge, Gt, Le, MinLen
 from pydantic import BeforeValidator, Strict, StringConstraints
 
 from desktop_uploader.errors import ConfigError
+from desktop_uploader.integrations.settings import IntegrationSettings
 from desktop_uploader.paths import atomic_write
 from desktop_uploader.pipeline.content import EXPLICIT_LABELS, NUDENET_LABELS
 
@@ -415,6 +416,9 @@ class Settings:
     )
     watched_folders: list[WatchedFolder] = setting(
         label="Watched folders", help="Folders uploaded by themselves", factory=list
+    )
+    integrations: IntegrationSettings = setting(
+        label="Integrations", help="The local upload server", factory=IntegrationSettings
     )
 
     def __post_init__(self) -> None:

@@ -39,6 +39,9 @@ test_pkgs+=(libjpeg-turbo-progs)
 test_pkgs+=(xvfb libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1
   libfontconfig1 libdbus-1-3 fonts-dejavu-core)
+# The local upload server's clipboard upload (tests/test_integrations_server.py): a real X11
+# clipboard owner under Xvfb; the app reads it with xclip (or wl-paste on Wayland).
+test_pkgs+=(xclip)
 # The frozen app (tests/test_packaging.py): PyInstaller reads libraries with objdump; the .deb
 # is built with dpkg-deb (in dpkg, always there on Debian).
 test_pkgs+=(binutils)

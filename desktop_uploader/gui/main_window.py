@@ -97,6 +97,10 @@ class MainWindow(QMainWindow):
         self.watch_timer.setInterval(1000)
         self.watch_timer.timeout.connect(self._show_watch_backlog)
         self._restart_watching()
+        from desktop_uploader.integrations.switch import ServerSwitch
+
+        self.upload_server = ServerSwitch(app)  # Settings → Integrations; off the GUI thread
+        self._apply_upload_server()
 
     def _tray_copied(self, _text: str) -> None:
         self.notify("Link copied to the clipboard.")
@@ -317,6 +321,13 @@ class MainWindow(QMainWindow):
             self.watch_timer.stop()
         self._show_watch_backlog()
 
+    def _apply_upload_server(self) -> None:
+        def applied(_url, error) -> None:
+            if error is not None:
+                self.show_exception("The upload server cannot start", error)
+
+        self.tasks.run(self.upload_server.apply, callback=applied)
+
     def _show_watch_backlog(self) -> None:
         """Status bar: how many folders are watched and how many files wait (bursts)."""
         w = self.watcher
@@ -332,6 +343,7 @@ class MainWindow(QMainWindow):
         # connections opened with the old settings are closed once no job uses them
         self._reconnect_pending = not self.app.engine.forget_uploaders()
         self._restart_watching()
+        self._apply_upload_server()
         self.refresh_settings()
         self.notify("Settings saved.")
 
@@ -548,6 +560,8 @@ class MainWindow(QMainWindow):
         if self._shut and not hasattr(self, "bridge"):
             return
         self._shut = True
+        if getattr(self, "upload_server", None) is not None:
+            self.upload_server.stop()  # before the engine goes: no request may reach it
         if getattr(self, "watcher", None) is not None:
             self.watch_timer.stop()
             self.watcher.stop()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from desktop_uploader.errors import UploaderError
 from desktop_uploader.gui import autostart
 from desktop_uploader.gui.settings_destinations import DestinationsPage
+from desktop_uploader.gui.settings_integrations import IntegrationsPage
 from desktop_uploader.gui.settings_pages import (
     GeneralPage,
     PresetsPage,
@@ -28,7 +29,7 @@ from desktop_uploader.gui.settings_pages import (
 )
 
 log = logging.getLogger(__name__)
-PAGES = ("destinations", "presets", "validation", "watched", "general")
+PAGES = ("destinations", "presets", "validation", "watched", "general", "integrations")
 
 
 def _scrolling(page):
@@ -60,6 +61,7 @@ class SettingsDialog(QDialog):
         self.validation = ValidationPage(self.draft)
         self.watched = WatchedFoldersPage(self.draft)
         self.general = GeneralPage(self.draft)
+        self.integrations = IntegrationsPage(app, self.draft, runner)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Settings pages")
         for page, title in (
@@ -68,6 +70,7 @@ class SettingsDialog(QDialog):
             (self.validation, "Validation"),
             (self.watched, "Watched folders"),
             (self.general, "General"),
+            (self.integrations, "Integrations"),
         ):
             self.tabs.addTab(page if page is self.destinations else _scrolling(page), title)
         self.error = QLabel()
@@ -129,6 +132,7 @@ class SettingsDialog(QDialog):
         self.validation.store()
         self.watched.store()
         self.general.store()
+        self.integrations.store()
 
     def _check(self) -> None:
         from desktop_uploader.errors import ConfigError
