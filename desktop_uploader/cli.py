@@ -12,6 +12,7 @@ import threading
 
 from desktop_uploader import __version__
 from desktop_uploader.errors import UploaderError
+from desktop_uploader.records import ContentPolicy, ScanPolicy, choices
 
 EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
 EXIT_HELD = 3  # nothing failed or was rejected, but some files wait for review
@@ -58,13 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up.add_argument(
         "--malware-scan",
-        choices=["required", "optional", "off"],
+        choices=choices(ScanPolicy),
         help="override the destination's malware-scan policy for this run",
     )
     _scanner_wait_option(up)
     up.add_argument(
         "--content-check",
-        choices=["block", "review", "off"],
+        choices=choices(ContentPolicy),
         help="override the destination's content-check policy for this run",
     )
 
@@ -79,8 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--preset", help="processing preset (default: 'default')")
     pr.add_argument("--profile", help="whose validation policies apply (default destination)")
     pr.add_argument("--json", action="store_true", help="one JSON object per input on stdout")
-    pr.add_argument("--malware-scan", choices=["required", "optional", "off"])
-    pr.add_argument("--content-check", choices=["block", "review", "off"])
+    pr.add_argument("--malware-scan", choices=choices(ScanPolicy))
+    pr.add_argument("--content-check", choices=choices(ContentPolicy))
     _scanner_wait_option(pr)
 
     wa = sub.add_parser(

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, get_args
 from annotated_types import Ge, Gt, Le, MinLen
 from pydantic import BeforeValidator, Strict, StringConstraints
 
+from desktop_uploader import records
 from desktop_uploader.errors import ConfigError
 from desktop_uploader.paths import atomic_write
 from desktop_uploader.pipeline.content import EXPLICIT_LABELS, NUDENET_LABELS
@@ -34,11 +35,12 @@ Whole = Annotated[int, Strict()]
 Number = Annotated[float, Strict()]  # an integer is accepted (5 → 5.0), a string is not
 Provider = Literal["local", "seaweedfs", "aws", "r2", "b2", "gcs", "minio", "wasabi", "other"]
 PROVIDERS: tuple[str, ...] = get_args(Provider)
-MalwareScan = Literal["required", "optional", "off"]
-ContentCheck = Literal["block", "review", "off"]
+# the choices are the enums' values (records): settings keep holding the plain strings
+MalwareScan = records.literal(records.ScanPolicy)
+ContentCheck = records.literal(records.ContentPolicy)
 ContentLabel = Literal[NUDENET_LABELS]  # type: ignore[valid-type]
 Score = Annotated[Number, Ge(0), Le(1)]  # a model's score
-LinkFormat = Literal["url", "markdown", "html", "bbcode", "picture"]  # deliver.LINK_FORMATS
+LinkFormat = records.literal(records.LinkFormat)
 
 
 def _numbers_from_text(value: Any) -> Any:

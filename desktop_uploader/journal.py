@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from desktop_uploader.records import FINAL_STATUSES
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY,
@@ -93,8 +95,6 @@ CREATE TABLE IF NOT EXISTS parts (
     PRIMARY KEY (upload_id, part_number)
 );
 """
-
-FINAL_STATUSES = ("done", "duplicate", "rejected", "failed", "cancelled", "skipped")
 
 
 class Journal:
