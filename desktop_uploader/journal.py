@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from desktop_uploader.records import FINAL_STATUSES
+from desktop_uploader.records import FINAL_STATUSES, JobResult, JobStatus
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -181,6 +181,22 @@ class Journal:
         with self._tx() as db:
             db.execute(f"UPDATE jobs SET {cols} WHERE id = ?", (*values.values(), job_id))
 
+    def record_result(
+        self, job_id: int, result: JobResult, status: JobStatus | None = None
+    ) -> None:
+        """Write a job's outcome (``result.to_row()``); ``status`` overrides the result's own
+        in the journal (``exported``: a ``process --out`` run is no upload, so no history)."""
+        row = result.to_row()
+        if status is not None:
+            row["status"] = status.value
+        row.pop("source", None)  # the row's own, as the job was queued
+        self.update_job(job_id, **row)
+
+    def result(self, job_id: int) -> JobResult | None:
+        """The outcome recorded for a job (``queued`` while it is not finished)."""
+        row = self.job(job_id)
+        return None if row is None else JobResult.from_row(row)
+
     def job(self, job_id: int) -> dict | None:
         rows = self._query("SELECT * FROM jobs WHERE id = ?", (job_id,))
         return dict(rows[0]) if rows else None
@@ -220,7 +236,7 @@ class Journal:
 
     def mark_remote_deleted(self, job_id: int) -> None:
         """The uploaded object was deleted from its destination: drop the job from history."""
-        self.update_job(job_id, status="deleted", url=None, thumbnail_url=None)
+        self.update_job(job_id, status=JobStatus.DELETED.value, url=None, thumbnail_url=None)
 
     # -- held for content review ------------------------------------------------------------
     def hold(

@@ -156,6 +156,20 @@ _JSON_COLUMNS = ("variants", "findings")
 _BOOL_COLUMNS = ("had_gps", "scanned")
 # fields of a result that the journal does not keep (a ``process --out`` run's files)
 _NOT_JOURNALED = ("job_id", "output", "thumbnail_output")
+# the fields that describe the uploaded object itself (shared by every upload of those bytes)
+_OBJECT_FIELDS = (
+    "url",
+    "thumbnail_url",
+    "key",
+    "thumbnail_key",
+    "sha256",
+    "bytes",
+    "width",
+    "height",
+    "variants",
+    "lqip",
+    "stable_url",
+)
 # the ``upload --json`` fields promised in the README, in this order, then the rest
 _JSON_FIRST = ("source", "status", "reason", "url", "thumbnail_url", "key", "sha256", "bytes")
 
@@ -211,6 +225,11 @@ class JobResult:
     @property
     def uploaded(self) -> bool:
         return self.status in UPLOADED
+
+    def uploaded_object(self) -> dict[str, Any]:
+        """What describes the uploaded object (keys, links, size, variants) and nothing about
+        how one job went: a duplicate reports these from the earlier upload."""
+        return {name: getattr(self, name) for name in _OBJECT_FIELDS}
 
     def to_json(self) -> dict[str, Any]:
         """The ``upload --json`` line: the promised fields first, then extras."""

@@ -8,10 +8,13 @@ import ast
 import json
 from pathlib import Path
 
+import pytest
+
 from desktop_uploader import records
 from desktop_uploader.config import DesktopSettings, Destination
 from desktop_uploader.records import (
     ContentPolicy,
+    JobResult,
     JobStatus,
     LinkFormat,
     ReasonCode,
@@ -58,3 +61,95 @@ def test_every_reason_code_raised_is_in_the_enum():
 def test_detail_codes():
     assert records.malware_code("Eicar-Signature") == "malware:Eicar-Signature"
     assert records.content_code("FACE_FEMALE") == "content:FACE_FEMALE"
+
+
+def _full_result() -> JobResult:
+    return JobResult(
+        "/photos/a.jpg",
+        "done",
+        job_id=7,
+        reason="trailing_data: 12 bytes after the image end were dropped",
+        url="https://cdn/a.webp",
+        thumbnail_url="https://cdn/a-thumb.webp",
+        key="p/ab/ab.webp",
+        thumbnail_key="p/ab/ab-thumb256.webp",
+        sha256="ab" * 32,
+        bytes=1234,
+        width=900,
+        height=600,
+        had_gps=True,
+        variants=[{"key": "p/ab/ab-w480.webp", "url": "https://cdn/w480", "width": 480}],
+        lqip="data:image/webp;base64,AAAA",
+        stable_url="https://cdn/holiday.webp",
+        scanned=True,
+        findings=[{"label": "FACE_FEMALE", "score": 0.9}],
+    )
+
+
+def test_row_round_trip_keeps_every_journaled_field():
+    r = _full_result()
+    row = r.to_row()
+    # as SQLite holds them: JSON text and 0/1, plain strings
+    assert row["variants"] == json.dumps(r.variants) and row["scanned"] == 1
+    assert type(row["status"]) is str and row["had_gps"] == 1
+    assert JobResult.from_row(row | {"id": 7}) == r
+    # a failure knows nothing of GPS: the value validation recorded is not overwritten
+    failed = JobResult("/x.jpg", "failed", code=ReasonCode.UNREACHABLE, reason="offline")
+    assert "had_gps" not in failed.to_row() and failed.to_row()["code"] == "unreachable"
+    assert JobResult.from_row(failed.to_row()) == failed
+    # what ``process --out`` wrote is not journaled
+    assert "output" not in JobResult("/x", "done", output="/out/x.webp").to_row()
+
+
+def test_round_trip_through_the_journal(tmp_path):
+    from desktop_uploader.journal import Journal
+
+    journal = Journal(tmp_path / "journal.db")
+    try:
+        job_id = journal.add_job("/photos/a.jpg", "a.jpg", "local", "default", "fp")
+        journal.update_job(job_id, had_gps=1)  # as validation records it
+        r = _full_result().with_(job_id=job_id, had_gps=None)
+        journal.record_result(job_id, r)
+        back = journal.result(job_id)
+        assert back == r.with_(had_gps=True)
+        [row] = journal.history()
+        assert row["finished_at"] and JobResult.from_row(row) == back
+        journal.record_result(job_id, r, JobStatus.EXPORTED)
+        assert journal.job(job_id)["status"] == "exported" and journal.history() == []
+    finally:
+        journal.close()
+
+
+def test_json_line_has_the_promised_fields_in_order():
+    line = _full_result().to_json()
+    # README: these first, then code, job_id, width, height and the extras
+    assert list(line)[:13] == [
+        "source", "status", "reason", "url", "thumbnail_url", "key", "sha256", "bytes",
+        "code", "job_id", "width", "height", "thumbnail_key",
+    ]  # fmt: skip
+    assert set(line) == {f for f in JobResult.__dataclass_fields__}
+    assert json.loads(json.dumps(line)) == line and line["status"] == "done"
+    assert line["variants"] is not _full_result().variants  # a copy, not the record's list
+
+
+def test_result_is_frozen_and_keeps_its_own_lists():
+    variants = [{"key": "k", "url": "u"}]
+    r = JobResult("/x", "done", variants=variants)
+    variants[0]["url"] = "changed"
+    assert r.variants == [{"key": "k", "url": "u"}]
+    with pytest.raises(AttributeError):
+        r.url = "https://elsewhere"  # type: ignore[misc]
+    assert r.with_(url="https://cdn/x").url == "https://cdn/x" and r.url is None
+    assert r.status is JobStatus.DONE and ReasonCode("not_an_image") == "not_an_image"
+
+
+def test_history_json_line():
+    row = _full_result().to_row() | {
+        "id": 7, "display_name": "a.jpg", "profile": "local", "preset": "default",
+        "created_at": 1.0, "finished_at": 2.0, "source_sha256": "ff", "had_gps": None,
+    }  # fmt: skip
+    line = records.history_json(row)
+    assert line["job_id"] == 7 and line["had_gps"] is False and line["scanned"] is True
+    assert line["variants"] == _full_result().variants and line["findings"][0]["score"] == 0.9
+    assert "source_sha256" not in line and "thumbnail_key" not in line
+    assert list(line)[:4] == ["job_id", "source", "display_name", "status"]
