@@ -23,6 +23,7 @@ from desktop_uploader import records
 from desktop_uploader.errors import ConfigError
 from desktop_uploader.paths import atomic_write
 from desktop_uploader.pipeline.content import EXPLICIT_LABELS, NUDENET_LABELS
+from desktop_uploader.snapshots import Freezable
 
 SCHEMA_VERSION = 1
 LOCAL_PROFILE = "local"
@@ -79,7 +80,7 @@ URL_EXPECTED = "an address starting with https:// or http://, or empty"
 
 
 @dataclass
-class Destination:
+class Destination(Freezable):
     """Where images go: an S3-compatible bucket and the public (CDN) address in front of it."""
 
     __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
@@ -199,7 +200,7 @@ class Destination:
 
 
 @dataclass
-class Preset:
+class Preset(Freezable):
     """How an image is processed before upload."""
 
     __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
@@ -262,7 +263,7 @@ class Preset:
 
 
 @dataclass
-class Limits:
+class Limits(Freezable):
     """What the validate stage accepts."""
 
     __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
@@ -294,7 +295,7 @@ class Limits:
 
 
 @dataclass
-class ScanningSettings:
+class ScanningSettings(Freezable):
     """The malware scanner. Empty ``clamd_socket``: use a running system clamd, else (with
     ``start_own_clamd``) start our own on ``database_dir``."""
 
@@ -322,7 +323,7 @@ class ScanningSettings:
 
 
 @dataclass
-class LocalStoreSettings:
+class LocalStoreSettings(Freezable):
     """The embedded SeaweedFS store. Port 0 means: pick a free one (then remembered)."""
 
     __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
@@ -337,7 +338,7 @@ class LocalStoreSettings:
 
 
 @dataclass
-class WatchedFolder:
+class WatchedFolder(Freezable):
     """A folder whose new images get uploaded by themselves."""
 
     __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
@@ -370,7 +371,7 @@ class WatchedFolder:
 
 
 @dataclass
-class DesktopSettings:
+class DesktopSettings(Freezable):
     """How the desktop app behaves after an upload and at login."""
 
     __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
@@ -389,7 +390,7 @@ class DesktopSettings:
 
 
 @dataclass
-class Settings:
+class Settings(Freezable):
     """Everything in settings.toml."""
 
     __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
