@@ -11,7 +11,7 @@ import sys
 import threading
 
 from desktop_uploader import __version__
-from desktop_uploader.errors import UploaderError
+from desktop_uploader.errors import ConfigError, UploaderError
 from desktop_uploader.records import ContentPolicy, JobResult, ScanPolicy, choices, history_json
 
 EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
@@ -208,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         app.library_log = None  # the decoders' own messages on the terminal too
     app.scanner_wait = getattr(args, "scanner_wait", None)
     try:
-        app.settings  # noqa: B018 - checked before any work: a typo stops every command here
+        if not _survives_a_settings_typo(args):
+            app.settings  # noqa: B018 - checked before any work: a typo stops every command here
         return {
             "upload": cmd_upload,
             "process": cmd_process,
@@ -614,8 +615,30 @@ def cmd_doctor(app, args) -> int:
 
 
 # -- local store -------------------------------------------------------------------------
+def _survives_a_settings_typo(args) -> bool:
+    """`local-store stop` and `status` work whatever settings.toml says: a typo must not keep a
+    user from seeing or ending the store that is running (both use the store's state file)."""
+    return args.command == "local-store" and args.action in ("stop", "status")
+
+
+def _store_for(app, args):
+    if not _survives_a_settings_typo(args):
+        return app.local_store
+    try:
+        return app.local_store
+    except ConfigError as e:
+        from desktop_uploader.config import LocalStoreSettings
+        from desktop_uploader.localstore import LocalStore
+
+        print(
+            f"note: {e.title}: {e.message} (ignored for `local-store {args.action}`)",
+            file=sys.stderr,
+        )
+        return LocalStore(app.paths, LocalStoreSettings(), app.credentials)
+
+
 def cmd_local_store(app, args) -> int:
-    store = app.local_store
+    store = _store_for(app, args)
     if args.action == "start":
         was = store.status().running
         status = store.start()

@@ -308,3 +308,22 @@ def test_store_restart_mid_multipart_without_a_keyring(fresh_home, tmp_path, mon
         up.close()
     finally:
         app.close()
+
+
+def test_a_settings_typo_does_not_keep_the_user_from_seeing_or_stopping_the_store(fresh_home):
+    """Every other command stops on a typo (exit 2); `status` and `stop` still reach the running
+    store through its state file, and say that the settings were ignored."""
+    res = run_cli("local-store", "start", "--json", env_home=fresh_home)
+    assert res.returncode == 0, res.stderr
+    weed_pid = json.loads(res.stdout)["weed_pid"]
+    settings = fresh_home / "config" / "settings.toml"
+    good = settings.read_text() if settings.exists() else ""
+    settings.write_text(good + '\n[limits]\nmax_bytes = "abc"\n')
+    assert run_cli("local-store", "start", env_home=fresh_home).returncode == 2
+    res = run_cli("local-store", "status", "--json", env_home=fresh_home)
+    assert res.returncode == 0 and json.loads(res.stdout)["running"] is True, res.stderr
+    assert "max_bytes" in res.stderr and "ignored" in res.stderr
+    res = run_cli("local-store", "stop", env_home=fresh_home)
+    assert res.returncode == 0 and "stopped" in res.stdout, res.stderr
+    assert gone_within(weed_pid, 5.0), "weed still runs after stop"
+    settings.write_text(good)  # the fixture's own check reads the settings
