@@ -114,11 +114,20 @@ class ReasonCode(StrEnum):
     UNREACHABLE = "unreachable"
     CONNECTION_ERROR = "connection_error"
     SERVER_ERROR = "server_error"
+    REQUEST_REFUSED = "request_refused"
     UPLOAD_ERROR = "upload_error"
     CHECKSUM_MISMATCH = "checksum_mismatch"
     VERIFY_FAILED = "verify_failed"
     CDN_PURGE_FAILED = "cdn_purge_failed"
     INTERNAL_ERROR = "internal_error"
+    # an error type's own code, when it was raised without a more precise one (errors.py)
+    ERROR = "error"
+    REJECTED = "rejected"
+    CONFIG = "config"
+    SETTINGS = "settings"
+    CREDENTIALS = "credentials"
+    STORAGE = "storage"
+    LOCAL_STORE = "local_store"
     # cancelled
     CANCELLED = "cancelled"
     DECIDED_ELSEWHERE = "decided_elsewhere"  # another process decided on a held job first

@@ -41,14 +41,27 @@ def test_settings_choices_come_from_the_enums():
     assert field_spec(DesktopSettings, "link_format").choices == records.choices(LinkFormat)
 
 
+def _literals(value: ast.expr) -> set[str]:
+    """The strings an expression can be: a literal, or either side of ``a if c else b``."""
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        return {value.value}
+    if isinstance(value, ast.IfExp):
+        return _literals(value.body) | _literals(value.orelse)
+    return set()
+
+
 def _codes_in_source() -> set[str]:
-    """Every literal ``code="…"`` keyword in the package (errors raised with a code)."""
+    """Every literal the package gives as a ``code``: in ``code=…`` arguments and as an error
+    type's ``code = "…"``."""
     found = set()
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            literal = isinstance(node, ast.keyword) and isinstance(node.value, ast.Constant)
-            if literal and node.arg == "code" and isinstance(node.value.value, str):
-                found.add(node.value.value)
+            argument = isinstance(node, ast.keyword) and node.arg == "code"
+            attribute = isinstance(node, ast.Assign) and [ast.unparse(t) for t in node.targets] == [
+                "code"
+            ]
+            if argument or attribute:
+                found |= _literals(node.value)
     return found
 
 
@@ -56,6 +69,19 @@ def test_every_reason_code_raised_is_in_the_enum():
     codes = _codes_in_source()
     assert "not_an_image" in codes and len(codes) > 30  # the scan itself works
     assert codes - set(ReasonCode) == set()
+    # and the other way round: the enum lists nothing the code never gives
+    detail = {"malware:", "content:"}  # families, made by malware_code / content_code
+    assert set(ReasonCode) - codes - detail == {"cancelled", "decided_elsewhere"} - codes
+
+
+def test_every_reason_code_is_documented():
+    """docs/validation.md and docs/providers.md say what each code means."""
+    docs = "".join(
+        (PACKAGE.parent / "docs" / name).read_text(encoding="utf-8")
+        for name in ("validation.md", "providers.md")
+    )
+    missing = [c for c in ReasonCode if f"`{c}`" not in docs]
+    assert missing == []
 
 
 def test_detail_codes():
