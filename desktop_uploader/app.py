@@ -8,15 +8,21 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop_uploader.config import Settings, load_settings, save_settings
-from desktop_uploader.credentials import CredentialStore
+from desktop_uploader.credentials import CredentialStore, DraftCredentials
 from desktop_uploader.errors import CredentialsError
 from desktop_uploader.paths import AppPaths
+
+if TYPE_CHECKING:
+    from desktop_uploader.journal import Journal
+    from desktop_uploader.localstore import LocalStore
 
 log = logging.getLogger("desktop_uploader")
 
@@ -55,10 +61,20 @@ class App:
     """Everything one process needs, built lazily from ``paths``."""
 
     def __init__(
-        self, paths: AppPaths | None = None, notice: Callable[[str], None] | None = None
+        self,
+        paths: AppPaths | None = None,
+        notice: Callable[[str], None] | None = None,
+        *,
+        settings: Settings | None = None,
+        credentials: CredentialStore | DraftCredentials | None = None,
     ) -> None:
+        """``settings`` and ``credentials`` given: use those instead of reading the settings
+        file and the keyring (``draft``)."""
         self.paths = (paths or AppPaths.from_env()).ensure()
         self.notice = notice or (lambda msg: log.warning("%s", msg))
+        self._settings = settings
+        self._settings_lock = threading.Lock()
+        self._credentials = credentials
         self._engine = None
         self.limiter = None  # a shared RateLimiter when a bandwidth limit is set
         self.offline_wait: float | None = None  # None: wait for an unreachable destination
@@ -68,28 +84,62 @@ class App:
         # where the decoder workers' stderr goes (what libtiff, libvips and Pillow print there);
         # None: the terminal (``--verbose``)
         self.library_log: Path | None = log_file(self.paths)
+        self._shared_from: App | None = None  # ``draft``: the app whose journal and store it uses
 
-    @cached_property
+    @property
     def settings(self) -> Settings:
-        return load_settings(self.paths.config_file)
+        """The settings in use (read from the file on first use). Read it once per piece of
+        work: ``use_settings`` may replace it between two reads, never during one."""
+        settings = self._settings
+        if settings is None:
+            with self._settings_lock:  # two workers asking first read the file once
+                if self._settings is None:
+                    self._settings = load_settings(self.paths.config_file)
+                settings = self._settings
+        return settings
+
+    def use_settings(self, settings: Settings) -> None:
+        """Replace the settings in use with ``settings`` in one step (the desktop app passes
+        a read-only snapshot, see ``snapshots``): readers get either the old or the new,
+        whole. The running engine and checks take the new limits for their next file."""
+        self._settings = settings
+        if self._engine is not None:
+            self._engine.limits = settings.limits
+        if "checks" in self.__dict__:
+            self.checks.limits = settings.limits
 
     def save_settings(self) -> None:
         save_settings(self.settings, self.paths.config_file)
 
-    @cached_property
-    def credentials(self) -> CredentialStore:
-        return CredentialStore(notice=self.notice)
+    def draft(self, settings: Settings, credentials: DraftCredentials) -> App:
+        """A view of this app on unsaved ``settings`` and keys (what Test connection checks):
+        it shares this app's journal and local store, and has its own connections. It owns
+        nothing to close; drop it when done."""
+        view = App(self.paths, self.notice, settings=settings, credentials=credentials)
+        view.policy_overrides = dict(self.policy_overrides)
+        view._shared_from = self
+        return view
+
+    @property
+    def credentials(self) -> CredentialStore | DraftCredentials:
+        if self._credentials is None:
+            self._credentials = CredentialStore(notice=self.notice)
+        return self._credentials
 
     @cached_property
-    def journal(self):
+    def journal(self) -> Journal:
         from desktop_uploader.journal import Journal
 
+        if self._shared_from is not None:
+            return self._shared_from.journal
         return Journal(self.paths.journal_file)
 
     @cached_property
-    def local_store(self):
+    def local_store(self) -> LocalStore:
         from desktop_uploader.localstore import LocalStore
 
+        if self._shared_from is not None:
+            return self._shared_from.local_store
         return LocalStore(self.paths, self.settings.local_store, self.credentials)
 
     def target(self, profile: str | None = None, start_local: bool = True):
@@ -210,7 +260,7 @@ class App:
         if "checks" in self.__dict__:
             self.checks.close()  # decoder workers, and the clamd we started if any
             del self.__dict__["checks"]
-        if "journal" in self.__dict__:
+        if "journal" in self.__dict__ and self._shared_from is None:
             self.journal.close()
 
 

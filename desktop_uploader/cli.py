@@ -13,6 +13,7 @@ import threading
 
 from desktop_uploader import __version__
 from desktop_uploader.errors import ConfigError, UploaderError
+from desktop_uploader.records import ContentPolicy, JobResult, ScanPolicy, choices, history_json
 
 EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
 EXIT_HELD = 3  # nothing failed or was rejected, but some files wait for review
@@ -59,13 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up.add_argument(
         "--malware-scan",
-        choices=["required", "optional", "off"],
+        choices=choices(ScanPolicy),
         help="override the destination's malware-scan policy for this run",
     )
     _scanner_wait_option(up)
     up.add_argument(
         "--content-check",
-        choices=["block", "review", "off"],
+        choices=choices(ContentPolicy),
         help="override the destination's content-check policy for this run",
     )
 
@@ -80,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--preset", help="processing preset (default: 'default')")
     pr.add_argument("--profile", help="whose validation policies apply (default destination)")
     pr.add_argument("--json", action="store_true", help="one JSON object per input on stdout")
-    pr.add_argument("--malware-scan", choices=["required", "optional", "off"])
-    pr.add_argument("--content-check", choices=["block", "review", "off"])
+    pr.add_argument("--malware-scan", choices=choices(ScanPolicy))
+    pr.add_argument("--content-check", choices=choices(ContentPolicy))
     _scanner_wait_option(pr)
 
     wa = sub.add_parser(
@@ -568,41 +569,7 @@ def cmd_history(app, args) -> int:
             if checked is not None:
                 c = checked.get(r["id"])
                 link = {"link_ok": c.ok if c else None, "link_problem": c.problem if c else None}
-            print(
-                json.dumps(
-                    {
-                        k: r[k]
-                        for k in (
-                            "job_id",
-                            "source",
-                            "display_name",
-                            "status",
-                            "code",
-                            "reason",
-                            "url",
-                            "thumbnail_url",
-                            "key",
-                            "sha256",
-                            "bytes",
-                            "width",
-                            "height",
-                            "profile",
-                            "preset",
-                            "had_gps",
-                            "lqip",
-                            "stable_url",
-                            "created_at",
-                            "finished_at",
-                        )
-                        if k in r
-                    }
-                    | {"job_id": r["id"], "had_gps": bool(r["had_gps"])}
-                    | {"scanned": None if r.get("scanned") is None else bool(r["scanned"])}
-                    | {"variants": json.loads(r.get("variants") or "[]")}
-                    | {"findings": json.loads(r.get("findings") or "[]")}
-                    | link
-                )
-            )
+            print(json.dumps(history_json(r) | link))
         if checked and not all(c.ok for c in checked.values()):
             return EXIT_REJECTED
         return EXIT_OK
@@ -615,10 +582,11 @@ def cmd_history(app, args) -> int:
         when = datetime.fromtimestamp(r["finished_at"] or r["created_at"]).strftime(
             "%Y-%m-%d %H:%M"
         )
-        what = r["url"] if r["status"] in ("done", "duplicate") else f"[{r['code']}] {r['reason']}"
-        if r["status"] in ("done", "duplicate") and r.get("findings"):
-            what += f"  ({r['reason']})"  # approved on review: what was found, with what score
-        print(f"{when}  {r['status']:<9}  {r['display_name']}  {what}")
+        res = JobResult.from_row(r)
+        what = res.url if res.uploaded else f"[{res.code}] {res.reason}"
+        if res.uploaded and res.findings:
+            what += f"  ({res.reason})"  # approved on review: what was found, with what score
+        print(f"{when}  {res.status:<9}  {r['display_name']}  {what}")
     return EXIT_OK
 
 

@@ -19,10 +19,12 @@ from typing import Annotated, Any, Literal, get_args
 from annotated_types import Ge, Gt, Le, MinLen
 from pydantic import BeforeValidator, Strict, StringConstraints
 
+from desktop_uploader import records
 from desktop_uploader.errors import ConfigError
 from desktop_uploader.integrations.settings import IntegrationSettings
 from desktop_uploader.paths import atomic_write
 from desktop_uploader.pipeline.content import EXPLICIT_LABELS, NUDENET_LABELS
+from desktop_uploader.snapshots import Freezable
 
 SCHEMA_VERSION = 1
 LOCAL_PROFILE = "local"
@@ -35,11 +37,12 @@ Whole = Annotated[int, Strict()]
 Number = Annotated[float, Strict()]  # an integer is accepted (5 → 5.0), a string is not
 Provider = Literal["local", "seaweedfs", "aws", "r2", "b2", "gcs", "minio", "wasabi", "other"]
 PROVIDERS: tuple[str, ...] = get_args(Provider)
-MalwareScan = Literal["required", "optional", "off"]
-ContentCheck = Literal["block", "review", "off"]
+# the choices are the enums' values (records): settings keep holding the plain strings
+MalwareScan = records.literal(records.ScanPolicy)
+ContentCheck = records.literal(records.ContentPolicy)
 ContentLabel = Literal[NUDENET_LABELS]  # type: ignore[valid-type]
 Score = Annotated[Number, Ge(0), Le(1)]  # a model's score
-LinkFormat = Literal["url", "markdown", "html", "bbcode", "picture"]  # deliver.LINK_FORMATS
+LinkFormat = records.literal(records.LinkFormat)
 
 
 def _numbers_from_text(value: Any) -> Any:
@@ -78,7 +81,7 @@ URL_EXPECTED = "an address starting with https:// or http://, or empty"
 
 
 @dataclass
-class Destination:
+class Destination(Freezable):
     """Where images go: an S3-compatible bucket and the public (CDN) address in front of it."""
 
     __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
@@ -198,7 +201,7 @@ class Destination:
 
 
 @dataclass
-class Preset:
+class Preset(Freezable):
     """How an image is processed before upload."""
 
     __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
@@ -261,7 +264,7 @@ class Preset:
 
 
 @dataclass
-class Limits:
+class Limits(Freezable):
     """What the validate stage accepts."""
 
     __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
@@ -293,7 +296,7 @@ class Limits:
 
 
 @dataclass
-class ScanningSettings:
+class ScanningSettings(Freezable):
     """The malware scanner. Empty ``clamd_socket``: use a running system clamd, else (with
     ``start_own_clamd``) start our own on ``database_dir``."""
 
@@ -321,7 +324,7 @@ class ScanningSettings:
 
 
 @dataclass
-class LocalStoreSettings:
+class LocalStoreSettings(Freezable):
     """The embedded SeaweedFS store. Port 0 means: pick a free one (then remembered)."""
 
     __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
@@ -336,7 +339,7 @@ class LocalStoreSettings:
 
 
 @dataclass
-class WatchedFolder:
+class WatchedFolder(Freezable):
     """A folder whose new images get uploaded by themselves."""
 
     __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
@@ -369,7 +372,7 @@ class WatchedFolder:
 
 
 @dataclass
-class DesktopSettings:
+class DesktopSettings(Freezable):
     """How the desktop app behaves after an upload and at login."""
 
     __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
@@ -388,7 +391,7 @@ class DesktopSettings:
 
 
 @dataclass
-class Settings:
+class Settings(Freezable):
     """Everything in settings.toml."""
 
     __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS

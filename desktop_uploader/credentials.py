@@ -121,3 +121,14 @@ class CredentialStore:
         if key_id and secret:
             return S3Keys(key_id, secret)
         return None
+
+
+class DraftCredentials:
+    """Keys typed in the settings window but not saved yet, in front of the real store: what
+    Test connection uses (``App.draft``). Reads only; saving goes through the real store."""
+
+    def __init__(self, real: CredentialStore, drafts: Mapping[str, S3Keys]) -> None:
+        self._real, self._drafts = real, dict(drafts)
+
+    def get(self, profile: str) -> S3Keys | None:
+        return self._drafts.get(profile) or self._real.get(profile)

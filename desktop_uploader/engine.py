@@ -8,7 +8,6 @@ imports Qt.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -20,7 +19,7 @@ from pathlib import Path
 from desktop_uploader import events as ev
 from desktop_uploader.config import Limits, Preset
 from desktop_uploader.errors import Cancelled, Paused, Rejected, StorageError, UploaderError
-from desktop_uploader.events import Event, JobResult
+from desktop_uploader.events import Event
 from desktop_uploader.journal import Journal
 from desktop_uploader.pipeline import deliver, publish
 from desktop_uploader.pipeline.checks import SafetyChecks, WaitForScanner
@@ -28,6 +27,7 @@ from desktop_uploader.pipeline.intake import collect, display_name
 from desktop_uploader.pipeline.process import ProcessedImage, Rendition
 from desktop_uploader.pipeline.upload import Uploader
 from desktop_uploader.pipeline.validate import Probe
+from desktop_uploader.records import JobResult, JobStatus
 from desktop_uploader.spooling import SpooledOutputs
 from desktop_uploader.waiting import WaitingJobs
 
@@ -374,9 +374,15 @@ class Engine(SpooledOutputs, WaitingJobs):
         if job.out_dir is None:
             prior = self.journal.find_uploaded(source_sha, job.profile, job.preset.fingerprint())
         if prior and self._still_there(job.profile, prior):
-            result = self._result_from_row(job, prior, "duplicate", info)
-            publish.refresh_links(self._uploader(job.profile), result)  # private: re-signed
-            self._finish(job, result)
+            result = JobResult(
+                str(job.source),
+                JobStatus.DUPLICATE,
+                job_id=job.id,
+                had_gps=info.had_gps,
+                **JobResult.from_row(prior).uploaded_object(),
+            )
+            # private destinations: fresh presigned links
+            self._finish(job, publish.refresh_links(self._uploader(job.profile), result))
             return
         self._set_stage(job, "processing")
         processed = self._process(job, info, source_sha)
@@ -506,58 +512,29 @@ class Engine(SpooledOutputs, WaitingJobs):
             log.warning("could not abort stale uploads: %s", e)
 
     # -- results -------------------------------------------------------------------------
-    def _result_from_row(self, job: Job, row: dict, status: str, info: Probe) -> JobResult:
-        return JobResult(
-            str(job.source),
-            status,
+    def _completed(self, job: Job, result: JobResult) -> JobResult:
+        """``result`` with what the job learned on the way: its id, the content check's
+        findings, the malware scan, and notes on an accepted file."""
+        reason = result.reason
+        if reason is None:  # accepted with a note (approved on review, trailing data)
+            notes = list(job.warnings)
+            if job.findings and result.uploaded:
+                top = job.findings[0].describe()
+                notes.insert(0, f"Approved on review: the content check found {top}.")
+            reason = " ".join(notes) or None
+        return result.with_(
             job_id=job.id,
-            url=row["url"],
-            thumbnail_url=row["thumbnail_url"],
-            key=row["key"],
-            thumbnail_key=row["thumbnail_key"],
-            sha256=row["sha256"],
-            bytes=row["bytes"],
-            width=row["width"],
-            height=row["height"],
-            had_gps=info.had_gps,
-            variants=json.loads(row.get("variants") or "[]"),
-            lqip=row.get("lqip"),
-            stable_url=row.get("stable_url"),
+            reason=reason,
+            findings=result.findings or [f.as_dict() for f in job.findings],
+            scanned=job.scanned if result.scanned is None else result.scanned,
         )
 
     def _finish(self, job: Job, result: JobResult) -> None:
-        result.job_id = job.id
-        if job.findings and not result.findings:
-            result.findings = [f.as_dict() for f in job.findings]
-        if result.reason is None:  # accepted with a note (approved on review, trailing data)
-            notes = list(job.warnings)
-            if job.findings and result.status in ("done", "duplicate"):
-                top = job.findings[0].describe()
-                notes.insert(0, f"Approved on review: the content check found {top}.")
-            result.reason = " ".join(notes) or None
-        if result.scanned is None:
-            result.scanned = job.scanned
-        exported = job.out_dir is not None and result.status == "done"
-        fields = {
-            "status": "exported" if exported else result.status,  # not an upload: no history
-            "code": result.code,
-            "reason": result.reason,
-            "key": result.key,
-            "thumbnail_key": result.thumbnail_key,
-            "url": result.url,
-            "thumbnail_url": result.thumbnail_url,
-            "sha256": result.sha256,
-            "bytes": result.bytes,
-            "width": result.width,
-            "height": result.height,
-            "variants": json.dumps(result.variants) if result.variants else None,
-            "lqip": result.lqip,
-            "stable_url": result.stable_url,
-            "scanned": None if result.scanned is None else int(result.scanned),
-            "findings": json.dumps(result.findings) if result.findings else None,
-        }
+        result = self._completed(job, result)
+        exported = job.out_dir is not None and result.status == JobStatus.DONE
         try:
-            self.journal.update_job(job.id, **fields)
+            # not an upload: no history
+            self.journal.record_result(job.id, result, JobStatus.EXPORTED if exported else None)
         except Exception:
             log.exception("could not record the result of job %s", job.id)
         if result.status in ("rejected", "failed"):

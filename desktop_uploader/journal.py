@@ -15,86 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id INTEGER PRIMARY KEY,
-    source TEXT NOT NULL,
-    display_name TEXT NOT NULL,
-    source_sha256 TEXT,
-    source_size INTEGER,
-    profile TEXT NOT NULL,
-    preset TEXT NOT NULL,
-    preset_fp TEXT NOT NULL,
-    status TEXT NOT NULL,
-    code TEXT,
-    reason TEXT,
-    key TEXT,
-    thumbnail_key TEXT,
-    url TEXT,
-    thumbnail_url TEXT,
-    sha256 TEXT,
-    bytes INTEGER,
-    width INTEGER,
-    height INTEGER,
-    had_gps INTEGER,
-    created_at REAL NOT NULL,
-    finished_at REAL
-);
-CREATE TABLE IF NOT EXISTS spool (
-    -- processed outputs waiting on disk for their upload to be verified: a resume reuses them
-    job_id INTEGER PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
-    source_sha256 TEXT NOT NULL,
-    profile TEXT NOT NULL,
-    preset_fp TEXT NOT NULL,
-    renditions TEXT NOT NULL,  -- JSON: [{role, path, sha256, bytes, width, height, ...}]
-    created_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS spool_by_source ON spool (source_sha256, profile, preset_fp);
-CREATE INDEX IF NOT EXISTS jobs_by_source ON jobs (source_sha256, profile, preset_fp, status);
-CREATE INDEX IF NOT EXISTS jobs_by_time ON jobs (created_at);
-CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);
-CREATE TABLE IF NOT EXISTS held (
-    -- jobs held for content review (jobs.status = 'held'): the outputs that wait on disk for
-    -- the user's decision, so any process can finish them (`desktop-uploader review`)
-    job_id INTEGER PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
-    renditions TEXT NOT NULL,  -- JSON, as in spool
-    probe TEXT NOT NULL,  -- JSON: what validation learned (format, size, frames, GPS)
-    out_dir TEXT,  -- `process --out`: where the outputs go once approved
-    held_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS watched_files (
-    -- what the folder watcher saw and did: a start-up scan compares path+size+mtime, no hashing
-    path TEXT PRIMARY KEY,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    state TEXT NOT NULL,  -- pending | done | rejected
-    job_id INTEGER,
-    updated_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS multipart_uploads (
-    upload_id TEXT PRIMARY KEY,
-    job_id INTEGER,
-    bucket TEXT NOT NULL,
-    key TEXT NOT NULL,
-    part_size INTEGER NOT NULL,
-    total_size INTEGER NOT NULL,
-    file_sha256 TEXT NOT NULL,
-    checksum_algorithm TEXT NOT NULL DEFAULT '',  -- of the parts; '' in older journals
-    state TEXT NOT NULL DEFAULT 'open',
-    created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS parts (
-    upload_id TEXT NOT NULL REFERENCES multipart_uploads(upload_id) ON DELETE CASCADE,
-    part_number INTEGER NOT NULL,
-    etag TEXT NOT NULL,
-    md5 TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    checksum TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (upload_id, part_number)
-);
-"""
-
-FINAL_STATUSES = ("done", "duplicate", "rejected", "failed", "cancelled", "skipped")
+from desktop_uploader import journal_schema
+from desktop_uploader.records import FINAL_STATUSES, JobResult, JobStatus
 
 
 class Journal:
@@ -111,35 +33,15 @@ class Journal:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         with self._lock:
-            # One process at a time creates and migrates: two commands started together on a
-            # fresh home both saw a column missing, and the second ALTER TABLE failed.
-            self._db.executescript("BEGIN IMMEDIATE;" + SCHEMA)
+            # One process at a time creates and migrates (journal_schema): two commands
+            # started together on a fresh home must not both run a migration.
+            self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._add_missing_columns()
+                journal_schema.migrate(self._db)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
-
-    def _add_missing_columns(self) -> None:
-        """Journals made by an earlier version get the columns added since."""
-        added = {
-            "parts": {"checksum": "TEXT NOT NULL DEFAULT ''"},
-            "multipart_uploads": {"checksum_algorithm": "TEXT NOT NULL DEFAULT ''"},
-            "jobs": {
-                "variants": "TEXT",
-                "lqip": "TEXT",
-                "stable_url": "TEXT",
-                # 1 the malware scan ran, 0 it did not (off, or no scanner), NULL unknown
-                "scanned": "INTEGER",
-                "findings": "TEXT",  # JSON: what the content check found (label, score, …)
-            },
-        }
-        for table, columns in added.items():
-            have = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
-            for name, decl in columns.items():
-                if name not in have:
-                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
     def close(self) -> None:
         with self._lock:
@@ -181,6 +83,22 @@ class Journal:
         with self._tx() as db:
             db.execute(f"UPDATE jobs SET {cols} WHERE id = ?", (*values.values(), job_id))
 
+    def record_result(
+        self, job_id: int, result: JobResult, status: JobStatus | None = None
+    ) -> None:
+        """Write a job's outcome (``result.to_row()``); ``status`` overrides the result's own
+        in the journal (``exported``: a ``process --out`` run is no upload, so no history)."""
+        row = result.to_row()
+        if status is not None:
+            row["status"] = status.value
+        row.pop("source", None)  # the row's own, as the job was queued
+        self.update_job(job_id, **row)
+
+    def result(self, job_id: int) -> JobResult | None:
+        """The outcome recorded for a job (``queued`` while it is not finished)."""
+        row = self.job(job_id)
+        return None if row is None else JobResult.from_row(row)
+
     def job(self, job_id: int) -> dict | None:
         rows = self._query("SELECT * FROM jobs WHERE id = ?", (job_id,))
         return dict(rows[0]) if rows else None
@@ -220,7 +138,7 @@ class Journal:
 
     def mark_remote_deleted(self, job_id: int) -> None:
         """The uploaded object was deleted from its destination: drop the job from history."""
-        self.update_job(job_id, status="deleted", url=None, thumbnail_url=None)
+        self.update_job(job_id, status=JobStatus.DELETED.value, url=None, thumbnail_url=None)
 
     # -- held for content review ------------------------------------------------------------
     def hold(

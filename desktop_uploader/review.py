@@ -10,8 +10,8 @@ import json
 import sys
 from datetime import datetime
 
-from desktop_uploader.events import JobResult
 from desktop_uploader.pipeline.content import Finding
+from desktop_uploader.records import JobResult, JobStatus
 
 
 def cmd_review(app, args) -> int:
@@ -73,15 +73,8 @@ def _reject(app, args) -> int:
             _not_held(job_id)
             status = EXIT_REJECTED
             continue
-        row = app.journal.job(job_id) or {}
-        result = JobResult(
-            row.get("source", ""),
-            "rejected",
-            job_id=job_id,
-            code=row.get("code"),
-            reason=row.get("reason"),
-            findings=json.loads(row.get("findings") or "[]"),
-        )
+        recorded = app.journal.result(job_id) or JobResult("", JobStatus.REJECTED)
+        result = recorded.with_(job_id=job_id, status=JobStatus.REJECTED)
         if args.json:
             print(json.dumps(result.to_json()))
         else:

@@ -10,13 +10,14 @@ from desktop_uploader.config import WatchedFolder
 
 
 def test_main_window_uploads_from_a_watched_folder(app, qtbot, tmp_path):
+    from desktop_uploader.desktop import DesktopApp
     from desktop_uploader.gui.main_window import MainWindow
 
     before = set(threading.enumerate())
     inbox = tmp_path / "watched"
     inbox.mkdir()
     app.settings.watched_folders = [WatchedFolder(str(inbox), "test", stable_seconds=0.3)]
-    w = MainWindow(app, tray=False)
+    w = MainWindow(DesktopApp(app), tray=False)
     qtbot.addWidget(w)
     try:
         assert w.watcher is not None

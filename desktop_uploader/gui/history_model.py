@@ -21,11 +21,11 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QIcon
 
 from desktop_uploader.gui.words import human_bytes
+from desktop_uploader.records import UPLOADED, JobStatus
 
 RowRole = Qt.ItemDataRole.UserRole + 1
 PAGE_SIZE = 200
-UPLOADED = ("done", "duplicate")
-NOT_UPLOADED = ("rejected", "failed")
+NOT_UPLOADED = (JobStatus.REJECTED, JobStatus.FAILED)
 # the filter chips: which journal statuses each shows
 FILTERS = {"all": UPLOADED + NOT_UPLOADED, "uploaded": UPLOADED, "rejected": NOT_UPLOADED}
 
@@ -47,24 +47,11 @@ def entry_key(row: dict) -> tuple:
 
 def history_row(r, profile: str) -> dict:
     """The journal row of a queue row that just finished, built from its result (no query)."""
-    res = r.result
     now = time.time()
-    return {
+    return r.result.to_row() | {
         "id": r.job_id,
         "source": r.source,
         "display_name": r.name,
-        "status": res.status,
-        "code": res.code,
-        "reason": res.reason,
-        "url": res.url,
-        "thumbnail_url": res.thumbnail_url,
-        "key": res.key,
-        "thumbnail_key": res.thumbnail_key,
-        "sha256": res.sha256,
-        "bytes": res.bytes,
-        "width": res.width,
-        "height": res.height,
-        "had_gps": res.had_gps,
         "profile": profile,
         "created_at": now,
         "finished_at": now,

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_uploader.desktop import DesktopApp
 from desktop_uploader.gui.gallery_view import EMPTY_FIRST_RUN, GalleryView
 from desktop_uploader.gui.history_model import UPLOADED, HistoryModel, RowRole
 from desktop_uploader.gui.icons import icon
@@ -33,7 +34,7 @@ CHIPS = (
 )
 
 
-def delete_remote(app, row: dict) -> None:
+def delete_remote(app: DesktopApp, row: dict) -> None:
     """Delete an upload (and its thumbnail) from its destination; never the local source. Every
     job of the gallery entry (the same picture dropped again) leaves the history with it."""
     from desktop_uploader.pipeline.upload import translate
@@ -55,7 +56,9 @@ class HistoryPanel(QWidget):
     error = Signal(str, str)  # title, message
     message = Signal(str)
 
-    def __init__(self, app, model: HistoryModel, runner, thumbnails, parent=None) -> None:
+    def __init__(
+        self, app: DesktopApp, model: HistoryModel, runner, thumbnails, parent=None
+    ) -> None:
         super().__init__(parent)
         self._app = app
         self.model = model

@@ -20,6 +20,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from desktop_uploader.app import App, setup_logging
+    from desktop_uploader.desktop import DesktopApp
     from desktop_uploader.gui.bridge import NoticeRelay
     from desktop_uploader.gui.collector import GuiThreadCollector
     from desktop_uploader.gui.icons import icon
@@ -42,7 +43,8 @@ def run_gui(argv: list[str] | None = None) -> int:
     setup_logging(app.paths)
     if not settings_usable(app):
         return 2
-    window = MainWindow(app)
+    desk = DesktopApp(app)  # from here on, the window sees settings as read-only snapshots
+    window = MainWindow(desk)
     window.warmed_up.connect(collector.freeze_startup)
     relay.message.connect(window.notify)
     window.closed.connect(qt_app.quit)
@@ -52,7 +54,7 @@ def run_gui(argv: list[str] | None = None) -> int:
         return qt_app.exec()
     finally:
         window.shutdown()
-        app.close()
+        desk.close()
         collector.stop()
 
 

@@ -19,9 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_uploader.desktop import DesktopApp
 from desktop_uploader.errors import UploaderError
 from desktop_uploader.gui import icons
-from desktop_uploader.gui.background import save_clipboard_image, submit_paths, warm_up
+from desktop_uploader.gui.background import save_clipboard_image
 from desktop_uploader.gui.banners import Banner, ProblemBanner
 from desktop_uploader.gui.batches import BatchTracker, batch_links
 from desktop_uploader.gui.bridge import EngineBridge
@@ -49,7 +50,7 @@ class MainWindow(QMainWindow):
     closed = Signal()
     warmed_up = Signal()
 
-    def __init__(self, app, tray: bool = True) -> None:
+    def __init__(self, app: DesktopApp, tray: bool = True) -> None:
         super().__init__()
         self.app = app
         self.setWindowTitle("Desktop Uploader")
@@ -86,7 +87,7 @@ class MainWindow(QMainWindow):
         self.bridge.events.connect(self._on_events)
         self.refresh_settings()
         self.history_model.fetchMore()
-        self.tasks.run(warm_up, app, callback=self._warmed_up)
+        self.tasks.run(app.warm_up, callback=self._warmed_up)
         # files held for content review by an earlier session or a command: ask about them
         self.tasks.run(app.engine.held_for_review, callback=self._held_at_start)
         self.watcher = None  # the watched folders (desktop_uploader.watch), while any exist
@@ -341,7 +342,7 @@ class MainWindow(QMainWindow):
 
     def _settings_saved(self) -> None:
         # connections opened with the old settings are closed once no job uses them
-        self._reconnect_pending = not self.app.engine.forget_uploaders()
+        self._reconnect_pending = not self.app.forget_connections()
         self._restart_watching()
         self._apply_upload_server()
         self.refresh_settings()
@@ -367,7 +368,7 @@ class MainWindow(QMainWindow):
             elif count == 0:
                 self.notify("No files found in what was dropped.")
 
-        self.intake.run(submit_paths, self.app.engine, paths, dest.name, preset, callback=queued)
+        self.intake.run(self.app.submit_paths, paths, dest.name, preset, callback=queued)
 
     def choose_files(self) -> None:
         dialog = QFileDialog(self, "Add images")
@@ -419,7 +420,7 @@ class MainWindow(QMainWindow):
         if finished:
             self._record(finished)
             if self._reconnect_pending and not self.app.engine.jobs():
-                self._reconnect_pending = not self.app.engine.forget_uploaders()
+                self._reconnect_pending = not self.app.forget_connections()
         announcement = self.batch.close_if_over(self.queue_model.rows())
         if announcement is not None:
             self._announce(announcement)
@@ -428,7 +429,7 @@ class MainWindow(QMainWindow):
         """Each finished file: into the history, the tray's recent list, the problem list."""
         for r in rows:
             if r.result is not None and r.stage != "cancelled":
-                job = self.app.engine.job(r.job_id)
+                job = self.app.job(r.job_id)
                 profile = job.profile if job else (self.destination_box.currentData() or "")
                 self.history_model.add_row(history_row(r, profile))
             if r.stage == "failed" and r.result is not None:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_uploader.desktop import DesktopApp
 from desktop_uploader.pipeline.content import Finding
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class ReviewDialog(QDialog):
 
     decided = Signal(int, bool)
 
-    def __init__(self, app, runner, parent: QWidget | None = None) -> None:
+    def __init__(self, app: DesktopApp, runner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Review held images")
         self.setObjectName("review-dialog")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_uploader.config import Destination
+from desktop_uploader.config import Destination, Settings
 from desktop_uploader.credentials import S3Keys
 from desktop_uploader.gui.forms import DataclassForm
 from desktop_uploader.gui.words import (
@@ -32,6 +32,11 @@ from desktop_uploader.gui.words import (
     destination_name,
     provider_name,
 )
+
+if TYPE_CHECKING:
+    from desktop_uploader.app import App
+    from desktop_uploader.desktop import DesktopApp
+    from desktop_uploader.gui.connection_test import Line
 
 CONNECTION = [
     "provider",
@@ -46,33 +51,11 @@ POLICY = ["malware_scan", "content_check", "content_threshold", "content_label_t
 LABELS_FIELD = "content_labels"  # a checklist of readable names, not a comma-separated line
 
 
-class DraftCredentials:
-    """Keys typed in the dialog but not saved yet, in front of the real store (for doctor)."""
-
-    def __init__(self, real, drafts: dict[str, S3Keys]) -> None:
-        self._real, self._drafts = real, drafts
-
-    def get(self, profile: str) -> S3Keys | None:
-        return self._drafts.get(profile) or self._real.get(profile)
-
-    def __getattr__(self, name: str):
-        return getattr(self._real, name)
-
-
-def draft_app(app, settings, drafts: dict[str, S3Keys]):
-    """A view of ``app`` with unsaved settings and keys: Test connection checks what is typed."""
-    shim = copy.copy(app)
-    shim.__dict__["settings"] = settings
-    shim.__dict__["credentials"] = DraftCredentials(app.credentials, drafts)
-    shim._engine = None
-    return shim
-
-
-def run_doctor_on(shim, profile: str):
+def run_doctor_on(view: App, profile: str) -> list[Line]:
     """Worker thread: Test connection's checks, in words (gui/connection_test.py)."""
     from desktop_uploader.gui.connection_test import check_connection
 
-    return check_connection(shim, profile)
+    return check_connection(view, profile)
 
 
 class DestinationsPage(QWidget):
@@ -80,7 +63,7 @@ class DestinationsPage(QWidget):
 
     changed = Signal()
 
-    def __init__(self, app, settings, runner, parent=None) -> None:
+    def __init__(self, app: DesktopApp, settings: Settings, runner, parent=None) -> None:
         super().__init__(parent)
         self._app, self.settings, self._runner = app, settings, runner
         self.key_edits: dict[str, S3Keys] = {}
@@ -237,7 +220,7 @@ class DestinationsPage(QWidget):
         keys = self.key_edits.get(name)
         if keys is None and not local:
             try:
-                keys = self._app.credentials.get(name)
+                keys = self._app.stored_keys(name)
             except Exception:
                 keys = None
         self.access_key.setText(keys.access_key_id if keys else "")
@@ -338,8 +321,8 @@ class DestinationsPage(QWidget):
             return
         self.test_button.setEnabled(False)
         self.findings.setText("Testing…")
-        shim = draft_app(self._app, copy.deepcopy(self.settings), dict(self.key_edits))
-        self._runner.run(run_doctor_on, shim, name, callback=self._show_findings)
+        view = self._app.connection_view(self.settings, self.key_edits)  # copies of both
+        self._runner.run(run_doctor_on, view, name, callback=self._show_findings)
 
     def _clear_findings(self) -> None:
         self.findings.clear()

@@ -3,9 +3,8 @@ writes it back only on OK/Apply. Secrets go to the keyring, never to the TOML fi
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -28,6 +27,9 @@ from desktop_uploader.gui.settings_pages import (
     WatchedFoldersPage,
 )
 
+if TYPE_CHECKING:
+    from desktop_uploader.desktop import DesktopApp
+
 log = logging.getLogger(__name__)
 PAGES = ("destinations", "presets", "validation", "watched", "general", "integrations")
 
@@ -46,7 +48,7 @@ class SettingsDialog(QDialog):
 
     saved = Signal()
 
-    def __init__(self, app, runner, parent=None) -> None:
+    def __init__(self, app: DesktopApp, runner, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setObjectName("settings-dialog")
@@ -55,7 +57,7 @@ class SettingsDialog(QDialog):
         self.setMinimumSize(640, 480)
         self.setSizeGripEnabled(True)
         self._app = app
-        self.draft = copy.deepcopy(app.settings)
+        self.draft = app.edit_settings()  # saved as a new snapshot on OK/Apply
         self.destinations = DestinationsPage(app, self.draft, runner)
         self.presets = PresetsPage(self.draft)
         self.validation = ValidationPage(self.draft)
@@ -109,9 +111,10 @@ class SettingsDialog(QDialog):
         try:
             self._collect()
             self._check()
-            self._save_keys()
-            self._write_back()
-            self._app.save_settings()
+            before = self._app.settings.desktop.start_at_login
+            pages = self.destinations
+            self._app.save_settings(self.draft, pages.key_edits, pages.removed)
+            self._start_at_login(before)
         except UploaderError as e:
             self._fail(f"{e.title}: {e.message}")
             return False
@@ -152,45 +155,17 @@ class SettingsDialog(QDialog):
                 )
         if self.draft.default_profile not in self.draft.destinations:
             self.draft.default_profile = "local"
-        from desktop_uploader.settings_schema import check_settings
-
         # the checks settings.toml gets when read: nothing is saved that would not load again
-        check_settings(self.draft, self._app.paths.config_file)
+        self._app.check_settings(self.draft)
 
-    def _save_keys(self) -> None:
-        from desktop_uploader.errors import ConfigError
+    def _start_at_login(self, before: bool) -> None:
+        """Register or unregister the app with the login session when the setting changed."""
+        wanted = self._app.settings.desktop.start_at_login
+        if wanted == before:
+            return
+        try:
+            autostart.set_start_at_login(wanted)
+        except OSError as e:
+            from desktop_uploader.errors import ConfigError
 
-        creds = self._app.credentials
-        for name, keys in self.destinations.key_edits.items():
-            if name not in self.draft.destinations:
-                continue
-            if not keys.access_key_id:
-                raise ConfigError(f"Destination '{name}' needs an access key ID with its secret.")
-            creds.set(name, keys)
-        for name in self.destinations.removed:
-            creds.delete(name)
-
-    def _write_back(self) -> None:
-        """Copy the draft into the live settings object in place (the engine holds parts)."""
-        live = self._app.settings
-        before_login = live.desktop.start_at_login
-        for f in dataclasses.fields(live):
-            new = getattr(self.draft, f.name)
-            old = getattr(live, f.name)
-            if isinstance(old, dict):
-                old.clear()
-                old.update(copy.deepcopy(new))
-            elif isinstance(old, list):
-                old[:] = copy.deepcopy(new)
-            elif dataclasses.is_dataclass(old):
-                for sub in dataclasses.fields(old):
-                    setattr(old, sub.name, copy.deepcopy(getattr(new, sub.name)))
-            else:
-                setattr(live, f.name, new)
-        if live.desktop.start_at_login != before_login:
-            try:
-                autostart.set_start_at_login(live.desktop.start_at_login)
-            except OSError as e:
-                from desktop_uploader.errors import ConfigError
-
-                raise ConfigError(f"Could not change start at login: {e}") from e
+            raise ConfigError(f"Could not change start at login: {e}") from e

@@ -9,10 +9,12 @@ import sys
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
+from desktop_uploader.app import App
+from desktop_uploader.desktop import DesktopApp
 from desktop_uploader.smoke import SmokeFailure, seconds_since_process_start
 
 
-def open_and_close_window(app) -> str:
+def open_and_close_window(app: App) -> str:
     """Raise ``SmokeFailure`` unless the window shows, warms up and lists the sample; returns
     what was seen."""
     from desktop_uploader.gui.main import tune_for_responsiveness
@@ -21,7 +23,7 @@ def open_and_close_window(app) -> str:
     tune_for_responsiveness()
     qt_app = QApplication.instance() or QApplication([sys.argv[0]])
     qt_app.setApplicationName("Desktop Uploader")
-    window = MainWindow(app, tray=False)
+    window = MainWindow(DesktopApp(app), tray=False)
     loop = QEventLoop()
     warmed = []
     window.warmed_up.connect(lambda: (warmed.append(True), loop.quit()))

@@ -9,8 +9,9 @@ import unicodedata
 from urllib.parse import quote
 
 from desktop_uploader.errors import ConfigError
+from desktop_uploader.records import LinkFormat, choices
 
-LINK_FORMATS = ("url", "markdown", "html", "bbcode", "picture")
+LINK_FORMATS = choices(LinkFormat)
 
 
 def object_key(prefix: str, sha256: str, extension: str, variant: str = "") -> str:

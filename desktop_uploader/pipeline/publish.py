@@ -6,7 +6,6 @@ The engine's upload stage calls these with its ``Uploader``; the GUI calls ``res
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -17,6 +16,7 @@ from desktop_uploader.errors import StorageError
 from desktop_uploader.pipeline import deliver
 from desktop_uploader.pipeline.process import Rendition
 from desktop_uploader.pipeline.variants import Variant
+from desktop_uploader.records import UPLOADED, JobResult
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +35,19 @@ def link_for(uploader: Any, key: str) -> str:
     return deliver.public_url(uploader.target.public_base_url, key)
 
 
-def refresh_links(uploader: Any, result: Any) -> None:
-    """Fresh presigned links on a ``JobResult`` taken from history (private destinations: the
+def refresh_links(uploader: Any, result: JobResult) -> JobResult:
+    """``result`` (taken from history) with fresh presigned links (private destinations: the
     recorded ones may have expired); public links are left as they are."""
     if not getattr(uploader.target.destination, "private", False) or not result.key:
-        return
-    result.url = link_for(uploader, result.key)
+        return result
+    thumb = result.thumbnail_url
     if result.thumbnail_key:
-        result.thumbnail_url = link_for(uploader, result.thumbnail_key)
-    for v in result.variants:
-        v["url"] = link_for(uploader, v["key"])
+        thumb = link_for(uploader, result.thumbnail_key)
+    return result.with_(
+        url=link_for(uploader, result.key),
+        thumbnail_url=thumb,
+        variants=[v | {"url": link_for(uploader, v["key"])} for v in result.variants],
+    )
 
 
 def collision_free(uploader: Any, main: Rendition, name: str) -> Any:
@@ -133,7 +136,7 @@ def resign_history(
     uploaders: dict[str, Any] = {}
     count = 0
     for row in rows:
-        if row.get("status") not in ("done", "duplicate") or not row.get("key"):
+        if row.get("status") not in UPLOADED or not row.get("key"):
             continue
         profile = row["profile"]
         if profile not in uploaders:
@@ -145,15 +148,8 @@ def resign_history(
         up = uploaders[profile]
         if up is None or not getattr(up.target.destination, "private", False):
             continue
-        values: dict[str, Any] = {"url": link_for(up, row["key"])}
-        if row.get("thumbnail_key"):
-            values["thumbnail_url"] = link_for(up, row["thumbnail_key"])
-        if row.get("variants"):
-            variants = json.loads(row["variants"])
-            for v in variants:
-                v["url"] = link_for(up, v["key"])
-            values["variants"] = json.dumps(variants)
-        journal.update_job(row["id"], **values)
+        fresh = refresh_links(up, JobResult.from_row(row)).to_row()
+        journal.update_job(row["id"], **{k: fresh[k] for k in ("url", "thumbnail_url", "variants")})
         count += 1
     for up in uploaders.values():
         if up is not None and hasattr(up, "close"):

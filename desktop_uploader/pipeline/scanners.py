@@ -27,11 +27,12 @@ from desktop_uploader.pipeline.clamd import (
 )
 from desktop_uploader.pipeline.content import EXPLICIT_LABELS, ContentRule
 from desktop_uploader.pipeline.scanstatus import ScannerProblem, diagnose, from_error
+from desktop_uploader.records import ContentPolicy, ScanPolicy, choices
 
 log = logging.getLogger(__name__)
 
-MALWARE_POLICIES = ("required", "optional", "off")
-CONTENT_POLICIES = ("block", "review", "off")
+MALWARE_POLICIES = choices(ScanPolicy)
+CONTENT_POLICIES = choices(ContentPolicy)
 
 
 class ScannerUnavailable(Exception):  # noqa: N818 - a state, reported to the user as such
@@ -59,9 +60,9 @@ class ValidationPolicy:
     Fails closed: a value that is not one of the known ones (settings are checked at load, so
     only a bug could bring one here) is treated as the strictest, ``required`` / ``block``."""
 
-    malware_scan: str = "optional"
+    malware_scan: str = ScanPolicy.OPTIONAL
     # review: a finding holds the file for the user to decide; block: it is rejected
-    content_check: str = "review"
+    content_check: str = ContentPolicy.REVIEW
     content_labels: tuple[str, ...] = EXPLICIT_LABELS
     content_threshold: float = 0.6
     content_label_thresholds: tuple[tuple[str, float], ...] = ()
@@ -69,13 +70,13 @@ class ValidationPolicy:
     def __post_init__(self) -> None:
         if self.malware_scan not in MALWARE_POLICIES:
             log.error("unknown malware_scan policy %r: treated as required", self.malware_scan)
-            object.__setattr__(self, "malware_scan", "required")
+            object.__setattr__(self, "malware_scan", ScanPolicy.REQUIRED)
         if self.content_check not in CONTENT_POLICIES:
             log.error("unknown content_check policy %r: treated as block", self.content_check)
-            object.__setattr__(self, "content_check", "block")
+            object.__setattr__(self, "content_check", ContentPolicy.BLOCK)
 
     def content_rule(self) -> ContentRule | None:
-        if self.content_check == "off":
+        if self.content_check == ContentPolicy.OFF:
             return None
         return ContentRule(
             self.content_labels, self.content_threshold, self.content_label_thresholds

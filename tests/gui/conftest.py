@@ -66,9 +66,10 @@ def xdg_config(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def window(app, qtbot):
     """The real main window (no tray, so notifications use the in-window toast)."""
+    from desktop_uploader.desktop import DesktopApp
     from desktop_uploader.gui.main_window import MainWindow
 
-    w = MainWindow(app, tray=False)
+    w = MainWindow(DesktopApp(app), tray=False)
     qtbot.addWidget(w)
     w.show()
     yield w

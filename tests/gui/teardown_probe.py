@@ -45,6 +45,7 @@ def qt_attributes(root: QObject, depth: int = 2) -> list[tuple[str, QObject]]:
 def main() -> int:
     iterations = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     from desktop_uploader.app import App
+    from desktop_uploader.desktop import DesktopApp
     from desktop_uploader.gui.main_window import MainWindow
 
     qt_app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -70,7 +71,7 @@ def main() -> int:
         t.start()
     try:
         for i in range(iterations):
-            window = MainWindow(app, tray=False)
+            window = MainWindow(DesktopApp(app), tray=False)
             for path, obj in qt_attributes(window):
 
                 def destroyed(*_args, path=path) -> None:

@@ -29,7 +29,9 @@ def test_a_mixed_batch_gives_one_notification_and_all_links(
     window, images, tmp_path, qtbot, monkeypatch
 ):
     shown = _count_notifications(monkeypatch)
-    window.app.settings.desktop.link_format = "markdown"
+    draft = window.app.edit_settings()
+    draft.desktop.link_format = "markdown"
+    window.app.save_settings(draft)  # a new snapshot: the window's settings are read-only
     bad = tmp_path / "notes.jpg"
     bad.write_text("meeting notes saved with the wrong extension\n")
     drop_files(window.queue_panel.view.viewport(), [*images, bad])

@@ -78,6 +78,7 @@ def test_rejecting_uploads_nothing(reviewing, window, astronaut, qtbot):
 def test_files_held_by_an_earlier_run_are_asked_about_at_start(reviewing, astronaut, qtbot):
     import threading
 
+    from desktop_uploader.desktop import DesktopApp
     from desktop_uploader.gui.main_window import MainWindow
 
     engine = reviewing.engine
@@ -86,7 +87,7 @@ def test_files_held_by_an_earlier_run_are_asked_about_at_start(reviewing, astron
     job = engine.submit(astronaut, "test", reviewing.settings.preset(None))
     assert held.wait(WAIT_MS / 1000)
     assert engine.defer_review(job.id)  # as a one-shot `upload` leaves it
-    window = MainWindow(reviewing, tray=False)
+    window = MainWindow(DesktopApp(reviewing), tray=False)
     qtbot.addWidget(window)
     window.show()
     try:

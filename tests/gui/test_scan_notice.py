@@ -7,12 +7,13 @@ from gui_helpers import WAIT_MS, drop_files, stages
 
 
 def test_unscanned_uploads_raise_a_persistent_notice(app, images, qtbot, tmp_path):
+    from desktop_uploader.desktop import DesktopApp
     from desktop_uploader.gui.main_window import MainWindow
 
     dest = app.settings.destinations["test"]
     dest.malware_scan = "optional"
     app.settings.scanning.clamd_socket = str(tmp_path / "no-clamd.sock")
-    w = MainWindow(app, tray=False)
+    w = MainWindow(DesktopApp(app), tray=False)
     qtbot.addWidget(w)
     w.show()
     try:

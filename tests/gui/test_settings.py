@@ -61,19 +61,19 @@ def test_test_connection_runs_doctor_on_unsaved_keys(window, memory_keyring, qtb
     dialog = window.open_settings("destinations")
     page = dialog.destinations
     page.show_destination("test")
-    good = window.app.credentials.get("test")
+    good = window.app.stored_keys("test")
     # wrong keys typed but not saved: doctor must use them (and fail), the keyring keeps the old
     page.secret_key.setText("wrong-secret")
     page.test_button.click()
     qtbot.waitUntil(lambda: "checks" in page.findings.text(), timeout=WAIT_MS)
     assert "Some checks failed" in page.findings.text()
-    assert window.app.credentials.get("test") == good
+    assert window.app.stored_keys("test") == good
     page.secret_key.setText(good.secret_access_key)
     page.test_button.click()
     qtbot.waitUntil(lambda: "checks" in page.findings.text(), timeout=WAIT_MS)
     assert "All checks passed" in page.findings.text(), page.findings.text()
     dialog.reject()
-    assert window.app.credentials.get("test") == S3Keys(good.access_key_id, good.secret_access_key)
+    assert window.app.stored_keys("test") == S3Keys(good.access_key_id, good.secret_access_key)
 
 
 def test_content_labels_by_readable_name(window, qtbot):
@@ -198,10 +198,11 @@ def test_preset_widths_are_saved_as_numbers(window, qtbot):
 
 
 def test_banner_when_only_the_local_store_is_configured(home, qtbot):
+    from desktop_uploader.desktop import DesktopApp
     from desktop_uploader.gui.main_window import MainWindow
 
     app = App(AppPaths.from_env())
-    w = MainWindow(app, tray=False)
+    w = MainWindow(DesktopApp(app), tray=False)
     qtbot.addWidget(w)
     try:
         w.show()

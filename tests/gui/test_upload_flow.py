@@ -183,10 +183,11 @@ def test_tray_recent_uploads_copy_their_link(qtbot):
 def test_close_to_tray_keeps_uploading(app, images, qtbot):
     """With close-to-tray on (and a tray), closing the window hides it and work goes on;
     Quit ends for real. No tray host runs here, so the tray is marked available."""
+    from desktop_uploader.desktop import DesktopApp
     from desktop_uploader.gui.main_window import MainWindow
 
     app.settings.desktop.close_to_tray = True
-    w = MainWindow(app, tray=True)
+    w = MainWindow(DesktopApp(app), tray=True)
     qtbot.addWidget(w)
     try:
         w.tray.available = True
