@@ -36,7 +36,6 @@ from desktop_uploader.waiting import WaitingRoom
 
 log = logging.getLogger(__name__)
 Subscriber = Callable[[Event], None]
-__all__ = ["Engine", "Job", "JobState"]
 
 
 class Engine:
@@ -170,20 +169,21 @@ class Engine:
 
     def run(self, paths: Iterable[str | Path], profile: str, preset: Preset) -> list[JobResult]:
         """Upload files and folders, blocking; one result per file, in input order."""
-        jobs = self.submit_paths(paths, profile, preset)
-        return [job.future.result() for job in jobs]
+        return [job.future.result() for job in self.submit_paths(paths, profile, preset)]
 
-    def resume_unfinished(self, preset_for: Callable[[str], Preset] | None = None) -> list[Job]:
+    def resume_unfinished(
+        self, preset_for: Callable[[str], Preset | None] | None = None
+    ) -> list[Job]:
         """Take up again the jobs a process that is gone (crashed, killed, powered off) left
         unfinished in the journal: each goes on under its own id, reusing its spooled outputs
         and continuing its multipart upload (no part the server has is sent again).
-        ``preset_for``: a preset by its name (the settings'; default: the built-in one)."""
+        ``preset_for``: a preset by its name (the settings'; None or absent: the built-in)."""
         resumed = []
         for row in self.runs.orphans():
             if not self.runs.claim(row["id"], row["owner"]):
                 continue  # another process started at the same time took it
             name = row["preset"]
-            preset = preset_for(name) if preset_for else Preset(name)
+            preset = (preset_for(name) if preset_for else None) or Preset(name)
             job = Job(
                 row["id"],
                 Path(row["source"]),
@@ -194,6 +194,8 @@ class Engine:
                 state=JobState(row["status"]),
                 out_dir=Path(row["out_dir"]) if row["out_dir"] else None,
                 in_folder=bool(row["in_folder"]),
+                # it was uploading: what it finds on the server is its own, not a duplicate
+                upload_attempted=row["status"] == JobState.UPLOADING,
             )
             log.info("job %s (%s) taken up again after a restart", job.id, job.source)
             self.adopt(job, self.cpu, self.stages.cpu_stage)
