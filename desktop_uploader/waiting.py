@@ -140,20 +140,21 @@ class WaitingRoom:
         ``held_renditions`` (the thumbnail's ``path`` among them) …"""
         return self.journal.held_jobs()
 
-    def approve(self, job_id: int, preset: Preset | None = None) -> bool:
+    def approve(self, job_id: int, preset: Preset | None = None) -> Job | None:
         """Let a job held for content review go on to upload (or export). Works for jobs this
         engine holds and for jobs held by an earlier or another process (from the journal:
         their outputs are uploaded if still intact, else the source is processed again; an
         approval holds for the same source bytes only). ``preset``: the journal's job names
-        its preset; pass the settings' one. False if the job is not held."""
+        its preset; pass the settings' one. Returns the job going on (its ``future`` has the
+        result), None if it is not held."""
         job = self.engine.job(job_id)
         if job is not None and not job.future.done():
             if job.held != "review":
-                return False
+                return None
             row = self.journal.take_held(job_id)
             if row is None:
                 self._decided_elsewhere(job)
-                return False
+                return None
             log.info("job %s approved after review", job_id)
             parked = job.parked
             if parked is not None:  # approved outputs may now resume after a restart
@@ -165,15 +166,14 @@ class WaitingRoom:
             job.approved_sha = row.get("source_sha256")
             job.held = None
             self.engine.unpark(job)
-            return True
+            return job
         row = self.journal.take_held(job_id)
         if row is None:
-            return False
+            return None
         log.info("job %s approved after review (held by an earlier run)", job_id)
-        self._resume_approved(row, preset)
-        return True
+        return self._resume_approved(row, preset)
 
-    def _resume_approved(self, row: dict, preset: Preset | None) -> None:
+    def _resume_approved(self, row: dict, preset: Preset | None) -> Job:
         out_dir = row.get("held_out_dir")
         job = Job(
             row["id"],
@@ -190,6 +190,7 @@ class WaitingRoom:
         job.scanned = None if row.get("scanned") is None else bool(row["scanned"])
         self.engine.runs.started(job.id, job.out_dir, False)  # a crash now: a restart resumes
         self.engine.adopt(job, self.engine.cpu, self._finish_approved, row)
+        return job
 
     def _finish_approved(self, job: Job, row: dict) -> None:
         """Upload the outputs the user approved; if they are gone, start from the source."""

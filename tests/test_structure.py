@@ -60,3 +60,23 @@ def test_engine_modules_are_small_and_simple(module):
     assert len(source.splitlines()) < 400, f"{module}.py has 400 lines or more"
     complex_ = [(b.name, b.complexity) for b in cc_visit(source) if b.complexity > 15]
     assert complex_ == [], f"{module}.py: cyclomatic complexity above 15: {complex_}"
+
+
+# Still above 15, to be split (issue 16): the JPEG segment walkers, and the decoder worker's
+# loop, which the platform seam (resource limits per OS) is rewriting.
+NOT_YET = {
+    ("jpeg_lossless", "rewrite"),
+    ("metadata_audit", "_jpeg"),
+    ("decoder", "worker_main"),
+}
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "pipeline").glob("*.py")), ids=lambda p: p.stem)
+def test_stages_are_simple(path):
+    source = path.read_text()
+    complex_ = [
+        (b.name, b.complexity)
+        for b in cc_visit(source)
+        if b.complexity > 15 and (path.stem, b.name) not in NOT_YET
+    ]
+    assert complex_ == [], f"pipeline/{path.name}: cyclomatic complexity above 15: {complex_}"

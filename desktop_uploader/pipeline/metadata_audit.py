@@ -263,26 +263,39 @@ def _avif(b: bytes, srgb_icc: bytes | None) -> list[str]:
     return found
 
 
+def _avif_items(b: bytes, s: int, e: int) -> list[str]:
+    """Items in an ``iinf`` box other than the image's own (``av01``, ``grid``): Exif, XMP …"""
+    found = []
+    first = s + 4 + (2 if b[s] == 0 else 4)  # version 0: a 16-bit count, else 32-bit
+    for sub, ss, _se in _boxes(b, first, e):
+        if sub == b"infe" and b[ss] >= 2:
+            id_len = 2 if b[ss] == 2 else 4
+            item_type = b[ss + 4 + id_len + 2 : ss + 8 + id_len + 2]
+            if item_type not in (b"av01", b"grid"):
+                found.append(f"an {item_type.decode('latin-1')} item")
+    return found
+
+
+def _avif_properties(b: bytes, s: int, e: int, srgb_icc: bytes | None) -> list[str]:
+    """An ICC profile among the ``iprp`` properties that is not our sRGB one."""
+    found = []
+    for sub, ss, se in _boxes(b, s, e):
+        if sub != b"ipco":
+            continue
+        for prop, ps, pe in _boxes(b, ss, se):
+            icc = prop == b"colr" and b[ps : ps + 4] in (b"prof", b"rICC")
+            if icc and not _icc_ok(b[ps + 4 : pe], srgb_icc):
+                found.append("an ICC profile that is not our sRGB profile")
+    return found
+
+
 def _avif_meta(b: bytes, start: int, end: int, srgb_icc: bytes | None) -> list[str]:
     found: list[str] = []
     for kind, s, e in _boxes(b, start, end):
         if kind == b"iinf":
-            version = b[s]
-            first = s + 4 + (2 if version == 0 else 4)
-            for sub, ss, _se in _boxes(b, first, e):
-                if sub == b"infe" and b[ss] >= 2:
-                    id_len = 2 if b[ss] == 2 else 4
-                    item_type = b[ss + 4 + id_len + 2 : ss + 8 + id_len + 2]
-                    if item_type not in (b"av01", b"grid"):
-                        found.append(f"an {item_type.decode('latin-1')} item")
+            found += _avif_items(b, s, e)
         elif kind == b"iprp":
-            for sub, ss, se in _boxes(b, s, e):
-                if sub != b"ipco":
-                    continue
-                for prop, ps, pe in _boxes(b, ss, se):
-                    icc = prop == b"colr" and b[ps : ps + 4] in (b"prof", b"rICC")
-                    if icc and not _icc_ok(b[ps + 4 : pe], srgb_icc):
-                        found.append("an ICC profile that is not our sRGB profile")
+            found += _avif_properties(b, s, e, srgb_icc)
         elif kind not in (b"hdlr", b"pitm", b"iloc", b"iref", b"idat", b"dinf"):
             found.append(f"a {kind.decode('latin-1')} box in meta")
     return found
