@@ -80,20 +80,10 @@ def _jpeg(b: bytes, srgb_icc: bytes | None) -> list[str]:
             break
         length = int.from_bytes(b[i : i + 2], "big")
         body = b[i + 2 : i + length]
-        if marker == 0xE0 and body.startswith(b"JFIF\x00"):
-            if length != JFIF_LENGTH or body[12:14] != b"\x00\x00":
-                found.append("a JFIF header with extra data (a thumbnail)")
-        elif marker == 0xEE and body.startswith(b"Adobe") and length == 14:
-            pass  # colour transform flag only
-        elif marker == 0xE2 and body.startswith(b"ICC_PROFILE\x00"):
+        if marker == 0xE2 and body.startswith(b"ICC_PROFILE\x00"):
             icc += body[14:]
-        elif 0xE0 <= marker <= 0xEF:
-            name = bytes(body[:12]).split(b"\x00")[0]
-            found.append(f"an APP{marker - 0xE0} block ({name!r})")
-        elif marker == 0xFE:
-            found.append("a comment (COM)")
-        elif marker not in _JPEG_FRAME | _JPEG_TABLES | {0xDA}:
-            found.append(f"an unexpected marker 0x{marker:02X}")
+        elif (note := _jpeg_segment(marker, length, body)) is not None:
+            found.append(note)
         i += length
         if marker == 0xDA:  # entropy-coded data up to the next real marker
             m = NEXT_MARKER.search(b, i)
@@ -103,6 +93,24 @@ def _jpeg(b: bytes, srgb_icc: bytes | None) -> list[str]:
     if icc and not _icc_ok(icc, srgb_icc):
         found.append("an ICC profile that is not our sRGB profile")
     return found
+
+
+def _jpeg_segment(marker: int, length: int, body: bytes) -> str | None:
+    """What a JPEG segment (other than an ICC profile's) carries that an output must not."""
+    if marker == 0xE0 and body.startswith(b"JFIF\x00"):
+        if length != JFIF_LENGTH or body[12:14] != b"\x00\x00":
+            return "a JFIF header with extra data (a thumbnail)"
+        return None
+    if marker == 0xEE and body.startswith(b"Adobe") and length == 14:
+        return None  # colour transform flag only
+    if 0xE0 <= marker <= 0xEF:
+        name = bytes(body[:12]).split(b"\x00")[0]
+        return f"an APP{marker - 0xE0} block ({name!r})"
+    if marker == 0xFE:
+        return "a comment (COM)"
+    if marker not in _JPEG_FRAME | _JPEG_TABLES | {0xDA}:
+        return f"an unexpected marker 0x{marker:02X}"
+    return None
 
 
 # -- PNG: chunks ----------------------------------------------------------------------------------
