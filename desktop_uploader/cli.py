@@ -85,6 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--content-check", choices=choices(ContentPolicy))
     _scanner_wait_option(pr)
 
+    rs = sub.add_parser(
+        "resume",
+        help="finish the uploads a crashed or killed run left unfinished",
+        description="Take up the files that a window, `watch` or `upload` left unfinished when "
+        "it was killed or crashed: multipart uploads go on where they stopped (no part the "
+        "server has is sent again). Reports like `upload`. The window and `watch` do this by "
+        "themselves when they start.",
+    )
+    rs.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
+    rs.add_argument("--offline-wait", metavar="SECONDS", type=float, default=600.0)
+    _scanner_wait_option(rs)
+
     wa = sub.add_parser(
         "watch", help="upload new images from folders as they appear, until Ctrl+C / SIGTERM"
     )
@@ -217,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         return {
             "upload": cmd_upload,
             "process": cmd_process,
+            "resume": cmd_resume,
             "watch": cmd_watch,
             "review": cmd_review,
             "history": cmd_history,
@@ -335,6 +348,29 @@ def _run_batch(app, args, out_dir, verb: str) -> int:
     return exit_status(results)
 
 
+def cmd_resume(app, args) -> int:
+    """Finish the jobs a process that is gone left unfinished (``Engine.resume_unfinished``)."""
+    app.offline_wait = args.offline_wait
+    engine = app.engine
+    reporter = _Reporter(json_lines=args.json, total=None)
+    unsubscribe = engine.subscribe(reporter.on_event)
+    unsubscribe_holds = engine.subscribe(lambda e: _on_hold(engine, e))
+    try:
+        with reporter:
+            jobs = engine.resume_unfinished(app.settings.presets.get)
+            reporter.set_total(len(jobs))
+            results = [j.future.result() for j in jobs]
+    finally:
+        unsubscribe()
+        unsubscribe_holds()
+    if not args.json:
+        print(
+            summary_line(results, "uploaded") if results else "nothing to resume", file=sys.stderr
+        )
+    _say_not_scanned(app, results)
+    return exit_status(results)
+
+
 def summary_line(results, verb: str) -> str:
     """``3 of 3 uploaded; skipped 1 file that is not an image (README.md)``"""
     done = sum(r.status in ("done", "duplicate") for r in results)
@@ -439,6 +475,11 @@ class _Reporter:
         if self._progress:
             self._progress.stop()
 
+    def set_total(self, total: int) -> None:
+        self.total = total
+        if self._progress:
+            self._progress.update(self._task, total=total)
+
     def on_event(self, event) -> None:
         result = event.data.get("result")
         if result is None:
@@ -521,6 +562,8 @@ def cmd_watch(app, args) -> int:
     unsubscribe_scan = engine.subscribe(_first_not_scanned(app))
     watcher = FolderWatcher(engine, app.journal, app.settings, folders)
     try:
+        # what a run that died left unfinished goes on first (the watcher follows those files)
+        engine.resume_unfinished(app.settings.presets.get)
         watcher.start()
         names = ", ".join(str(r.root) for r in watcher.rules)
         print(f"watching {names} (Ctrl+C to stop)", file=sys.stderr, flush=True)

@@ -1,8 +1,13 @@
 """The engine: moves jobs through validate → process → upload → deliver and publishes events.
 
-CPU work (hashing, validation, decoding, encoding) runs on one bounded pool, network work on
-another; both are injectable so tests can run stages inline. Subscribers are called from worker
-threads and must not block (the GUI bridge re-emits them as queued Qt signals). Nothing here
+It composes its collaborators — ``Stages`` (what each stage does), ``Spool`` (outputs on their way
+out), ``WaitingRoom`` (jobs waiting for the destination, a scanner or a review) and ``Uploaders``
+(one per destination) — and moves each job through ``jobs.Lifecycle``: every move is journaled
+before its event is published. CPU work (hashing, validation, decoding, encoding) runs on one
+bounded pool, network work (HEAD checks, uploads, stale-upload aborts) on another; both are
+injectable so tests can run stages inline. Subscribers are called from worker threads and must
+not block (the GUI bridge re-emits them as queued Qt signals). Finished jobs leave memory (the
+journal keeps them); ``resume_unfinished`` takes up the jobs a dead process left. Nothing here
 imports Qt.
 """
 
@@ -13,61 +18,27 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
-from desktop_uploader import events as ev
 from desktop_uploader.config import Limits, Preset
 from desktop_uploader.errors import Cancelled, Paused, Rejected, StorageError, UploaderError
 from desktop_uploader.events import Event
+from desktop_uploader.jobs import Job, JobState, Lifecycle, finished_state
 from desktop_uploader.journal import Journal
-from desktop_uploader.pipeline import deliver, publish
-from desktop_uploader.pipeline.checks import SafetyChecks, WaitForScanner
+from desktop_uploader.pipeline.checks import SafetyChecks
 from desktop_uploader.pipeline.intake import collect, display_name
-from desktop_uploader.pipeline.process import ProcessedImage, Rendition
 from desktop_uploader.pipeline.upload import Uploader
-from desktop_uploader.pipeline.validate import Probe
 from desktop_uploader.records import JobResult, JobStatus
-from desktop_uploader.spooling import SpooledOutputs
-from desktop_uploader.waiting import WaitingJobs
+from desktop_uploader.runs import Runs
+from desktop_uploader.spooling import Spool
+from desktop_uploader.stages import Stages, Uploaders
+from desktop_uploader.waiting import WaitingRoom
 
 log = logging.getLogger(__name__)
 Subscriber = Callable[[Event], None]
 
 
-@dataclass
-class Job:
-    """One input on its way through the stages. ``future`` resolves to its ``JobResult``."""
-
-    id: int
-    source: Path
-    name: str
-    profile: str
-    preset: Preset
-    future: Future[JobResult]
-    stage: str = "queued"
-    paused: bool = False
-    cancelled: bool = False
-    # (executor, stage function, args) waiting for resume or for the destination to come back
-    parked: tuple | None = None
-    offline_since: float | None = None
-    upload_attempted: bool = False  # an object found on a later attempt is then our own
-    # "review" (content check) or "scanner" (required scan, no scanner): parked until released
-    held: str | None = None
-    findings: tuple = ()
-    warnings: tuple[str, ...] = ()  # accepted, but worth telling (trailing data, not scanned)
-    variants: tuple = ()  # responsive renditions (preset ``widths``), made after processing
-    out_dir: Path | None = None  # ``process --out``: write the outputs here instead of uploading
-    refusal: Rejected | None = None  # refused at intake (a FIFO, a link out of the folder, …)
-    held_since: float | None = None  # when it began waiting for a malware scanner (monotonic)
-    scanner_problem: object = None  # why no scanner answered (a scanstatus.ScannerProblem)
-    scanned: bool | None = None  # the malware scan ran on it (None: it never got that far)
-    approved_sha: str | None = None  # the source bytes the user approved on content review
-    # found inside a folder the user named: a file that is not an image is skipped, not an error
-    in_folder: bool = False
-
-
-class Engine(SpooledOutputs, WaitingJobs):
+class Engine:
     """Runs upload jobs. Create one per app; call ``shutdown`` when done."""
 
     def __init__(
@@ -92,7 +63,6 @@ class Engine(SpooledOutputs, WaitingJobs):
         self.journal = journal
         self.spool_dir = spool_dir
         self.limits = limits
-        self._uploader_for = uploader_for
         self._own_executors = []
         if cpu_executor is None:
             cpu_executor = ThreadPoolExecutor(os.cpu_count() or 2, thread_name_prefix="du-cpu")
@@ -100,38 +70,46 @@ class Engine(SpooledOutputs, WaitingJobs):
         if io_executor is None:
             io_executor = ThreadPoolExecutor(4, thread_name_prefix="du-io")
             self._own_executors.append(io_executor)
-        self._cpu = cpu_executor
-        self._io = io_executor
+        self.cpu = cpu_executor
+        self.io = io_executor
         self._subscribers: list[Subscriber] = []
-        self._lock = threading.Lock()
-        self._uploaders: dict[str, Uploader] = {}
-        self._jobs: dict[int, Job] = {}
+        self.lock = threading.Lock()
+        self._jobs: dict[int, Job] = {}  # unfinished jobs only: the journal keeps the rest
         self._all_paused = False
-        self._offline_wait = offline_wait
-        self._probe_interval = offline_probe_interval
-        self._prober: threading.Thread | None = None
-        self._closing = threading.Event()
+        self.closing = threading.Event()
         # malware scan, probe, decode + content check (default: no scanner, decode inline)
         self.checks = checks or SafetyChecks(limits)
-        self._scanner_retry = scanner_retry_interval
-        self._scanner_wait = scanner_wait
-        self._scanner_waiter: threading.Thread | None = None
+        self.runs = Runs(journal)
+        self.lifecycle = Lifecycle(journal, self._publish, self._forget)
+        self.uploaders = Uploaders(uploader_for, self.io)
+        self.spool = Spool(self)
+        self.stages = Stages(self)
+        self.waiting = WaitingRoom(
+            self, offline_wait, offline_probe_interval, scanner_retry_interval, scanner_wait
+        )
+        # content review: the waiting room holds those jobs (and those of earlier runs)
+        self.held_for_review = self.waiting.held_for_review
+        self.approve, self.reject = self.waiting.approve, self.waiting.reject
+        self.defer_review = self.waiting.defer_review
         spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     # -- events --------------------------------------------------------------------------
     def subscribe(self, fn: Subscriber) -> Callable[[], None]:
         """Call ``fn`` for every event; returns a function that unsubscribes."""
-        with self._lock:
+        with self.lock:
             self._subscribers.append(fn)
         return lambda: self._subscribers.remove(fn)
 
-    def _emit(self, kind: str, job: Job, **data: object) -> None:
-        event = Event(kind, job.id, str(job.source), dict(data))
+    def _publish(self, event: Event) -> None:
         for fn in list(self._subscribers):
             try:
                 fn(event)
             except Exception:
-                log.exception("event subscriber failed on %s", kind)
+                log.exception("event subscriber failed on %s", event.kind)
+
+    def emit(self, kind: str, job: Job, **data: object) -> None:
+        """An event that moves no job (a warning, progress): not journaled."""
+        self._publish(Event(kind, job.id, str(job.source), dict(data)))
 
     # -- submitting ----------------------------------------------------------------------
     def submit(
@@ -152,6 +130,7 @@ class Engine(SpooledOutputs, WaitingJobs):
         image at all end as ``skipped`` (a README), not ``rejected``."""
         name = display_name(path)
         job_id = self.journal.add_job(str(path), name, profile, preset.name, preset.fingerprint())
+        self.runs.started(job_id, out_dir, in_folder)
         job = Job(
             job_id,
             path,
@@ -163,11 +142,15 @@ class Engine(SpooledOutputs, WaitingJobs):
             refusal=refusal,
             in_folder=in_folder,
         )
-        with self._lock:
-            self._jobs[job_id] = job
-        self._emit(ev.QUEUED, job, name=name)
-        self._schedule(job, self._cpu, self._cpu_stage, job)
+        self.adopt(job, self.cpu, self.stages.cpu_stage)
         return job
+
+    def adopt(self, job: Job, executor: Executor, fn: Callable[..., object], *args) -> None:
+        """Hold ``job`` (new, or taken up again), announce it queued, start it with ``fn``."""
+        with self.lock:
+            self._jobs[job.id] = job
+        self.lifecycle.queued(job)
+        self.schedule(job, executor, fn, job, *args)
 
     def submit_paths(
         self,
@@ -186,36 +169,74 @@ class Engine(SpooledOutputs, WaitingJobs):
 
     def run(self, paths: Iterable[str | Path], profile: str, preset: Preset) -> list[JobResult]:
         """Upload files and folders, blocking; one result per file, in input order."""
-        jobs = self.submit_paths(paths, profile, preset)
-        return [job.future.result() for job in jobs]
+        return [job.future.result() for job in self.submit_paths(paths, profile, preset)]
+
+    def resume_unfinished(
+        self, preset_for: Callable[[str], Preset | None] | None = None
+    ) -> list[Job]:
+        """Take up again the jobs a process that is gone (crashed, killed, powered off) left
+        unfinished in the journal: each goes on under its own id, reusing its spooled outputs
+        and continuing its multipart upload (no part the server has is sent again).
+        ``preset_for``: a preset by its name (the settings'; None or absent: the built-in)."""
+        resumed = []
+        for row in self.runs.orphans():
+            if not self.runs.claim(row["id"], row["owner"]):
+                continue  # another process started at the same time took it
+            name = row["preset"]
+            preset = (preset_for(name) if preset_for else None) or Preset(name)
+            job = Job(
+                row["id"],
+                Path(row["source"]),
+                row["display_name"],
+                row["profile"],
+                preset,
+                Future(),
+                state=JobState(row["status"]),
+                out_dir=Path(row["out_dir"]) if row["out_dir"] else None,
+                in_folder=bool(row["in_folder"]),
+                # it was uploading: what it finds on the server is its own, not a duplicate
+                upload_attempted=row["status"] == JobState.UPLOADING,
+            )
+            log.info("job %s (%s) taken up again after a restart", job.id, job.source)
+            self.adopt(job, self.cpu, self.stages.cpu_stage)
+            resumed.append(job)
+        return resumed
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop: parked and waiting jobs end as cancelled, running ones finish (``wait``)."""
-        self._closing.set()
+        self.closing.set()
         for job in self.jobs():
             if job.held == "review":
                 self.defer_review(job.id)  # stays held in the journal, for any later process
             elif job.parked is not None:
                 job.cancelled = True
-                self._unpark(job)
+                self.unpark(job)
         for ex in self._own_executors:
             ex.shutdown(wait=wait, cancel_futures=not wait)
-        if self._prober is not None:
-            self._prober.join(5)
-        with self._lock:
-            uploaders, self._uploaders = list(self._uploaders.values()), {}
-        for up in uploaders:
-            up.close()
+        self.waiting.join(5)
+        self.uploaders.close()
 
     # -- controls ------------------------------------------------------------------------
     def jobs(self) -> list[Job]:
         """The jobs not yet finished."""
-        with self._lock:
+        with self.lock:
             return [j for j in self._jobs.values() if not j.future.done()]
 
     def job(self, job_id: int) -> Job | None:
-        with self._lock:
+        """An unfinished job of this engine (a finished one is in the journal only)."""
+        with self.lock:
             return self._jobs.get(job_id)
+
+    def _forget(self, job: Job, record: bool) -> None:
+        """A job ended: it leaves memory, and (``record``) its run is over."""
+        with self.lock:
+            if self._jobs.get(job.id) is job:
+                del self._jobs[job.id]
+        if record:
+            try:
+                self.runs.ended(job.id)
+            except Exception:
+                log.exception("could not record the end of job %s", job.id)
 
     def pause(self, job_id: int | None = None) -> None:
         """Pause one job, or the whole queue (``None``). Work in flight stops at the next part
@@ -239,7 +260,7 @@ class Engine(SpooledOutputs, WaitingJobs):
                 job.paused = False
         for j in targets:
             if j.parked is not None and j.offline_since is None and j.held is None:
-                self._unpark(j)
+                self.unpark(j)
 
     def cancel(self, job_id: int) -> None:
         """Cancel a job: it ends as ``cancelled`` at its next boundary (the source is kept)."""
@@ -248,17 +269,15 @@ class Engine(SpooledOutputs, WaitingJobs):
             return
         job.cancelled = True
         if job.parked is not None:
-            self._unpark(job)
+            self.unpark(job)
 
     def retry(self, job_id: int) -> Job | None:
         """Queue a finished (failed, rejected or cancelled) job's source again as a new job."""
         row = self.journal.job(job_id)
         if row is None or row["status"] not in ("failed", "rejected", "cancelled"):
             return None
-        from desktop_uploader.config import Preset as _Preset
-
         old = self.job(job_id)
-        preset = old.preset if old else _Preset(row["preset"])
+        preset = old.preset if old else Preset(row["preset"])
         refusal = None
         if row["code"] == "symlink_outside_folder" and not self.limits.follow_symlinks:
             # the folder it was found in is not known here: a retry must not follow the link
@@ -270,10 +289,7 @@ class Engine(SpooledOutputs, WaitingJobs):
         Only while no job is unfinished (returns False then: call again when the queue is idle)."""
         if self.jobs():
             return False
-        with self._lock:
-            uploaders, self._uploaders = list(self._uploaders.values()), {}
-        for up in uploaders:
-            up.close()
+        self.uploaders.close()
         return True
 
     def is_paused(self, job: Job) -> bool:
@@ -287,56 +303,54 @@ class Engine(SpooledOutputs, WaitingJobs):
             raise Paused()
 
     # -- scheduling ------------------------------------------------------------------------
-    def _schedule(self, job: Job, executor: Executor, fn: Callable[..., object], *args) -> None:
-        executor.submit(self._guard, job, fn, *args)
+    def schedule(self, job: Job, executor: Executor, fn: Callable[..., object], *args) -> None:
+        executor.submit(self._guard, job, executor, fn, *args)
 
-    def _park(self, job: Job, executor: Executor, fn: Callable[..., object], *args) -> None:
+    def park(self, job: Job, executor: Executor, fn: Callable[..., object], *args) -> None:
         job.parked = (executor, fn, args)
         # resume() may have run between the check and the parking: don't strand the job
         if job.cancelled or (
             not self.is_paused(job) and job.offline_since is None and job.held is None
         ):
-            self._unpark(job)
+            self.unpark(job)
 
-    def _unpark(self, job: Job) -> None:
-        with self._lock:
+    def unpark(self, job: Job) -> None:
+        with self.lock:
             parked, job.parked = job.parked, None
         if parked is not None:
             executor, fn, args = parked
-            if self._closing.is_set():
-                self._finish_cancelled(job, "The app was closed before this file was done.")
+            if self.closing.is_set():
+                self.finish_cancelled(job, "The app was closed before this file was done.")
                 return
-            executor.submit(self._guard, job, fn, *args)
+            executor.submit(self._guard, job, executor, fn, *args)
 
-    def _finish_cancelled(self, job: Job, reason: str) -> None:
-        self._finish(job, JobResult(str(job.source), "cancelled", code="cancelled", reason=reason))
+    def finish_cancelled(self, job: Job, reason: str) -> None:
+        self.finish(job, JobResult(str(job.source), "cancelled", code="cancelled", reason=reason))
 
-    # -- stages --------------------------------------------------------------------------
-    def _guard(self, job: Job, fn: Callable[..., object], *args: object) -> None:
+    def _guard(self, job: Job, executor: Executor, fn: Callable[..., object], *args) -> None:
         """Run one stage; any error ends the job with a result instead of escaping."""
-        executor = self._io if fn == self._io_stage else self._cpu
         try:
             self.check_controls(job)
             fn(*args)
         except Paused:
-            self._emit(ev.STAGE, job, stage="paused")
-            self._park(job, executor, fn, *args)
+            self.lifecycle.move(job, JobState.PAUSED)
+            self.park(job, executor, fn, *args)
         except Cancelled:
-            self._finish_cancelled(job, "Cancelled by the user; the source file is kept.")
+            self.finish_cancelled(job, "Cancelled by the user; the source file is kept.")
         except Rejected as e:
             # in a folder, a file that is no image at all (a README) is passed over
             skip = job.in_folder and e.code == "not_an_image"
             status = "skipped" if skip else "rejected"
-            self._finish(job, JobResult(str(job.source), status, code=e.code, reason=e.message))
+            self.finish(job, JobResult(str(job.source), status, code=e.code, reason=e.message))
         except StorageError as e:
-            if e.transient and self._wait_offline(job, e, executor, fn, *args):
+            if e.transient and self.waiting.wait_offline(job, e, executor, fn, *args):
                 return
-            self._finish(job, JobResult(str(job.source), "failed", code=e.code, reason=e.message))
+            self.finish(job, JobResult(str(job.source), "failed", code=e.code, reason=e.message))
         except UploaderError as e:
-            self._finish(job, JobResult(str(job.source), "failed", code=e.code, reason=e.message))
+            self.finish(job, JobResult(str(job.source), "failed", code=e.code, reason=e.message))
         except Exception as e:
             log.exception("job %s (%s) failed unexpectedly", job.id, job.source)
-            self._finish(
+            self.finish(
                 job,
                 JobResult(
                     str(job.source),
@@ -345,171 +359,6 @@ class Engine(SpooledOutputs, WaitingJobs):
                     reason=f"Internal error ({type(e).__name__}: {e}). Please report it.",
                 ),
             )
-
-    def _set_stage(self, job: Job, stage: str) -> None:
-        job.stage = stage
-        self._emit(ev.STAGE, job, stage=stage)
-
-    def _cpu_stage(self, job: Job) -> None:
-        self._set_stage(job, "validating")
-        if job.refusal is not None:
-            raise job.refusal
-        try:
-            scanned = self.checks.scan(job.source, job.profile)  # raw bytes, before any decoder
-        except WaitForScanner as e:
-            job.scanner_problem = e.problem
-            self._hold(job, "scanner", e.message, self._cpu, self._cpu_stage, job)
-            return
-        job.scanned = scanned.scanned
-        info = self.checks.probe(job.source)
-        source_sha, source_size = scanned.sha256, scanned.size
-        job.warnings = tuple(w for w in (scanned.warning, *info.warnings) if w)
-        for w in job.warnings:
-            log.info("job %s (%s): %s", job.id, job.source, w)  # the scanner logs its own state
-            self._emit(ev.STAGE, job, stage="validating", warning=w)
-        self.journal.update_job(
-            job.id, source_sha256=source_sha, source_size=source_size, had_gps=int(info.had_gps)
-        )
-        prior = None
-        if job.out_dir is None:
-            prior = self.journal.find_uploaded(source_sha, job.profile, job.preset.fingerprint())
-        if prior and self._still_there(job.profile, prior):
-            result = JobResult(
-                str(job.source),
-                JobStatus.DUPLICATE,
-                job_id=job.id,
-                had_gps=info.had_gps,
-                **JobResult.from_row(prior).uploaded_object(),
-            )
-            # private destinations: fresh presigned links
-            self._finish(job, publish.refresh_links(self._uploader(job.profile), result))
-            return
-        self._set_stage(job, "processing")
-        processed = self._process(job, info, source_sha)
-        if job.findings and job.approved_sha != source_sha:
-            # the content policy is "review": hold until the user decides (an approval is
-            # for these very source bytes; a changed file is checked again)
-            self._hold_for_review(job, info, source_sha, processed)
-            return
-        self._publish(job, info, source_sha, processed)
-
-    def _publish(self, job: Job, info: Probe, source_sha: str, processed: ProcessedImage) -> None:
-        """After every check: the preset's variants and the upload, or (``process --out``)
-        the outputs written to their folder."""
-        if job.out_dir is not None:
-            self._export(job, info, source_sha, processed)
-            return
-        job.variants = self._make_variants(job, info, processed)
-        self._schedule(job, self._io, self._io_stage, job, info, processed)
-
-    def _make_variants(self, job: Job, info: Probe, processed: ProcessedImage) -> tuple:
-        """The preset's responsive set, made from the (trusted) main rendition."""
-        if not job.preset.widths:
-            return ()
-        from desktop_uploader.pipeline.variants import make_variants
-
-        return tuple(make_variants(job.preset, processed.main, self.spool_dir, info.format))
-
-    def _still_there(self, profile: str, row: dict) -> bool:
-        uploader = self._uploader(profile)
-        return uploader.exists_verified(row["key"], row["bytes"], row["sha256"])
-
-    def _io_stage(self, job: Job, info: Probe, processed: ProcessedImage) -> None:
-        self._set_stage(job, "uploading")
-        uploader = self._uploader(job.profile)
-        dest = publish.collision_free(uploader, processed.main, job.name)
-        total = processed.main.bytes + processed.thumbnail.bytes
-        total += sum(v.rendition.bytes for v in job.variants if v.rendition != processed.main)
-        sent = 0
-
-        def progress(delta: int) -> None:
-            nonlocal sent
-            sent += delta
-            self._emit(ev.PROGRESS, job, sent=sent, total=total)
-            self.check_controls(job)  # between parts: pause/cancel take effect here
-
-        main_sha = processed.main.sha256
-        key = deliver.destination_key(dest, main_sha, processed.main.extension, job.name)
-        thumb_key = deliver.destination_key(
-            dest, main_sha, "webp", job.name, f"thumb{job.preset.thumbnail_size}"
-        )
-        already = self._put(uploader, processed.main, key, progress, job)
-        self._put(uploader, processed.thumbnail, thumb_key, progress, job)
-        extras = self._publish_extras(job, uploader, processed, key, progress, dest)
-        self._drop_spool(job, processed)
-        result = JobResult(
-            str(job.source),
-            "duplicate" if already and not job.upload_attempted else "done",
-            job_id=job.id,
-            url=extras.pop("url"),
-            thumbnail_url=publish.link_for(uploader, thumb_key),
-            key=key,
-            thumbnail_key=thumb_key,
-            sha256=processed.main.sha256,
-            bytes=processed.main.bytes,
-            width=processed.main.width,
-            height=processed.main.height,
-            had_gps=info.had_gps,
-            **extras,
-        )
-        self._finish(job, result)
-
-    def _publish_extras(
-        self, job: Job, uploader: Uploader, processed: ProcessedImage, key: str, progress, dest
-    ) -> dict:
-        """Links, responsive variants, blur placeholder and stable name (each only when the
-        preset or destination asks for it): the ``JobResult`` fields beyond the main upload."""
-        out: dict = {"url": publish.link_for(uploader, key)}
-        if job.variants:
-            from desktop_uploader.pipeline.variants import lqip
-
-            out["variants"] = publish.upload_variants(
-                uploader,
-                job.name,
-                processed.main,
-                key,
-                list(job.variants),
-                lambda r, k: self._put(uploader, r, k, progress, job),
-                dest,
-            )
-            out["lqip"] = lqip(processed.main)
-            for v in job.variants:
-                if v.rendition != processed.main:
-                    v.rendition.path.unlink(missing_ok=True)
-        if uploader.target.destination.stable_names:
-            stable = publish.publish_stable(uploader, processed.main, job.name)
-            out["stable_url"] = publish.link_for(uploader, stable)
-        return out
-
-    def _put(self, uploader: Uploader, r: Rendition, key: str, progress, job: Job) -> bool:
-        """Upload unless the exact bytes are there already; returns True if they were."""
-        if uploader.exists_verified(key, r.bytes, r.sha256):
-            progress(r.bytes)
-            return True
-        job.upload_attempted = True
-        uploader.upload_file(r.path, key, r.sha256, r.content_type, progress, job.id)
-        return False
-
-    def _uploader(self, profile: str) -> Uploader:
-        with self._lock:
-            up = self._uploaders.get(profile)
-        if up is None:
-            created = self._uploader_for(profile)
-            with self._lock:
-                up = self._uploaders.setdefault(profile, created)
-            if up is created:
-                self._housekeeping(up)
-            else:
-                created.close()
-        return up
-
-    def _housekeeping(self, up: Uploader) -> None:
-        """Abort multipart uploads this app started long ago and never finished."""
-        try:
-            for row in up.abort_stale():
-                log.info("aborted stale multipart upload of %s (%s)", row["key"], row["upload_id"])
-        except Exception as e:  # never let clean-up stop an upload
-            log.warning("could not abort stale uploads: %s", e)
 
     # -- results -------------------------------------------------------------------------
     def _completed(self, job: Job, result: JobResult) -> JobResult:
@@ -529,27 +378,15 @@ class Engine(SpooledOutputs, WaitingJobs):
             scanned=job.scanned if result.scanned is None else result.scanned,
         )
 
-    def _finish(self, job: Job, result: JobResult) -> None:
+    def finish(self, job: Job, result: JobResult) -> None:
         result = self._completed(job, result)
         exported = job.out_dir is not None and result.status == JobStatus.DONE
-        try:
-            # not an upload: no history
-            self.journal.record_result(job.id, result, JobStatus.EXPORTED if exported else None)
-        except Exception:
-            log.exception("could not record the result of job %s", job.id)
+        row = result.to_row()
+        if exported:
+            row["status"] = JobStatus.EXPORTED.value  # not an upload: no history
+        row.pop("source", None)  # the row's own, as the job was queued
         if result.status in ("rejected", "failed"):
             log.warning("%s %s: [%s] %s", result.status, job.source, result.code, result.reason)
         else:
             log.info("%s %s -> %s", result.status, job.source, result.url)
-        job.stage = result.status
-        job.parked = None
-        kind = {
-            "done": ev.DONE,
-            "duplicate": ev.DUPLICATE,
-            "rejected": ev.REJECTED,
-            "cancelled": ev.CANCELLED,
-            "skipped": ev.SKIPPED,
-        }.get(result.status, ev.FAILED)
-        self._emit(kind, job, result=result)
-        if not job.future.done():
-            job.future.set_result(result)
+        self.lifecycle.finish(job, finished_state(result, exported), result, row)

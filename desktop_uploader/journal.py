@@ -62,6 +62,9 @@ class Journal:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
+    # for the journal's companion tables (runs.Runs): one connection, one lock
+    transaction, query = _tx, _query
+
     # -- jobs ------------------------------------------------------------------------------
     def add_job(
         self, source: str, display_name: str, profile: str, preset: str, preset_fp: str

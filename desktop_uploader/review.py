@@ -101,12 +101,13 @@ def _approve(app, args) -> int:
                 preset = None
                 if row is not None and row["preset"] in settings.presets:
                     preset = settings.preset(row["preset"])
-                if not engine.approve(job_id, preset):
+                job = engine.approve(job_id, preset)  # the job itself: it may end at once
+                if job is None:
                     _not_held(job_id)
                     missing = True
                     continue
-                jobs.append(engine.job(job_id))
-            results = [j.future.result() for j in jobs if j is not None]
+                jobs.append(job)
+            results = [j.future.result() for j in jobs]
     finally:
         unsubscribe()
         unsubscribe_holds()

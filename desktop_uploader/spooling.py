@@ -1,6 +1,6 @@
 """Processed outputs on their way out: the spool (files waiting for a verified upload, reused
 after a crash so a resume sends the very bytes it started with) and ``process --out`` exports.
-Mixed into ``Engine``.
+``Spool`` is one of the engine's collaborators.
 """
 
 from __future__ import annotations
@@ -8,23 +8,26 @@ from __future__ import annotations
 import logging
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from desktop_uploader.errors import UploaderError
 from desktop_uploader.events import JobResult
+from desktop_uploader.jobs import Job
 from desktop_uploader.pipeline.process import ProcessedImage
 from desktop_uploader.pipeline.validate import Probe
-
-if TYPE_CHECKING:
-    from desktop_uploader.engine import Job
 
 log = logging.getLogger("desktop_uploader.engine")
 
 
-class SpooledOutputs:
+class Spool:
     """Process-or-reuse, export, and spool ownership and clean-up."""
 
-    def _process(self, job: Job, info: Probe, source_sha: str) -> ProcessedImage:
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine  # an ``Engine``: its journal, checks, jobs and ``finish``
+        self.journal = engine.journal
+        self.spool_dir = engine.spool_dir
+
+    def process(self, job: Job, info: Probe, source_sha: str) -> ProcessedImage:
         """Process the source, or reuse outputs an interrupted earlier run left in the spool
         (so a resumed upload sends the very bytes it started with)."""
         fp = job.preset.fingerprint()
@@ -35,13 +38,15 @@ class SpooledOutputs:
                 log.info("job %s: reusing spooled output %s", job.id, reused.main.sha256)
                 self.journal.record_spool(job.id, source_sha, job.profile, fp, saved)
                 return reused
-        decoded = self.checks.process(job.source, info, job.preset, self.spool_dir, job.profile)
+        decoded = self.engine.checks.process(
+            job.source, info, job.preset, self.spool_dir, job.profile
+        )
         job.findings = decoded.findings
         processed = decoded.processed
         self.journal.record_spool(job.id, source_sha, job.profile, fp, processed.to_records())
         return processed
 
-    def _export(self, job: Job, info: Probe, source_sha: str, processed: ProcessedImage) -> None:
+    def export(self, job: Job, info: Probe, source_sha: str, processed: ProcessedImage) -> None:
         """``process --out``: move the outputs from the spool to the chosen folder, named after
         the source (``photo.webp``, ``photo.thumb.webp``; ``-<hash8>`` added on a clash)."""
         assert job.out_dir is not None
@@ -60,9 +65,9 @@ class SpooledOutputs:
                 f"The outputs could not be written to {job.out_dir} ({e.strerror or e}).",
                 code="output_not_written",
             ) from None
-        self._drop_spool(job, processed)  # this job's records and any orphans it outlived
+        self.drop(job, processed)  # this job's records and any orphans it outlived
         m = processed.main
-        self._finish(
+        self.engine.finish(
             job,
             JobResult(
                 str(job.source),
@@ -84,11 +89,11 @@ class SpooledOutputs:
         job's own: adopting them would let this one delete them under it."""
         mine, others = [], []
         for e in self.journal.spool_entries(source_sha, job.profile, job.preset.fingerprint()):
-            other = None if e["job_id"] == job.id else self.job(e["job_id"])
+            other = None if e["job_id"] == job.id else self.engine.job(e["job_id"])
             (others if other is not None and not other.future.done() else mine).append(e)
         return mine, others
 
-    def _drop_spool(self, job: Job, processed: ProcessedImage) -> None:
+    def drop(self, job: Job, processed: ProcessedImage) -> None:
         """Verified on the server: this job's spooled copies, and orphans it adopted or
         outlived, can go; another running job's copies stay."""
         source_sha = (self.journal.job(job.id) or {}).get("source_sha256") or ""

@@ -1,6 +1,6 @@
 """The engine's waiting rooms: jobs whose destination is unreachable, and jobs held for a
-content review or for a malware scanner. Mixed into ``Engine``; it uses the engine's job table,
-executors and park/unpark mechanism.
+content review or for a malware scanner. ``WaitingRoom`` is one of the engine's collaborators; it
+uses the engine's job table, pools and park/unpark mechanism.
 
 A job held for review is also recorded in the journal (status ``held``, its findings and its
 outputs), so the decision can come later and from any process: the window's review dialog, or
@@ -16,27 +16,49 @@ import time
 from concurrent.futures import Executor, Future
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-from desktop_uploader import events as ev
 from desktop_uploader.config import Preset
 from desktop_uploader.errors import StorageError
 from desktop_uploader.events import JobResult
+from desktop_uploader.jobs import Job, JobState
 from desktop_uploader.pipeline.content import Finding
 from desktop_uploader.pipeline.process import ProcessedImage
 from desktop_uploader.pipeline.validate import Probe
 
-if TYPE_CHECKING:
-    from desktop_uploader.engine import Job
-
 log = logging.getLogger("desktop_uploader.engine")
 
 
-class WaitingJobs:
+class WaitingRoom:
     """Offline waiting (resume when the bucket answers again) and held jobs."""
 
+    def __init__(
+        self,
+        engine: Any,
+        offline_wait: float | None,
+        probe_interval: float,
+        scanner_retry: float,
+        scanner_wait: float | None,
+    ) -> None:
+        self.engine = engine  # an ``Engine``: its jobs, pools, lifecycle and park/unpark
+        self.journal = engine.journal
+        self._lock = engine.lock  # a job's ``parked``, as ``Engine.unpark`` takes it
+        self._threads = threading.Lock()  # the prober and the scanner waiter: one of each
+        self._closing = engine.closing
+        self._offline_wait = offline_wait
+        self._probe_interval = probe_interval
+        self._prober: threading.Thread | None = None
+        self._scanner_retry = scanner_retry
+        self._scanner_wait = scanner_wait
+        self._scanner_waiter: threading.Thread | None = None
+
+    def join(self, timeout: float) -> None:
+        """Wait for the destination prober to end (the engine is closing)."""
+        if self._prober is not None:
+            self._prober.join(timeout)
+
     # -- offline: wait for the destination instead of failing ------------------------------
-    def _wait_offline(self, job: Job, err: StorageError, executor, fn, *args) -> bool:
+    def wait_offline(self, job: Job, err: StorageError, executor, fn, *args) -> bool:
         """Park a job whose destination is unreachable; False when it has waited long enough."""
         now = time.monotonic()
         if job.offline_since is None:
@@ -48,9 +70,9 @@ class WaitingJobs:
             job.offline_since = None
             return False
         log.warning("destination of job %s unreachable (%s); waiting", job.id, err.code)
-        self._emit(ev.STAGE, job, stage="waiting_for_destination", reason=err.message)
+        self.engine.lifecycle.move(job, JobState.WAITING_FOR_DESTINATION, reason=err.message)
         job.parked = (executor, fn, args)
-        with self._lock:
+        with self._threads:
             if self._prober is None or not self._prober.is_alive():
                 self._prober = threading.Thread(
                     target=self._probe_loop, name="du-offline-probe", daemon=True
@@ -61,12 +83,12 @@ class WaitingJobs:
     def _probe_loop(self) -> None:
         delay = self._probe_interval
         while not self._closing.is_set():
-            waiting = [j for j in self.jobs() if j.offline_since is not None and j.parked]
+            waiting = [j for j in self.engine.jobs() if j.offline_since is not None and j.parked]
             if not waiting:
                 return
             for profile in {j.profile for j in waiting}:
                 try:
-                    self._uploader(profile).check_bucket()
+                    self.engine.uploaders.get(profile).check_bucket()
                 except StorageError as e:
                     if not e.transient:  # reachable, but refusing: let the jobs fail properly
                         self._release_offline(profile)
@@ -79,18 +101,18 @@ class WaitingJobs:
             expired = self._offline_wait is not None
             for j in waiting:
                 if expired and time.monotonic() - (j.offline_since or 0) > self._offline_wait:
-                    self._unpark(j)  # runs once more; fails for good if still unreachable
+                    self.engine.unpark(j)  # runs once more; fails for good if still unreachable
             self._closing.wait(delay)
             delay = min(delay * 1.5, 30.0)
 
     def _release_offline(self, profile: str) -> None:
-        for j in self.jobs():
+        for j in self.engine.jobs():
             if j.profile == profile and j.offline_since is not None and j.parked:
                 j.offline_since = None
-                self._unpark(j)
+                self.engine.unpark(j)
 
     # -- held jobs: content review, waiting for a malware scanner ------------------------------
-    def _hold_for_review(
+    def hold_for_review(
         self, job: Job, info: Probe, source_sha: str, processed: ProcessedImage
     ) -> None:
         """Hold a job the content check flagged: in the journal (status ``held``, its findings
@@ -109,8 +131,8 @@ class WaitingJobs:
             findings=json.dumps([f.as_dict() for f in job.findings]),
             scanned=None if job.scanned is None else int(job.scanned),
         )
-        then = (self._cpu, self._publish, job, info, source_sha, processed)
-        self._hold(job, "review", reason, *then)
+        then = (self.engine.cpu, self.engine.stages.publish, job, info, source_sha, processed)
+        self.hold(job, "review", reason, *then)
 
     def held_for_review(self) -> list[dict]:
         """Every job waiting for a review decision (this process's and earlier ones'), from the
@@ -118,20 +140,21 @@ class WaitingJobs:
         ``held_renditions`` (the thumbnail's ``path`` among them) …"""
         return self.journal.held_jobs()
 
-    def approve(self, job_id: int, preset: Preset | None = None) -> bool:
+    def approve(self, job_id: int, preset: Preset | None = None) -> Job | None:
         """Let a job held for content review go on to upload (or export). Works for jobs this
         engine holds and for jobs held by an earlier or another process (from the journal:
         their outputs are uploaded if still intact, else the source is processed again; an
         approval holds for the same source bytes only). ``preset``: the journal's job names
-        its preset; pass the settings' one. False if the job is not held."""
-        job = self.job(job_id)
+        its preset; pass the settings' one. Returns the job going on (its ``future`` has the
+        result), None if it is not held."""
+        job = self.engine.job(job_id)
         if job is not None and not job.future.done():
             if job.held != "review":
-                return False
+                return None
             row = self.journal.take_held(job_id)
             if row is None:
                 self._decided_elsewhere(job)
-                return False
+                return None
             log.info("job %s approved after review", job_id)
             parked = job.parked
             if parked is not None:  # approved outputs may now resume after a restart
@@ -142,18 +165,15 @@ class WaitingJobs:
                 )
             job.approved_sha = row.get("source_sha256")
             job.held = None
-            self._unpark(job)
-            return True
+            self.engine.unpark(job)
+            return job
         row = self.journal.take_held(job_id)
         if row is None:
-            return False
+            return None
         log.info("job %s approved after review (held by an earlier run)", job_id)
-        self._resume_approved(row, preset)
-        return True
+        return self._resume_approved(row, preset)
 
-    def _resume_approved(self, row: dict, preset: Preset | None) -> None:
-        from desktop_uploader.engine import Job
-
+    def _resume_approved(self, row: dict, preset: Preset | None) -> Job:
         out_dir = row.get("held_out_dir")
         job = Job(
             row["id"],
@@ -168,31 +188,30 @@ class WaitingJobs:
         job.approved_sha = row.get("source_sha256")
         # whether the malware scan ran, as that run recorded it (history keeps saying so)
         job.scanned = None if row.get("scanned") is None else bool(row["scanned"])
-        with self._lock:
-            self._jobs[job.id] = job
-        self._emit(ev.QUEUED, job, name=job.name)
-        self._schedule(job, self._cpu, self._finish_approved, job, row)
+        self.engine.runs.started(job.id, job.out_dir, False)  # a crash now: a restart resumes
+        self.engine.adopt(job, self.engine.cpu, self._finish_approved, row)
+        return job
 
     def _finish_approved(self, job: Job, row: dict) -> None:
         """Upload the outputs the user approved; if they are gone, start from the source."""
         processed = ProcessedImage.from_records(row["held_renditions"])
         if processed is None:
             log.info("job %s: the reviewed outputs are gone; processing the source again", job.id)
-            self._cpu_stage(job)
+            self.engine.stages.cpu_stage(job)
             return
         sha = row.get("source_sha256") or ""
         probe = row["held_probe"]
         info = Probe(**{**probe, "warnings": tuple(probe.get("warnings") or ())})
         outputs = row["held_renditions"]
         self.journal.record_spool(job.id, sha, job.profile, row["preset_fp"], outputs)
-        self._set_stage(job, "processing")
-        self._publish(job, info, sha, processed)
+        self.engine.lifecycle.move(job, JobState.PROCESSING)
+        self.engine.stages.publish(job, info, sha, processed)
 
     def reject(self, job_id: int) -> bool:
         """Reject a job held for content review: it ends as ``content:<label>``, nothing is
         uploaded, its outputs are deleted and the source is kept. Works for jobs held by an
         earlier or another process too. False if it is not held."""
-        job = self.job(job_id)
+        job = self.engine.job(job_id)
         if job is not None and not job.future.done():
             if job.held != "review":
                 return False
@@ -203,9 +222,9 @@ class WaitingJobs:
                 parked, job.parked = job.parked, None
             job.held = None
             if parked is not None:
-                self._drop_spool(job, _held_outputs(parked))
+                self.engine.spool.drop(job, _held_outputs(parked))
             top = job.findings[0]
-            self._finish(
+            self.engine.finish(
                 job,
                 JobResult(
                     str(job.source), "rejected", code=f"content:{top.label}", reason=_rejected(top)
@@ -228,7 +247,7 @@ class WaitingJobs:
         """End a job held for review here without a decision (a one-shot command cannot wait;
         the app is closing): its result is ``held``, and it stays held in the journal with its
         outputs for ``approve``/``reject`` from any process. False if it is not held."""
-        job = self.job(job_id)
+        job = self.engine.job(job_id)
         if job is None or job.held != "review" or job.future.done():
             return False
         with self._lock:
@@ -244,9 +263,8 @@ class WaitingJobs:
             findings=[f.as_dict() for f in job.findings],
             scanned=job.scanned,
         )
-        job.stage = "held"
-        self._emit(ev.HELD, job, result=result)
-        job.future.set_result(result)
+        # the journal says ``held`` already, with the outputs: a later decision finds them
+        self.engine.lifecycle.finish(job, JobState.HELD, result, None)
         return True
 
     def _decided_elsewhere(self, job: Job) -> None:
@@ -262,11 +280,10 @@ class WaitingJobs:
             code="decided_elsewhere",
             reason="This file was approved or rejected in another window or command.",
         )
-        job.stage = "cancelled"
-        self._emit(ev.CANCELLED, job, result=result)
-        job.future.set_result(result)
+        # memory only: the journal's row is the deciding process's now
+        self.engine.lifecycle.finish(job, JobState.CANCELLED, result, None, record=False)
 
-    def _hold(self, job: Job, why: str, reason: str, executor: Executor, fn, *args) -> None:
+    def hold(self, job: Job, why: str, reason: str, executor: Executor, fn, *args) -> None:
         """Park a job until it is released: by ``approve``/``reject`` ("review"), or when a
         malware scanner answers again ("scanner")."""
         job.held = why
@@ -276,15 +293,14 @@ class WaitingJobs:
                 job.held_since = time.monotonic()
             if self._scanner_wait is not None:
                 reason += f" It waits up to {_duration(self._scanner_wait)}, then fails."
-        stage = {"review": "waiting_for_review", "scanner": "waiting_for_scanner"}[why]
+        state = {"review": JobState.WAITING_FOR_REVIEW, "scanner": JobState.WAITING_FOR_SCANNER}
         findings = [f.as_dict() for f in job.findings]
-        job.stage = stage
-        self._emit(ev.STAGE, job, stage=stage, reason=reason, findings=findings)
+        self.engine.lifecycle.move(job, state[why], reason=reason, findings=findings)
         if job.cancelled or self._closing.is_set():
-            self._unpark(job)  # cancel/shutdown ran meanwhile: end it now
+            self.engine.unpark(job)  # cancel/shutdown ran meanwhile: end it now
             return
         if why == "scanner":
-            with self._lock:
+            with self._threads:
                 if self._scanner_waiter is None:
                     self._scanner_waiter = threading.Thread(
                         target=self._wait_for_scanner, name="du-scanner-wait", daemon=True
@@ -292,15 +308,14 @@ class WaitingJobs:
                     self._scanner_waiter.start()
 
     def _scanner_waiting(self) -> list[Job]:
-        with self._lock:
-            return [j for j in self._jobs.values() if j.held == "scanner" and j.parked is not None]
+        return [j for j in self.engine.jobs() if j.held == "scanner" and j.parked is not None]
 
     def _wait_for_scanner(self) -> None:
         """Every ``scanner_retry`` seconds ask for a scanner; release the waiting files when one
         answers, fail those that waited ``scanner_wait`` (every wait has an end)."""
         while True:
-            with self._lock:  # nobody waits: end (the next held file starts a new waiter)
-                if not any(j.held == "scanner" and j.parked for j in self._jobs.values()):
+            with self._threads:  # nobody waits: end (the next held file starts a new waiter)
+                if not self._scanner_waiting():
                     self._scanner_waiter = None
                     return
             waiting = self._scanner_waiting()
@@ -311,11 +326,11 @@ class WaitingJobs:
             if self._closing.wait(delay):
                 break
             waiting = self._scanner_waiting()
-            if self.checks.scanner_ready():
+            if self.engine.checks.scanner_ready():
                 log.info("a malware scanner answers; %d waiting file(s) go on", len(waiting))
                 for j in waiting:
                     j.held, j.held_since = None, None
-                    self._unpark(j)
+                    self.engine.unpark(j)
                 continue
             now = time.monotonic()
             for j in waiting:
@@ -323,7 +338,7 @@ class WaitingJobs:
                     self._scanner_wait
                 ):
                     self._scanner_gave_up(j)
-        with self._lock:
+        with self._threads:
             self._scanner_waiter = None
 
     def _scanner_gave_up(self, job: Job) -> None:
@@ -340,7 +355,7 @@ class WaitingJobs:
             "scanner runs."
         )
         log.warning("job %s: gave up waiting for a malware scanner", job.id)
-        self._finish(
+        self.engine.finish(
             job, JobResult(str(job.source), "failed", code="scanner_unavailable", reason=reason)
         )
 

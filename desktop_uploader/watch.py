@@ -251,6 +251,7 @@ class FolderWatcher:
             known = self.journal.watched_files(str(rule.root))
             with self._lock:
                 self._known.update(known)
+            self._adopt_running(rule, known)
             for path, size, mtime_ns in _walk(rule.root, rule.folder.recursive):
                 if self._stop.is_set():
                     return
@@ -259,6 +260,21 @@ class FolderWatcher:
                     continue
                 if rule.wants(Path(path)):
                     self._add(path, rule)
+
+    def _adopt_running(self, rule: _Rule, known: dict[str, tuple[int, int, str]]) -> None:
+        """Pending files the engine already runs (taken up again after a crash, or submitted
+        before the watcher restarted): followed to their end, never submitted twice."""
+        for job in self.engine.jobs():
+            path = str(job.source)
+            seen = known.get(path)
+            if seen is None or seen[2] != "pending" or self._rule_for(job.source) is not rule:
+                continue
+            c = _Candidate(rule, seen[0], seen[1])
+            with self._lock:
+                self._in_flight.add(path)
+            job.future.add_done_callback(
+                lambda f, path=path, c=c, job_id=job.id: self._finished(path, c, job_id, f)
+            )
 
     def _rule_for(self, path: Path) -> _Rule | None:
         best = None

@@ -220,7 +220,7 @@ def test_server_restart_mid_batch_loses_nothing(tmp_path, memory_keyring):
     done = []
     app.offline_wait = 180
     engine = app.engine
-    engine._probe_interval = 0.5
+    engine.waiting._probe_interval = 0.5
     engine.subscribe(lambda e: e.kind == "done" and done.append(e.job_id))
     app.set_bandwidth_limit(150_000)  # slow enough that the restart lands mid-batch
     try:

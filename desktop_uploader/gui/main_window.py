@@ -97,6 +97,9 @@ class MainWindow(QMainWindow):
         self.watch_timer = QTimer(self)
         self.watch_timer.setInterval(1000)
         self.watch_timer.timeout.connect(self._show_watch_backlog)
+        # what a window or command that died left unfinished comes back into the queue (before
+        # watching starts: the watcher follows those files instead of sending them again)
+        app.engine.resume_unfinished(app.settings.presets.get)
         self._restart_watching()
         from desktop_uploader.integrations.switch import ServerSwitch
 
@@ -429,8 +432,8 @@ class MainWindow(QMainWindow):
         """Each finished file: into the history, the tray's recent list, the problem list."""
         for r in rows:
             if r.result is not None and r.stage != "cancelled":
-                job = self.app.job(r.job_id)
-                profile = job.profile if job else (self.destination_box.currentData() or "")
+                job = self.app.journal.job(r.job_id)  # finished: the engine let go of it
+                profile = job["profile"] if job else (self.destination_box.currentData() or "")
                 self.history_model.add_row(history_row(r, profile))
             if r.stage == "failed" and r.result is not None:
                 self.error_banner.add(job_problem(r.name, r.stage, r.result.code, r.result.reason))

@@ -204,7 +204,9 @@ class ReviewDialog(QDialog):
             b.setEnabled(False)
 
         def act() -> bool:
-            return engine.approve(job_id, preset) if approve else engine.reject(job_id)
+            if approve:
+                return engine.approve(job_id, preset) is not None
+            return engine.reject(job_id)
 
         self._runner.run(act, callback=lambda ok, err: self._decided(job_id, approve, ok, err))
 

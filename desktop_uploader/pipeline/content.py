@@ -161,9 +161,7 @@ def judge(
     nudity: list[Detection] = []
     found: list[Finding] = []
     for d in detections:
-        if d.label not in rule.labels or d.score < rule.threshold_for(d.label):
-            continue
-        if d.box[2] * d.box[3] < rule.min_box_fraction * area:
+        if not _passes_gates(d, rule, area):
             continue
         if d.label not in EXPLICIT_LABELS:
             found.append(Finding(d.label, round(d.score, 3)))
@@ -179,6 +177,13 @@ def judge(
         if f.label not in best or f.score > best[f.label].score:
             best[f.label] = f
     return sorted(best.values(), key=lambda f: -f.score)
+
+
+def _passes_gates(d: Detection, rule: ContentRule, area: int) -> bool:
+    """A watched label, scored at or above its threshold, on a box big enough to count."""
+    if d.label not in rule.labels or d.score < rule.threshold_for(d.label):
+        return False
+    return d.box[2] * d.box[3] >= rule.min_box_fraction * area
 
 
 def content_rejection(top: Finding, verdict: str) -> Rejected:

@@ -101,53 +101,59 @@ _HEIF_BRANDS = {
 _AVIF_BRANDS = {b"avif", b"avis"}
 
 
+# Signatures at the start of the file: these before an ISO media ``ftyp`` box at byte 4 …
+_FIRST: tuple[tuple[tuple[bytes, ...], str], ...] = (
+    ((b"\xff\xd8\xff",), "JPEG"),
+    ((b"\x89PNG\r\n\x1a\n",), "PNG"),
+    ((b"GIF87a", b"GIF89a"), "GIF"),
+    ((b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"), "TIFF"),
+)
+# … and these after it, in the order they are tried
+_THEN: tuple[tuple[tuple[bytes, ...], str], ...] = (
+    ((b"%PDF",), "PDF"),
+    ((b"%!PS", b"\xc5\xd0\xd3\xc6"), "EPS/PostScript"),
+    ((b"8BPS",), "PSD"),
+    ((b"SIMPLE  =",), "FITS"),
+    ((b"BM",), "BMP"),
+    ((b"\x00\x00\x01\x00",), "ICO"),
+    ((b"\x00\x00\x00\x0cjP  ", b"\xff\x4f\xff\x51"), "JPEG2000"),
+    ((b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n"), "JPEG XL"),
+    ((b"gimp xcf",), "XCF (GIMP document)"),
+    ((b"\x76\x2f\x31\x01",), "OpenEXR"),
+    ((b"#?RADIANCE", b"#?RGBE"), "Radiance HDR"),
+)
+
+
 def sniff(head: bytes) -> str | None:
     """The format named by the file's signature (allowed or not), or None if our table does
     not know it (``identify`` then asks the libraries)."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "JPEG"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "PNG"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "GIF"
+    if name := _by_prefix(head, _FIRST):
+        return name
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "WEBP"
-    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        return "TIFF"
     if head[4:8] == b"ftyp":
-        box_len = int.from_bytes(head[:4], "big")
-        brands = {head[8:12]} | {head[i : i + 4] for i in range(16, min(box_len, len(head)) - 3, 4)}
-        if brands & _AVIF_BRANDS:
-            return "AVIF"
-        if brands & _HEIF_BRANDS:
-            return "HEIF"
-        return "MP4/QuickTime video"
-    if head.startswith(b"%PDF"):
-        return "PDF"
-    if head.startswith((b"%!PS", b"\xc5\xd0\xd3\xc6")):
-        return "EPS/PostScript"
-    if head.startswith(b"8BPS"):
-        return "PSD"
-    if head.startswith(b"SIMPLE  ="):
-        return "FITS"
-    if head.startswith(b"BM"):
-        return "BMP"
-    if head.startswith(b"\x00\x00\x01\x00"):
-        return "ICO"
-    if head.startswith((b"\x00\x00\x00\x0cjP  ", b"\xff\x4f\xff\x51")):
-        return "JPEG2000"
-    if head.startswith(b"\xff\x0a") or head.startswith(b"\x00\x00\x00\x0cJXL \r\n\x87\n"):
-        return "JPEG XL"
-    if head.startswith(b"gimp xcf"):
-        return "XCF (GIMP document)"
-    if head.startswith(b"\x76\x2f\x31\x01"):
-        return "OpenEXR"
-    if head.startswith((b"#?RADIANCE", b"#?RGBE")):
-        return "Radiance HDR"
+        return _iso_media(head)
+    if name := _by_prefix(head, _THEN):
+        return name
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<svg", b"<?xml")) and b"<svg" in head.lower():
         return "SVG"
     return None
+
+
+def _by_prefix(head: bytes, table: tuple[tuple[tuple[bytes, ...], str], ...]) -> str | None:
+    return next((name for prefixes, name in table if head.startswith(prefixes)), None)
+
+
+def _iso_media(head: bytes) -> str:
+    """An ISO base media file (``ftyp`` box): AVIF, HEIF or a video, by its brands."""
+    box_len = int.from_bytes(head[:4], "big")
+    brands = {head[8:12]} | {head[i : i + 4] for i in range(16, min(box_len, len(head)) - 3, 4)}
+    if brands & _AVIF_BRANDS:
+        return "AVIF"
+    if brands & _HEIF_BRANDS:
+        return "HEIF"
+    return "MP4/QuickTime video"
 
 
 def identify(path: Path, head: bytes) -> str | None:

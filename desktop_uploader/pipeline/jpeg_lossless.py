@@ -22,6 +22,7 @@ import logging
 import shutil
 import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from desktop_uploader.pipeline.structure import NEXT_MARKER
 
@@ -48,70 +49,94 @@ def rewrite(data: bytes, srgb_icc: bytes | None, is_srgb: Callable[[bytes], bool
     """``data`` with every metadata segment dropped and the picture's bytes untouched (see the
     module). ``srgb_icc``: embed this profile. None when this JPEG cannot be copied losslessly
     (colours to convert, an unusual structure): re-encode it instead."""
-    out = [b"\xff\xd8"]
-    coding: list[bytes] = []
-    adobe: int | None = None
-    jfif = False
-    icc = b""
-    components = 0
     if data[:2] != b"\xff\xd8":
         return None
+    kept = _Kept()
+    try:
+        _walk(data, kept)
+    except _NotCopyable:
+        return None
+    if kept.components not in (1, 3) or (kept.adobe is not None and kept.adobe not in (0, 1)):
+        return None  # CMYK/YCCK: the colours must be converted
+    if kept.icc and not is_srgb(kept.icc):
+        return None  # a wide-gamut or custom profile: the colours must be converted
+    out = [b"\xff\xd8"]
+    if kept.jfif:
+        out.append(JFIF)
+    if kept.adobe is not None:  # how to read the three channels (RGB or YCbCr): keep only that
+        out.append(b"\xff\xee\x00\x0eAdobe\x00\x64\x00\x00\x00\x00" + bytes([kept.adobe]))
+    if srgb_icc:
+        out += _icc_segments(srgb_icc)
+    out += kept.coding
+    out.append(b"\xff\xd9")  # and nothing after it
+    return b"".join(out)
+
+
+class _NotCopyable(Exception):
+    """Lost sync, no end marker, or a segment we do not copy: re-encode instead."""
+
+
+@dataclass
+class _Kept:
+    """What a walk over the segments keeps: the coding segments byte for byte, and the facts
+    the new header needs."""
+
+    coding: list[bytes] = field(default_factory=list)
+    adobe: int | None = None
+    jfif: bool = False
+    icc: bytes = b""
+    components: int = 0
+
+    def take(self, marker: int, segment: bytes, body: bytes) -> None:
+        if marker == 0xE0 and body.startswith(b"JFIF\x00"):
+            self.jfif = True
+        elif marker == 0xEE and body.startswith(b"Adobe") and len(body) >= 12:
+            self.adobe = body[11]
+        elif marker == 0xE2 and body.startswith(b"ICC_PROFILE\x00"):
+            self.icc += body[14:]
+        elif 0xE0 <= marker <= 0xEF or marker == 0xFE:
+            return  # metadata: dropped
+        elif marker in _FRAMES:
+            if body[0] != 8:  # 12-bit samples
+                raise _NotCopyable
+            self.components = body[5]
+            self.coding.append(segment)
+        elif marker in _TABLES:
+            self.coding.append(segment)
+        else:
+            raise _NotCopyable  # hierarchical, JPEG-LS or reserved markers: not ours to copy
+
+
+def _walk(data: bytes, kept: _Kept) -> None:
+    """Every segment from after SOI to EOI into ``kept``; the scans byte for byte."""
     i, n = 2, len(data)
     while True:
         if i + 2 > n or data[i] != 0xFF:
-            return None  # lost sync, or no end marker: let the decoder judge it
+            raise _NotCopyable  # lost sync, or no end marker: let the decoder judge it
         while i < n and data[i] == 0xFF:
             i += 1
         if i >= n:
-            return None
+            raise _NotCopyable
         marker = data[i]
         i += 1
         if marker == 0xD9:
-            break
+            return
         if i + 2 > n:
-            return None
+            raise _NotCopyable
         length = int.from_bytes(data[i : i + 2], "big")
         segment = data[i - 2 : i + length]
         body = data[i + 2 : i + length]
         if length < 2 or i + length > n:
-            return None
+            raise _NotCopyable
         i += length
-        if marker == 0xE0 and body.startswith(b"JFIF\x00"):
-            jfif = True
-        elif marker == 0xEE and body.startswith(b"Adobe") and len(body) >= 12:
-            adobe = body[11]
-        elif marker == 0xE2 and body.startswith(b"ICC_PROFILE\x00"):
-            icc += body[14:]
-        elif 0xE0 <= marker <= 0xEF or marker == 0xFE:
-            continue  # metadata: dropped
-        elif marker in _FRAMES:
-            if body[0] != 8:  # 12-bit samples
-                return None
-            components = body[5]
-            coding.append(segment)
-        elif marker in _TABLES:
-            coding.append(segment)
-        elif marker == 0xDA:
+        if marker == 0xDA:
             m = NEXT_MARKER.search(data, i)
             if m is None:
-                return None
-            coding.append(segment + data[i : m.start()])  # the scan, byte for byte
+                raise _NotCopyable
+            kept.coding.append(segment + data[i : m.start()])  # the scan, byte for byte
             i = m.start()
         else:
-            return None  # hierarchical, JPEG-LS or reserved markers: not ours to copy
-    if components not in (1, 3) or (adobe is not None and adobe not in (0, 1)):
-        return None  # CMYK/YCCK: the colours must be converted
-    if icc and not is_srgb(icc):
-        return None  # a wide-gamut or custom profile: the colours must be converted
-    if jfif:
-        out.append(JFIF)
-    if adobe is not None:  # how to read the three channels (RGB or YCbCr): keep only that
-        out.append(b"\xff\xee\x00\x0eAdobe\x00\x64\x00\x00\x00\x00" + bytes([adobe]))
-    if srgb_icc:
-        out += _icc_segments(srgb_icc)
-    out += coding
-    out.append(b"\xff\xd9")  # and nothing after it
-    return b"".join(out)
+            kept.take(marker, segment, body)
 
 
 def _icc_segments(profile: bytes) -> list[bytes]:

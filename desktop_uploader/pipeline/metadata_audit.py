@@ -80,20 +80,10 @@ def _jpeg(b: bytes, srgb_icc: bytes | None) -> list[str]:
             break
         length = int.from_bytes(b[i : i + 2], "big")
         body = b[i + 2 : i + length]
-        if marker == 0xE0 and body.startswith(b"JFIF\x00"):
-            if length != JFIF_LENGTH or body[12:14] != b"\x00\x00":
-                found.append("a JFIF header with extra data (a thumbnail)")
-        elif marker == 0xEE and body.startswith(b"Adobe") and length == 14:
-            pass  # colour transform flag only
-        elif marker == 0xE2 and body.startswith(b"ICC_PROFILE\x00"):
+        if marker == 0xE2 and body.startswith(b"ICC_PROFILE\x00"):
             icc += body[14:]
-        elif 0xE0 <= marker <= 0xEF:
-            name = bytes(body[:12]).split(b"\x00")[0]
-            found.append(f"an APP{marker - 0xE0} block ({name!r})")
-        elif marker == 0xFE:
-            found.append("a comment (COM)")
-        elif marker not in _JPEG_FRAME | _JPEG_TABLES | {0xDA}:
-            found.append(f"an unexpected marker 0x{marker:02X}")
+        elif (note := _jpeg_segment(marker, length, body)) is not None:
+            found.append(note)
         i += length
         if marker == 0xDA:  # entropy-coded data up to the next real marker
             m = NEXT_MARKER.search(b, i)
@@ -103,6 +93,24 @@ def _jpeg(b: bytes, srgb_icc: bytes | None) -> list[str]:
     if icc and not _icc_ok(icc, srgb_icc):
         found.append("an ICC profile that is not our sRGB profile")
     return found
+
+
+def _jpeg_segment(marker: int, length: int, body: bytes) -> str | None:
+    """What a JPEG segment (other than an ICC profile's) carries that an output must not."""
+    if marker == 0xE0 and body.startswith(b"JFIF\x00"):
+        if length != JFIF_LENGTH or body[12:14] != b"\x00\x00":
+            return "a JFIF header with extra data (a thumbnail)"
+        return None
+    if marker == 0xEE and body.startswith(b"Adobe") and length == 14:
+        return None  # colour transform flag only
+    if 0xE0 <= marker <= 0xEF:
+        name = bytes(body[:12]).split(b"\x00")[0]
+        return f"an APP{marker - 0xE0} block ({name!r})"
+    if marker == 0xFE:
+        return "a comment (COM)"
+    if marker not in _JPEG_FRAME | _JPEG_TABLES | {0xDA}:
+        return f"an unexpected marker 0x{marker:02X}"
+    return None
 
 
 # -- PNG: chunks ----------------------------------------------------------------------------------
@@ -263,26 +271,39 @@ def _avif(b: bytes, srgb_icc: bytes | None) -> list[str]:
     return found
 
 
+def _avif_items(b: bytes, s: int, e: int) -> list[str]:
+    """Items in an ``iinf`` box other than the image's own (``av01``, ``grid``): Exif, XMP …"""
+    found = []
+    first = s + 4 + (2 if b[s] == 0 else 4)  # version 0: a 16-bit count, else 32-bit
+    for sub, ss, _se in _boxes(b, first, e):
+        if sub == b"infe" and b[ss] >= 2:
+            id_len = 2 if b[ss] == 2 else 4
+            item_type = b[ss + 4 + id_len + 2 : ss + 8 + id_len + 2]
+            if item_type not in (b"av01", b"grid"):
+                found.append(f"an {item_type.decode('latin-1')} item")
+    return found
+
+
+def _avif_properties(b: bytes, s: int, e: int, srgb_icc: bytes | None) -> list[str]:
+    """An ICC profile among the ``iprp`` properties that is not our sRGB one."""
+    found = []
+    for sub, ss, se in _boxes(b, s, e):
+        if sub != b"ipco":
+            continue
+        for prop, ps, pe in _boxes(b, ss, se):
+            icc = prop == b"colr" and b[ps : ps + 4] in (b"prof", b"rICC")
+            if icc and not _icc_ok(b[ps + 4 : pe], srgb_icc):
+                found.append("an ICC profile that is not our sRGB profile")
+    return found
+
+
 def _avif_meta(b: bytes, start: int, end: int, srgb_icc: bytes | None) -> list[str]:
     found: list[str] = []
     for kind, s, e in _boxes(b, start, end):
         if kind == b"iinf":
-            version = b[s]
-            first = s + 4 + (2 if version == 0 else 4)
-            for sub, ss, _se in _boxes(b, first, e):
-                if sub == b"infe" and b[ss] >= 2:
-                    id_len = 2 if b[ss] == 2 else 4
-                    item_type = b[ss + 4 + id_len + 2 : ss + 8 + id_len + 2]
-                    if item_type not in (b"av01", b"grid"):
-                        found.append(f"an {item_type.decode('latin-1')} item")
+            found += _avif_items(b, s, e)
         elif kind == b"iprp":
-            for sub, ss, se in _boxes(b, s, e):
-                if sub != b"ipco":
-                    continue
-                for prop, ps, pe in _boxes(b, ss, se):
-                    icc = prop == b"colr" and b[ps : ps + 4] in (b"prof", b"rICC")
-                    if icc and not _icc_ok(b[ps + 4 : pe], srgb_icc):
-                        found.append("an ICC profile that is not our sRGB profile")
+            found += _avif_properties(b, s, e, srgb_icc)
         elif kind not in (b"hdlr", b"pitm", b"iloc", b"iref", b"idat", b"dinf"):
             found.append(f"a {kind.decode('latin-1')} box in meta")
     return found

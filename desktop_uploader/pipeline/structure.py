@@ -62,7 +62,16 @@ def inspect_bytes(data: bytes | memoryview, fmt: str) -> Structure:
         # Zero bytes or whitespace after the end are padding some writers add; not worth a word.
         if tail.strip(b"\x00\r\n\t \xff"):
             trailing = len(tail)
-    active, where, at = None, None, -1
+    active, at = _active_content(buf, fmt)
+    where = None
+    if active:
+        where = "after the image end" if end is not None and at >= end else "inside"
+    return Structure(end, trailing, active, where)
+
+
+def _active_content(buf: bytes, fmt: str) -> tuple[str | None, int]:
+    """What active content (a script, an archive, a program) ``buf`` carries, and where."""
+    active, at = None, -1
     if fmt == "GIF" and buf[6:8] == b"/*":
         # width bytes that open a JavaScript comment: the classic GIF/JS polyglot, where the
         # whole file also runs as a script (<script src="x.gif">)
@@ -77,9 +86,7 @@ def inspect_bytes(data: bytes | memoryview, fmt: str) -> Structure:
         m = pattern.search(buf)
         if m:
             active, at = what, m.start()
-    if active:
-        where = "after the image end" if end is not None and at >= end else "inside"
-    return Structure(end, trailing, active, where)
+    return active, at
 
 
 def jpeg_end(b: bytes) -> int | None:

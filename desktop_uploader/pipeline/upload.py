@@ -326,8 +326,11 @@ class Uploader(RenewableTarget):
         job_id: int | None,
     ) -> None:
         stat_before = path.stat()
-        upload_id, part_size, done = self._open_or_resume(key, size, sha256, extra, job_id)
+        opened = self._open_or_resume(key, size, sha256, extra, job_id)
+        upload_id, part_size, done, unrecorded = opened
         count = -(-size // part_size)
+        if unrecorded:  # resumed: parts the server took before a crash let them be journaled
+            self._adopt(path, upload_id, part_size, done, unrecorded)
         for number in sorted(done):
             if progress:
                 progress(done[number]["size"])
@@ -371,7 +374,7 @@ class Uploader(RenewableTarget):
 
     def _open_or_resume(
         self, key: str, size: int, sha256: str, extra: dict, job_id: int | None
-    ) -> tuple[str, int, dict[int, dict]]:
+    ) -> tuple[str, int, dict[int, dict], dict[int, dict]]:
         """Resume the journal's open upload of these exact bytes, or start a new one."""
         journal = self.journal
         existing = journal.open_multipart(self.bucket, key, sha256) if journal else None
@@ -384,15 +387,16 @@ class Uploader(RenewableTarget):
             existing = None
         if existing and existing["total_size"] == size:
             recorded = journal.parts(existing["upload_id"]) if journal else []
-            done = self._reconcile(key, existing["upload_id"], recorded)
-            if done is not None:
+            reconciled = self._reconcile(key, existing["upload_id"], recorded)
+            if reconciled is not None:
+                done, unrecorded = reconciled
                 log.info(
                     "resuming %s: %d of %d parts already on the server",
                     key,
                     len(done),
                     -(-size // existing["part_size"]),
                 )
-                return existing["upload_id"], existing["part_size"], done
+                return existing["upload_id"], existing["part_size"], done, unrecorded
         part_size = part_size_for(size)
         create_args = dict(extra)
         if kind in checksums.FIELD:
@@ -406,7 +410,7 @@ class Uploader(RenewableTarget):
             journal.begin_multipart(
                 upload_id, job_id, self.bucket, key, part_size, size, sha256, kind
             )
-        return upload_id, part_size, {}
+        return upload_id, part_size, {}, {}
 
     def _send_parts(
         self,
@@ -522,9 +526,11 @@ class Uploader(RenewableTarget):
         if error is not None:
             raise error
 
-    def _reconcile(self, key: str, upload_id: str, recorded: list[dict]) -> dict[int, dict] | None:
-        """Parts both the journal and the server have, matching in ETag and size; None when
-        the server no longer knows the upload."""
+    def _reconcile(
+        self, key: str, upload_id: str, recorded: list[dict]
+    ) -> tuple[dict[int, dict], dict[int, dict]] | None:
+        """Parts both the journal and the server have, matching in ETag and size, and the
+        server's parts the journal lacks; None when the server no longer knows the upload."""
         from botocore.exceptions import ClientError
 
         server: dict[int, dict] = {}
@@ -543,7 +549,7 @@ class Uploader(RenewableTarget):
                     self.journal.close_multipart(upload_id, "lost")
                 return None
             raise
-        return {
+        done: dict = {
             r["part_number"]: {
                 "number": r["part_number"],
                 "etag": r["etag"],
@@ -556,6 +562,23 @@ class Uploader(RenewableTarget):
             and server[r["part_number"]]["ETag"].strip('"') == r["etag"].strip('"')
             and server[r["part_number"]]["Size"] == r["size"]
         }
+        return done, {n: p for n, p in server.items() if n not in done}
+
+    def _adopt(self, path: Path, upload_id: str, part_size: int, done: dict, server: dict) -> None:
+        """Parts the server has that the journal does not (the process died between the
+        server's answer and the journal's write): kept, not sent again, when the server's ETag
+        is the MD5 of our bytes for that part (where it is not, the part is simply sent)."""
+        with path.open("rb") as f:
+            for number, p in sorted(server.items()):
+                f.seek((number - 1) * part_size)
+                data = f.read(part_size)
+                md5_hex = hashlib.md5(data, usedforsecurity=False).hexdigest()
+                if p["Size"] != len(data) or p["ETag"].strip('"') != md5_hex:
+                    continue
+                checksum, _ = checksums.for_request(self.profile.part_checksum, data)
+                part = {"number": number, "etag": p["ETag"], "md5": md5_hex, "size": len(data)}
+                self._record(part | {"checksum": next(iter(checksum.values()))}, done, upload_id)
+                log.info("part %d of upload %s was on the server already: kept", number, upload_id)
 
     # -- housekeeping ----------------------------------------------------------------------
     def _abort(self, key: str, upload_id: str, state: str) -> None:

@@ -107,15 +107,9 @@ def _read_head(path: Path, limits: Limits) -> tuple[int, bytes]:
     return size, head
 
 
-def probe(path: Path, limits: Limits) -> Probe:
-    """Check ``path`` against the allow-list and limits from its headers; raise ``Rejected``.
-
-    The format comes from the bytes (``formats.identify``). Pillow reads the headers; when it
-    cannot, libvips is asked (for the formats it reads), and the file is "damaged" only when
-    neither can read it."""
-    _size, head = _read_head(path, limits)
-    _register_heif()  # every opener, so identification knows every format
-    Image.MAX_IMAGE_PIXELS = limits.max_pixels
+def _allowed_format(path: Path, head: bytes, limits: Limits) -> str:
+    """The format from the bytes, if it is on the allow-list (an animated WebP's canvas is
+    checked against the pixel limit before Pillow allocates it); else ``Rejected``."""
     fmt = identify(path, head)
     if fmt is None:
         raise Rejected(
@@ -137,6 +131,19 @@ def probe(path: Path, limits: Limits) -> Probe:
             int.from_bytes(head[27:30], "little") + 1,
         )
         _check_pixels(*canvas, limits, frame=None)
+    return fmt
+
+
+def probe(path: Path, limits: Limits) -> Probe:
+    """Check ``path`` against the allow-list and limits from its headers; raise ``Rejected``.
+
+    The format comes from the bytes (``formats.identify``). Pillow reads the headers; when it
+    cannot, libvips is asked (for the formats it reads), and the file is "damaged" only when
+    neither can read it."""
+    _size, head = _read_head(path, limits)
+    _register_heif()  # every opener, so identification knows every format
+    Image.MAX_IMAGE_PIXELS = limits.max_pixels
+    fmt = _allowed_format(path, head, limits)
     warnings_ = _check_structure(path, fmt)
     try:
         return _pillow_probe(path, fmt, limits, warnings_)

@@ -70,29 +70,44 @@ def make_variants(
     is always part of the set."""
     if not preset.widths or main.content_type != "image/webp":
         return []
-    with Image.open(main.path, formats=["WEBP"]) as im:
-        if getattr(im, "n_frames", 1) > 1:
-            return []  # animations: the main rendition only
-        im.load()
-        base = im.copy()
+    base = _still(main)
+    if base is None:
+        return []  # animations: the main rendition only
     alpha = base.mode == "RGBA"
     widths = sorted({w for w in preset.widths if 0 < w < base.width} | {base.width})
     kinds = ["webp"] + (["avif"] if preset.avif else [])
     out: list[Variant] = []
     for w in widths:
-        # width-bound, not longest-side: srcset widths are CSS widths
-        size = (w, max(1, round(base.height * w / base.width))) if w < base.width else base.size
-        img = base if size == base.size else base.resize(size, Image.Resampling.LANCZOS)
-        for kind in kinds:
-            if kind == "webp" and w == base.width:
-                out.append(Variant(main, f"w{w}"))  # the main rendition itself
-                continue
-            out.append(Variant(_encode(img, kind, spool_dir), f"w{w}"))
+        out += _at_width(base, w, kinds, main, spool_dir)
     if preset.fallback:
         kind = fallback_format(source_format, alpha)
         img = base if kind == "png" or not alpha else base.convert("RGB")
         out.append(Variant(_encode(img, kind, spool_dir), f"w{base.width}"))
     return out
+
+
+def _at_width(
+    base: Image.Image, w: int, kinds: list[str], main: Rendition, spool_dir: Path
+) -> list[Variant]:
+    # width-bound, not longest-side: srcset widths are CSS widths
+    size = (w, max(1, round(base.height * w / base.width))) if w < base.width else base.size
+    img = base if size == base.size else base.resize(size, Image.Resampling.LANCZOS)
+    out = []
+    for kind in kinds:
+        if kind == "webp" and w == base.width:
+            out.append(Variant(main, f"w{w}"))  # the main rendition itself
+            continue
+        out.append(Variant(_encode(img, kind, spool_dir), f"w{w}"))
+    return out
+
+
+def _still(main: Rendition) -> Image.Image | None:
+    """The main rendition's pixels; None for an animation."""
+    with Image.open(main.path, formats=["WEBP"]) as im:
+        if getattr(im, "n_frames", 1) > 1:
+            return None
+        im.load()
+        return im.copy()
 
 
 def lqip(main: Rendition) -> str | None:
