@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 FAULTS = ("reset", "stall", "truncate", "flip")
+# "cut_meta": the response ends in the middle of the x-amz-meta-sha256 header's value, the
+# connection closes (what "truncate" does when its half-way point falls there); never random.
 
 
 @dataclass
@@ -220,6 +222,12 @@ class FaultProxy:
                 response = rhead + rbody
                 if req.fault == "truncate":
                     client.sendall(response[: max(1, len(response) // 2)])
+                    return
+                if (
+                    req.fault == "cut_meta"
+                    and (at := response.lower().find(b"x-amz-meta-sha256:")) > 0
+                ):
+                    client.sendall(response[: at + len(b"x-amz-meta-sha256: ") + 20])
                     return
                 client.sendall(response)
                 if rhdrs.get("connection", "").lower() == "close":
