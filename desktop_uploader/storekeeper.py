@@ -118,7 +118,7 @@ def _request(port: int, method: str, path: str, headers: dict, body: bytes | Non
 
 def _signed(port: int, keys: dict, method: str, path: str, query: str = "", body: bytes = b""):
     """A request signed with our keys (SigV4, as boto3 signs it); the status and body."""
-    from desktop_uploader.pipeline.directs3 import SigV4
+    from desktop_uploader.storage.directs3 import SigV4
 
     signer = SigV4(keys["access_key_id"], keys["secret_access_key"], "us-east-1")
     headers = {"content-length": str(len(body))}

@@ -368,12 +368,12 @@ def test_a_slow_part_does_not_hold_up_the_others(store_target, tmp_path):
     times: dict[int, list[float]] = {}
     real = up._send_part
 
-    def timed_part(key, upload_id, number, data):
+    def timed_part(upload, number, data):
         times[number] = [time.monotonic()]
         if number == 1:
             time.sleep(1.5)
         try:
-            return real(key, upload_id, number, data)
+            return real(upload, number, data)
         finally:
             times[number].append(time.monotonic())
 
@@ -394,9 +394,9 @@ def test_part_buffers_are_reused_and_the_object_is_exact(store_target, tmp_path)
     bodies: list = []
     real = up._send_part
 
-    def keep_body(key, upload_id, number, data):
+    def keep_body(upload, number, data):
         bodies.append(data)  # kept alive, so a new object can't reuse an old one's address
-        return real(key, upload_id, number, data)
+        return real(upload, number, data)
 
     up._send_part = keep_body
     big = tmp_path / "reuse.bin"

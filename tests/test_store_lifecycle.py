@@ -233,7 +233,7 @@ def test_an_older_versions_store_and_a_lost_state_file_are_leftovers(fresh_home)
 def count_stored_parts(monkeypatch) -> dict[int, int]:
     """Count, per part number, the UploadPart requests the server accepted, on every client the
     upload stage makes (it makes a new one when the store's keys change)."""
-    from desktop_uploader.pipeline import renewal, upload
+    from desktop_uploader.storage import s3
 
     stored: dict[int, int] = {}
     lock = threading.Lock()
@@ -247,7 +247,7 @@ def count_stored_parts(monkeypatch) -> dict[int, int]:
                 n = context["part_number"]
                 stored[n] = stored.get(n, 0) + 1
 
-    real = upload.make_client
+    real = s3.make_client
 
     def counting_client(*args, **kwargs):
         client = real(*args, **kwargs)
@@ -255,8 +255,7 @@ def count_stored_parts(monkeypatch) -> dict[int, int]:
         client.meta.events.register("response-received.s3.UploadPart", after)
         return client
 
-    monkeypatch.setattr(upload, "make_client", counting_client)
-    monkeypatch.setattr(renewal, "make_client", counting_client)
+    monkeypatch.setattr(s3, "make_client", counting_client)
     return stored
 
 

@@ -25,9 +25,10 @@ from desktop_uploader.errors import Interrupted, StorageError
 from desktop_uploader.journal import Journal
 from desktop_uploader.pipeline import checksums
 from desktop_uploader.pipeline.ratelimit import RateLimiter, parse_rate
-from desktop_uploader.pipeline.renewal import RenewableTarget, direct_for
-from desktop_uploader.pipeline.s3client import Target, make_client, translate
+from desktop_uploader.pipeline.renewal import RenewableTarget
 from desktop_uploader.providers import profile_for
+from desktop_uploader.storage.s3 import S3Store
+from desktop_uploader.storage.s3client import Target, make_client, translate
 
 __all__ = [  # the upload stage's public names (some live in the modules above)
     "MULTIPART_THRESHOLD",
@@ -101,14 +102,11 @@ class Uploader(RenewableTarget):
         self.limiter = limiter
         dest = target.destination
         self.profile = profile_for(dest.provider)
-        self._max_pool = max(16, dest.part_concurrency * 4)
-        self.client = client or make_client(target, max_pool=self._max_pool)
-        # PUT and HEAD of small objects without botocore's per-request cost (a fast path that
-        # hands anything unexpected back to boto3); not when the client comes from outside.
-        self._use_direct = client is None
-        self.direct = direct_for(self.client, target) if self._use_direct else None
+        # Every request goes through the store; for the embedded store on this machine, small
+        # PUTs and HEADs may take its direct path (never with a client from outside).
+        self.store = S3Store(target, max(16, dest.part_concurrency * 4), client=client)
         self._init_renewal()
-        self._single_try: tuple[int, Any] | None = None  # (renewal count, client), made on use
+        self._single_try: tuple[int, S3Store] | None = None  # (renewal count, store), on use
         self._slots = threading.BoundedSemaphore(max(1, dest.concurrency))
         self._parts = ThreadPoolExecutor(
             max(1, dest.part_concurrency), thread_name_prefix="du-part"
@@ -116,9 +114,19 @@ class Uploader(RenewableTarget):
 
     def close(self) -> None:
         self._parts.shutdown(wait=True, cancel_futures=True)
-        self._close_retired()
-        if self.direct is not None:
-            self.direct.close()
+        self.store.close()
+        if self._single_try is not None:
+            self._single_try[1].close()
+
+    @property
+    def client(self) -> Any:
+        """The store's boto3 client (tests look at its configuration)."""
+        return self.store.client
+
+    @property
+    def direct(self) -> Any:
+        """The store's direct fast path, or None where it is not used."""
+        return self.store.direct
 
     @property
     def bucket(self) -> str:
@@ -127,55 +135,11 @@ class Uploader(RenewableTarget):
     # -- checks ----------------------------------------------------------------------------
     def head(self, key: str) -> dict | None:
         """The object's HEAD response, or None if it does not exist."""
-        return self._renewing(lambda: self._head(key))
-
-    def _head(self, key: str) -> dict | None:
-        from botocore.exceptions import ClientError
-
-        if self.direct is not None:
-            found = self.direct.head(key)
-            if found is not False:
-                return found
-        try:
-            return self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as e:
-            status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if status == 404:
-                return None
-            if status in (400, 403):
-                # HEAD answers carry no error code: ask again with a GET to learn why.
-                self._explain_refusal(key)
-            raise translate(e, self.bucket) from e
-        except Exception as e:
-            raise translate(e, self.bucket) from e
+        return self._renewing(lambda: self.store.head(key))
 
     def check_bucket(self) -> None:
         """Raise a translated StorageError unless the bucket exists and the keys may use it."""
-        self._renewing(self._check_bucket)
-
-    def _check_bucket(self) -> None:
-        from botocore.exceptions import ClientError
-
-        try:
-            self.client.head_bucket(Bucket=self.bucket)
-        except ClientError as e:
-            status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if status in (400, 403):
-                try:  # HEAD answers carry no error code: a listing tells why
-                    self.client.list_objects_v2(Bucket=self.bucket, MaxKeys=1)
-                except Exception as e2:
-                    raise translate(e2, self.bucket) from e2
-            raise translate(e, self.bucket) from e
-        except Exception as e:
-            raise translate(e, self.bucket) from e
-
-    def _explain_refusal(self, key: str) -> None:
-        try:
-            self.client.get_object(Bucket=self.bucket, Key=key, Range="bytes=0-0")
-        except Exception as e:
-            err = translate(e, self.bucket)
-            if err.code != "request_refused":
-                raise err from e
+        self._renewing(self.store.check)
 
     def exists_verified(self, key: str, size: int, sha256: str) -> bool:
         """True if ``key`` already holds exactly these bytes (by size and recorded SHA-256)
@@ -197,12 +161,7 @@ class Uploader(RenewableTarget):
         if want == 0:
             return True
         try:
-            resp = self._renewing(
-                lambda: self._single_try_client().get_object(
-                    Bucket=self.bucket, Key=key, Range=f"bytes=0-{want - 1}"
-                )
-            )
-            got = len(resp["Body"].read())
+            got = len(self._renewing(lambda: self._single_try_store().get_range(key, 0, want - 1)))
         except Exception as e:
             err = translate(e, self.bucket)
             if err.code in ("unreachable", "connection_error"):
@@ -276,7 +235,7 @@ class Uploader(RenewableTarget):
             time.sleep(min(1.0, 0.2 * asked))
         assert head is not None
         if size <= self.target.destination.verify_download_max_bytes:
-            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            body = self.store.get_range(key)
             if hashlib.sha256(body).hexdigest() != sha256:
                 raise StorageError(
                     "The stored object's bytes differ from what was sent (SHA-256 mismatch).",
@@ -284,13 +243,16 @@ class Uploader(RenewableTarget):
                 )
         return head
 
-    def _single_try_client(self) -> Any:
+    def _single_try_store(self) -> S3Store:
         """A client that asks once: whether an object can be read is a question about now,
         and botocore's retries of a server error (5 tries, backing off) took ~15 s per
         object whose data was lost; a wrong "no" only costs an upload of the file again."""
         made = self._single_try
         if made is None or made[0] != self._generation:
-            made = self._single_try = (self._generation, make_client(self.target, 4, attempts=1))
+            if made is not None:
+                made[1].close()
+            made = (self._generation, S3Store(self.target, 4, attempts=1, direct=False))
+            self._single_try = made
         return made[1]
 
     def _retrying(self, what: str, fn: Callable[[], Any]) -> Any:
@@ -317,17 +279,9 @@ class Uploader(RenewableTarget):
         if self.limiter:
             self.limiter.take(size)
 
-        def put() -> dict:
-            if self.direct is not None:
-                done = self.direct.put(key, data, {**checksum, **extra})
-                if done is not None:
-                    return done
-            return self.client.put_object(
-                Bucket=self.bucket, Key=key, Body=data, ContentLength=size, **checksum, **extra
-            )
-
-        resp = self._retrying(f"PUT {key}", put)
-        etag = str(resp.get("ETag", "")).strip('"')
+        etag = self._retrying(
+            f"PUT {key}", lambda: self.store.put(key, data, {**checksum, **extra})
+        ).strip('"')
         if md5_hex and etag and "-" not in etag and etag != md5_hex:
             raise StorageError(
                 "The server stored different bytes than were sent (ETag does not match MD5).",
@@ -347,14 +301,15 @@ class Uploader(RenewableTarget):
         job_id: int | None,
     ) -> None:
         stat_before = path.stat()
-        upload_id, part_size, done = self._open_or_resume(key, size, sha256, extra, job_id)
+        upload, part_size, done = self._open_or_resume(key, size, sha256, extra, job_id)
+        upload_id = upload.upload_id
         count = -(-size // part_size)
         for number in sorted(done):
             if progress:
                 progress(done[number]["size"])
         todo = [n for n in range(1, count + 1) if n not in done]
         if todo:
-            self._send_parts(path, key, upload_id, part_size, todo, done, progress)
+            self._send_parts(path, upload, part_size, todo, done, progress)
         after = path.stat()
         if (after.st_size, after.st_mtime_ns) != (stat_before.st_size, stat_before.st_mtime_ns):
             self._abort(key, upload_id, "source_changed")
@@ -371,19 +326,11 @@ class Uploader(RenewableTarget):
                 p[field] = done[p["PartNumber"]]["checksum"]
 
         def complete() -> None:
-            from botocore.exceptions import ClientError
-
             try:
-                self.client.complete_multipart_upload(
-                    Bucket=self.bucket,
-                    Key=key,
-                    UploadId=upload_id,
-                    MultipartUpload={"Parts": parts},
-                )
-            except ClientError as e:
+                upload.complete(parts)
+            except StorageError as e:
                 # A retry after a lost answer: the first attempt may already have completed it.
-                code = e.response.get("Error", {}).get("Code")
-                if code != "NoSuchUpload" or not self.exists_verified(key, size, sha256):
+                if e.code != "no_such_upload" or not self.exists_verified(key, size, sha256):
                     raise
 
         self._retrying(f"complete {key}", complete)
@@ -392,7 +339,7 @@ class Uploader(RenewableTarget):
 
     def _open_or_resume(
         self, key: str, size: int, sha256: str, extra: dict, job_id: int | None
-    ) -> tuple[str, int, dict[int, dict]]:
+    ) -> tuple[Any, int, dict[int, dict]]:
         """Resume the journal's open upload of these exact bytes, or start a new one."""
         journal = self.journal
         existing = journal.open_multipart(self.bucket, key, sha256) if journal else None
@@ -405,35 +352,31 @@ class Uploader(RenewableTarget):
             existing = None
         if existing and existing["total_size"] == size:
             recorded = journal.parts(existing["upload_id"]) if journal else []
-            done = self._reconcile(key, existing["upload_id"], recorded)
-            if done is not None:
+            found = self._reconcile(key, existing["upload_id"], recorded)
+            if found is not None:
+                upload, done = found
                 log.info(
                     "resuming %s: %d of %d parts already on the server",
                     key,
                     len(done),
                     -(-size // existing["part_size"]),
                 )
-                return existing["upload_id"], existing["part_size"], done
+                return upload, existing["part_size"], done
         part_size = part_size_for(size)
-        create_args = dict(extra)
-        if kind in checksums.FIELD:
-            create_args["ChecksumAlgorithm"] = kind.upper()
-        resp = self._retrying(
-            f"create {key}",
-            lambda: self.client.create_multipart_upload(Bucket=self.bucket, Key=key, **create_args),
+        algorithm = kind if kind in checksums.FIELD else None
+        upload = self._retrying(
+            f"create {key}", lambda: self.store.put_multipart(key, extra, algorithm)
         )
-        upload_id = resp["UploadId"]
         if journal:
             journal.begin_multipart(
-                upload_id, job_id, self.bucket, key, part_size, size, sha256, kind
+                upload.upload_id, job_id, self.bucket, key, part_size, size, sha256, kind
             )
-        return upload_id, part_size, {}
+        return upload, part_size, {}
 
     def _send_parts(
         self,
         path: Path,
-        key: str,
-        upload_id: str,
+        upload: Any,
         part_size: int,
         todo: list[int],
         done: dict[int, dict],
@@ -450,7 +393,7 @@ class Uploader(RenewableTarget):
         def collect_some() -> None:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             free.extend(pending.pop(f) for f in finished)
-            self._collect(finished, done, upload_id, progress)
+            self._collect(finished, done, upload.upload_id, progress)
 
         fd = os.open(path, os.O_RDONLY)
         try:
@@ -460,7 +403,7 @@ class Uploader(RenewableTarget):
                 buf = free.pop() if free else bytearray(part_size)
                 n = os.preadv(fd, [buf], (number - 1) * part_size)
                 data = buf if n == part_size else bytes(memoryview(buf)[:n])  # the last part
-                pending[self._parts.submit(self._send_part, key, upload_id, number, data)] = buf
+                pending[self._parts.submit(self._send_part, upload, number, data)] = buf
             while pending:
                 collect_some()
         except BaseException:
@@ -469,39 +412,27 @@ class Uploader(RenewableTarget):
             wait(pending)  # parts in flight finish (and are journaled) before we give up
             for f in pending:
                 if not f.cancelled() and f.exception() is None:
-                    self._record(f.result(), done, upload_id)
+                    self._record(f.result(), done, upload.upload_id)
             raise
         finally:
             os.close(fd)
 
-    def _send_part(self, key: str, upload_id: str, number: int, data: bytes | bytearray) -> dict:
+    def _send_part(self, upload: Any, number: int, data: bytes | bytearray) -> dict:
         checksum, md5_hex = checksums.for_request(self.profile.part_checksum, data)
         if self.limiter:
             self.limiter.take(len(data))
 
-        def send() -> dict:
-            return self.client.upload_part(
-                Bucket=self.bucket,
-                Key=key,
-                UploadId=upload_id,
-                PartNumber=number,
-                Body=data,
-                ContentLength=len(data),
-                **checksum,
-            )
-
-        def send_checked() -> dict:
-            resp = send()
-            if not resp.get("ETag"):  # a response cut short: we can't know what arrived
+        def send_checked() -> str:
+            etag = upload.send_part(number, data, checksum)
+            if not etag:  # a response cut short: we can't know what arrived
                 raise StorageError(
                     f"Part {number}: the server's answer was incomplete.",
                     code="connection_error",
                     transient=True,
                 )
-            return resp
+            return etag
 
-        resp = self._retrying(f"part {number} of {key}", send_checked)
-        etag = str(resp["ETag"])
+        etag = self._retrying(f"part {number} of {upload.key}", send_checked)
         if md5_hex and etag.strip('"') != md5_hex:
             raise StorageError(
                 f"Part {number}: the server's ETag does not match the MD5 of what was sent.",
@@ -543,28 +474,16 @@ class Uploader(RenewableTarget):
         if error is not None:
             raise error
 
-    def _reconcile(self, key: str, upload_id: str, recorded: list[dict]) -> dict[int, dict] | None:
-        """Parts both the journal and the server have, matching in ETag and size; None when
-        the server no longer knows the upload."""
-        from botocore.exceptions import ClientError
-
-        server: dict[int, dict] = {}
-        try:
-            kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "UploadId": upload_id}
-            while True:
-                resp = self._renewing(lambda kw=dict(kwargs): self.client.list_parts(**kw))
-                for p in resp.get("Parts", []):
-                    server[p["PartNumber"]] = p
-                if not resp.get("IsTruncated"):
-                    break
-                kwargs["PartNumberMarker"] = resp["NextPartNumberMarker"]
-        except ClientError as e:
-            if e.response.get("Error", {}).get("Code") == "NoSuchUpload":
-                if self.journal:
-                    self.journal.close_multipart(upload_id, "lost")
-                return None
-            raise
-        return {
+    def _reconcile(self, key: str, upload_id: str, recorded: list[dict]) -> tuple | None:
+        """The upload's handle and the parts both the journal and the server have, matching
+        in ETag and size; None when the server no longer knows the upload."""
+        found = self._renewing(lambda: self.store.resume(key, upload_id))
+        if found is None:
+            if self.journal:
+                self.journal.close_multipart(upload_id, "lost")
+            return None
+        upload, server = found
+        return upload, {
             r["part_number"]: {
                 "number": r["part_number"],
                 "etag": r["etag"],
@@ -580,17 +499,7 @@ class Uploader(RenewableTarget):
 
     # -- housekeeping ----------------------------------------------------------------------
     def _abort(self, key: str, upload_id: str, state: str) -> None:
-        from botocore.exceptions import ClientError
-
-        try:
-            self._renewing(
-                lambda: self.client.abort_multipart_upload(
-                    Bucket=self.bucket, Key=key, UploadId=upload_id
-                )
-            )
-        except ClientError as e:
-            if e.response.get("Error", {}).get("Code") != "NoSuchUpload":
-                raise translate(e, self.bucket) from e
+        self._renewing(lambda: self.store.abort(key, upload_id))
         if self.journal:
             self.journal.close_multipart(upload_id, state)
 
@@ -615,22 +524,10 @@ class Uploader(RenewableTarget):
         """Multipart uploads the server holds for this bucket (any client's), oldest first."""
         import datetime as dt
 
-        out: list[dict] = []
-        kwargs: dict[str, Any] = {"Bucket": self.bucket}
         cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(hours=older_than_hours)
-        while True:
-            resp = self._renewing(lambda kw=dict(kwargs): self.client.list_multipart_uploads(**kw))
-            for u in resp.get("Uploads", []):
-                if u["Initiated"] <= cutoff:
-                    out.append(
-                        {
-                            "key": u["Key"],
-                            "upload_id": u["UploadId"],
-                            "initiated": u["Initiated"].isoformat(),
-                        }
-                    )
-            if not resp.get("IsTruncated"):
-                break
-            kwargs["KeyMarker"] = resp.get("NextKeyMarker")
-            kwargs["UploadIdMarker"] = resp.get("NextUploadIdMarker")
+        out = [
+            {"key": u["Key"], "upload_id": u["UploadId"], "initiated": u["Initiated"].isoformat()}
+            for u in self._renewing(self.store.list_uploads)
+            if u["Initiated"] <= cutoff
+        ]
         return sorted(out, key=lambda u: u["initiated"])

@@ -26,7 +26,10 @@ class Target:
     renew: Callable[[], Target] | None = field(default=None, compare=False, repr=False)
 
 
-def make_client(target: Target, max_pool: int = 32, attempts: int = 5) -> Any:
+REQUEST_ATTEMPTS = 5  # botocore's tries of one request (the first one included)
+
+
+def make_client(target: Target, max_pool: int = 32, attempts: int = REQUEST_ATTEMPTS) -> Any:
     """A boto3 S3 client for ``target``; ``attempts``: botocore's tries per request."""
     import boto3
     from botocore.config import Config
@@ -83,6 +86,11 @@ def translate(e: Exception, bucket: str) -> StorageError:
                 "The storage service did not accept the access key or secret "
                 f"({code}). Check the keys for this destination.",
                 code="bad_credentials",
+            )
+        if code == "NoSuchUpload":
+            return StorageError(
+                "The server no longer knows this multipart upload (it was completed or aborted).",
+                code="no_such_upload",
             )
         if code == "NoSuchBucket" or (code == "404" and not err.get("Key")):
             return StorageError(
