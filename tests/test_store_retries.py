@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 
+import pytest
 from faultproxy import FaultProxy
 from support import store_client, store_target_for
 
+from desktop_uploader.errors import StorageError
 from desktop_uploader.pipeline.upload import Uploader
 
 
@@ -47,3 +49,70 @@ def test_a_head_answer_cut_inside_its_checksum_is_asked_again_not_a_mismatch(
     assert head["Metadata"]["sha256"] == sha
     body = store_client(store_target).get_object(Bucket=status.bucket, Key="retries/cut-head.bin")
     assert hashlib.sha256(body["Body"].read()).hexdigest() == sha
+
+
+def _part_file(tmp_path):
+    from desktop_uploader.pipeline.upload import MULTIPART_THRESHOLD
+
+    p = tmp_path / "three-parts.bin"
+    p.write_bytes(os.urandom(MULTIPART_THRESHOLD + 1234))  # 8 MiB parts: 1, 2, 3
+    return p, hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(("mode", "attempts"), [("standard", 3), ("adaptive", 2)])
+def test_a_part_the_server_fails_with_503_is_tried_at_most_the_configured_times(
+    store_target, tmp_path, mode, attempts
+):
+    """One retry policy: botocore's tries, not ours on top of them (there were up to 25)."""
+    status, _ = store_target
+    p, sha = _part_file(tmp_path)
+    with FaultProxy(
+        status.ports["s3"], decide=lambda req, i: "503" if req.part_number == 2 else None
+    ) as proxy:
+        up = Uploader(_through(proxy, store_target), attempts=attempts, retry_mode=mode)
+        with pytest.raises(StorageError) as e:
+            up.upload_file(p, f"retries/503-{mode}.bin", sha, "application/octet-stream")
+        up.close()
+    part2 = [r for r in proxy.parts_sent() if r.part_number == 2]
+    assert len(part2) == attempts, [(r.status, r.fault) for r in part2]
+    assert all(r.status == 503 for r in part2)
+    assert e.value.code == "server_error" and e.value.transient  # the job waits, not retries
+
+
+def test_a_part_failed_fewer_times_than_allowed_arrives(store_target, tmp_path):
+    status, _ = store_target
+    p, sha = _part_file(tmp_path)
+    failed = []
+
+    def fail_part2_twice(req, index):
+        if req.part_number == 2 and len(failed) < 2:
+            failed.append(index)
+            return "503"
+        return None
+
+    with FaultProxy(status.ports["s3"], decide=fail_part2_twice) as proxy:
+        up = Uploader(_through(proxy, store_target), attempts=3)
+        up.upload_file(p, "retries/503-twice.bin", sha, "application/octet-stream")
+        up.close()
+    part2 = [r.status for r in proxy.parts_sent() if r.part_number == 2]
+    assert part2 == [503, 503, 200]
+    body = store_client(store_target).get_object(Bucket=status.bucket, Key="retries/503-twice.bin")
+    assert hashlib.sha256(body["Body"].read()).hexdigest() == sha
+
+
+def test_a_corrupted_part_is_sent_again_by_our_loop_which_botocore_does_not(store_target, tmp_path):
+    """BadDigest is a 400 to botocore (never retried); ours resends the part, and stops."""
+    status, _ = store_target
+    p, sha = _part_file(tmp_path)
+    with FaultProxy(
+        status.ports["s3"], decide=lambda req, i: "flip" if req.part_number == 2 else None
+    ) as proxy:
+        up = Uploader(_through(proxy, store_target), attempts=3)
+        with pytest.raises(StorageError) as e:
+            up.upload_file(p, "retries/flipped.bin", sha, "application/octet-stream")
+        up.close()
+    from desktop_uploader.pipeline.upload import OWN_ATTEMPTS
+
+    part2 = [r for r in proxy.parts_sent() if r.part_number == 2]
+    assert len(part2) == OWN_ATTEMPTS and all(r.status == 400 for r in part2)
+    assert e.value.code == "checksum_mismatch"

@@ -28,7 +28,13 @@ from desktop_uploader.pipeline.ratelimit import RateLimiter, parse_rate
 from desktop_uploader.pipeline.renewal import RenewableTarget
 from desktop_uploader.providers import profile_for
 from desktop_uploader.storage.s3 import S3Store
-from desktop_uploader.storage.s3client import Target, make_client, translate
+from desktop_uploader.storage.s3client import (
+    REQUEST_ATTEMPTS,
+    RETRY_MODE,
+    Target,
+    make_client,
+    translate,
+)
 
 __all__ = [  # the upload stage's public names (some live in the modules above)
     "MULTIPART_THRESHOLD",
@@ -50,7 +56,10 @@ BIG_PART = 64 * MiB  # the part size files of 1 GiB and more get
 MIN_PART = 5 * MiB
 MAX_PART = 5 * 1024 * MiB
 MAX_PARTS = 10_000
-PART_ATTEMPTS = 5
+# Our own tries of a request for what botocore does not retry (see Uploader._retrying); each
+# try is itself up to REQUEST_ATTEMPTS of botocore's for what it does retry.
+OWN_ATTEMPTS = 3
+OWN_RETRIES = ("checksum_mismatch", "incomplete_answer")
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 READ_CHECK_BYTES = 1024  # what an object that "exists" must also give back
 INCOMPLETE_ANSWERS = 8  # verify: answers cut short that are asked again without counting
@@ -96,7 +105,11 @@ class Uploader(RenewableTarget):
         journal: Journal | None = None,
         client: Any = None,
         limiter: RateLimiter | None = None,
+        attempts: int = REQUEST_ATTEMPTS,
+        retry_mode: str = RETRY_MODE,
     ) -> None:
+        """``attempts``, ``retry_mode``: botocore's retry policy for every request
+        (``storage.s3client``)."""
         self.target = target
         self.journal = journal
         self.limiter = limiter
@@ -104,7 +117,13 @@ class Uploader(RenewableTarget):
         self.profile = profile_for(dest.provider)
         # Every request goes through the store; for the embedded store on this machine, small
         # PUTs and HEADs may take its direct path (never with a client from outside).
-        self.store = S3Store(target, max(16, dest.part_concurrency * 4), client=client)
+        self.store = S3Store(
+            target,
+            max(16, dest.part_concurrency * 4),
+            attempts,
+            client=client,
+            retry_mode=retry_mode,
+        )
         self._init_renewal()
         self._single_try: tuple[int, S3Store] | None = None  # (renewal count, store), on use
         self._slots = threading.BoundedSemaphore(max(1, dest.concurrency))
@@ -256,17 +275,27 @@ class Uploader(RenewableTarget):
         return made[1]
 
     def _retrying(self, what: str, fn: Callable[[], Any]) -> Any:
-        """Retry transient failures that botocore's own retries gave up on or don't cover
-        (a corrupted body answered with BadDigest, a reset mid-response)."""
-        for attempt in range(1, PART_ATTEMPTS + 1):
+        """``fn()``, tried again only for what botocore's retries do not cover (they already
+        retried connection errors, timeouts, 5xx and throttling; asking more would multiply
+        its attempts, as this loop once did: up to 25 tries of one part):
+
+        - ``checksum_mismatch``: the server refused the bytes as changed on the way
+          (BadDigest, a 400 to botocore), so they are sent again;
+        - ``incomplete_answer``: an answer cut short that botocore parsed leniently (a part
+          without its ETag): what arrived is unknown, so it is sent again;
+        - keys refused because the embedded store restarted with fresh ones (``_renewed``).
+
+        Anything else transient (the endpoint still unreachable after botocore's tries)
+        goes up to the engine, which makes the job wait until the bucket answers."""
+        for attempt in range(1, OWN_ATTEMPTS + 1):
             generation = self._generation
             try:
                 return fn()
             except Exception as e:
                 err = translate(e, self.bucket)
-                if attempt < PART_ATTEMPTS and self._renewed(err, generation):
+                if attempt < OWN_ATTEMPTS and self._renewed(err, generation):
                     continue
-                if not err.transient or attempt == PART_ATTEMPTS:
+                if err.code not in OWN_RETRIES or attempt == OWN_ATTEMPTS:
                     raise err from e
                 delay = min(8.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.0)
                 log.info("%s failed (%s), retry %d in %.1f s", what, err.code, attempt, delay)
@@ -427,7 +456,7 @@ class Uploader(RenewableTarget):
             if not etag:  # a response cut short: we can't know what arrived
                 raise StorageError(
                     f"Part {number}: the server's answer was incomplete.",
-                    code="connection_error",
+                    code="incomplete_answer",
                     transient=True,
                 )
             return etag

@@ -14,7 +14,13 @@ from typing import Any
 
 from desktop_uploader.errors import StorageError
 from desktop_uploader.storage import directs3
-from desktop_uploader.storage.s3client import REQUEST_ATTEMPTS, Target, make_client, translate
+from desktop_uploader.storage.s3client import (
+    REQUEST_ATTEMPTS,
+    RETRY_MODE,
+    Target,
+    make_client,
+    translate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +62,11 @@ class S3MultipartUpload:
 
 
 class S3Store:
-    """One bucket on an S3-compatible service. ``attempts``: botocore's tries per request (its
-    ``standard`` retry mode); ``direct``: allow the SigV4 fast path where it applies;
-    ``client``: a client made elsewhere (tests with botocore's Stubber; no fast path then)."""
+    """One bucket on an S3-compatible service. ``attempts``, ``retry_mode``: botocore's tries
+    per request and its retry mode (``s3client.REQUEST_ATTEMPTS``); ``direct``: allow the
+    SigV4 fast path where it applies (a small PUT or HEAD it could not finish costs one try
+    more than ``attempts``: boto3 then makes the call); ``client``: a client made elsewhere
+    (tests with botocore's Stubber; no fast path then)."""
 
     def __init__(
         self,
@@ -67,21 +75,23 @@ class S3Store:
         attempts: int = REQUEST_ATTEMPTS,
         direct: bool = True,
         client: Any = None,
+        retry_mode: str = RETRY_MODE,
     ) -> None:
         self.bucket = target.bucket
         self._max_pool = max_pool
         self._attempts = attempts
+        self._retry_mode = retry_mode
         self._use_direct = direct and client is None
         self._lock = threading.Lock()
         self._retired: list[directs3.DirectS3] = []
         self.target = target
-        self.client = client or make_client(target, max_pool, attempts)
+        self.client = client or make_client(target, max_pool, attempts, retry_mode)
         self.direct = direct_for(self.client, target) if self._use_direct else None
 
     def rebind(self, target: Target) -> None:
         """Go on with ``target``'s endpoint and keys (the embedded store restarted with fresh
         ones); requests in flight on other threads finish with what they had."""
-        client = make_client(target, self._max_pool, self._attempts)
+        client = make_client(target, self._max_pool, self._attempts, self._retry_mode)
         with self._lock:
             if self.direct is not None:
                 self._retired.append(self.direct)  # other threads may be using it right now

@@ -26,11 +26,24 @@ class Target:
     renew: Callable[[], Target] | None = field(default=None, compare=False, repr=False)
 
 
-REQUEST_ATTEMPTS = 5  # botocore's tries of one request (the first one included)
+# The one retry policy for requests: botocore's, in its "standard" mode (exponential backoff
+# with jitter; retries connection errors, timeouts, 500/502/503/504, 429 and throttling codes)
+# or "adaptive" (the same, plus client-side rate limiting after throttling answers), with at
+# most REQUEST_ATTEMPTS tries of one request, the first included. The uploader adds its own
+# loop only for what botocore does not retry (Uploader._retrying says what); an endpoint that
+# stays unreachable makes the job wait for it (engine), not more attempts.
+REQUEST_ATTEMPTS = 5
+RETRY_MODE = "standard"
 
 
-def make_client(target: Target, max_pool: int = 32, attempts: int = REQUEST_ATTEMPTS) -> Any:
-    """A boto3 S3 client for ``target``; ``attempts``: botocore's tries per request."""
+def make_client(
+    target: Target,
+    max_pool: int = 32,
+    attempts: int = REQUEST_ATTEMPTS,
+    retry_mode: str = RETRY_MODE,
+) -> Any:
+    """A boto3 S3 client for ``target``; ``attempts``: botocore's tries per request in all
+    (``total_max_attempts``), ``retry_mode``: "standard" or "adaptive"."""
     import boto3
     from botocore.config import Config
 
@@ -40,7 +53,7 @@ def make_client(target: Target, max_pool: int = 32, attempts: int = REQUEST_ATTE
     config = Config(
         region_name=dest.region or prof.default_region,
         signature_version="s3v4",
-        retries={"mode": "standard", "max_attempts": attempts},
+        retries={"mode": retry_mode, "total_max_attempts": attempts},
         connect_timeout=dest.connect_timeout,
         read_timeout=dest.read_timeout,
         max_pool_connections=max_pool,
