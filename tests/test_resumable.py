@@ -35,7 +35,7 @@ def wait_for(predicate, timeout: float, what: str, proc=None) -> None:
             return
         if proc is not None and proc.poll() is not None:
             out, err = proc.communicate()
-            raise AssertionError(f"process ended before {what}: {proc.returncode}\n{err}")
+            raise AssertionError(f"process ended before {what}: {proc.returncode}\n{out}\n{err}")
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
 
@@ -349,7 +349,7 @@ def test_parse_rate(text, rate):
 
 
 def test_part_sizes_respect_s3_limits():
-    from desktop_uploader.pipeline.upload import MAX_PARTS, MIN_PART, part_size_for
+    from desktop_uploader.pipeline.multipart import MAX_PARTS, MIN_PART, part_size_for
 
     for total in (17 * MiB, 64 * MiB, 5 * 1024 * MiB, 80 * 1024 * MiB, 4 * 1024**4):
         size = part_size_for(total)

@@ -303,26 +303,29 @@ def worker_main(
             return
         if msg is None:
             return
-        kind, args = msg
-        try:
-            reply = ("ok", _handle(kind, args))
-        except Rejected as e:
-            reply = ("rejected", e.message, e.code)
-        except MemoryError:
-            reply = ("rejected", TOO_MUCH_MEMORY, "too_much_memory")
-        except Exception as e:
-            # what the file made a decoder raise is a rejection; our own bugs stay errors
-            rejection = as_rejection(e, Path(args[0]) if args else None)
-            if rejection is not None:
-                reply = ("rejected", rejection.message, rejection.code)
-            else:
-                reply = ("error", f"{type(e).__name__}: {e} ({_where(e)})")
+        reply = _reply(*msg)
         try:
             conn.send(reply)
         except (OSError, ValueError):
             return
         if reply[0] == "rejected" and reply[2] == "too_much_memory":
             return
+
+
+def _reply(kind: str, args: tuple) -> tuple:
+    """The answer to one call: ("ok", result), ("rejected", message, code) or ("error", what)."""
+    try:
+        return ("ok", _handle(kind, args))
+    except Rejected as e:
+        return ("rejected", e.message, e.code)
+    except MemoryError:
+        return ("rejected", TOO_MUCH_MEMORY, "too_much_memory")
+    except Exception as e:
+        # what the file made a decoder raise is a rejection; our own bugs stay errors
+        rejection = as_rejection(e, Path(args[0]) if args else None)
+        if rejection is not None:
+            return ("rejected", rejection.message, rejection.code)
+        return ("error", f"{type(e).__name__}: {e} ({_where(e)})")
 
 
 def _where(e: BaseException) -> str:

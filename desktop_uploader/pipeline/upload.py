@@ -1,29 +1,29 @@
 """Upload stage: put spooled outputs into an S3-compatible bucket, resumably, and verify them.
 
-boto3's low-level client, not s3transfer (which aborts on failure): the UploadId and every part
-that the server acknowledged go into our journal *before* progress is reported, so a later run
-(after a crash, a kill or a reboot) asks the server which parts it has (``list_parts``), sends only
-the missing ones and completes. Each part carries a checksum the server verifies (Content-MD5 or
-a plain ``x-amz-checksum-sha256`` header, per provider); the whole object's SHA-256 goes in its
-metadata and a HEAD (optionally a GET) checks the result.
+Every request goes through a ``Store`` (``storage/``; S3 through boto3's low-level client). Files
+from 16 MiB on go as resumable multipart uploads (``multipart.py``: the journal keeps each
+acknowledged part, a later run sends only what the server lacks). Each request carries a
+checksum the server verifies (Content-MD5 or a plain ``x-amz-checksum-*`` header, per
+provider); the whole object's SHA-256 goes in its metadata and a HEAD (optionally a GET)
+checks the result.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from desktop_uploader.errors import Interrupted, StorageError
 from desktop_uploader.journal import Journal
 from desktop_uploader.pipeline import checksums
+from desktop_uploader.pipeline.multipart import MiB, MultipartSender, part_size_for
 from desktop_uploader.pipeline.ratelimit import RateLimiter, parse_rate
 from desktop_uploader.pipeline.renewal import RenewableTarget
 from desktop_uploader.providers import profile_for
@@ -50,12 +50,7 @@ __all__ = [  # the upload stage's public names (some live in the modules above)
 
 log = logging.getLogger(__name__)
 
-MiB = 1024 * 1024
 MULTIPART_THRESHOLD = 16 * MiB
-BIG_PART = 64 * MiB  # the part size files of 1 GiB and more get
-MIN_PART = 5 * MiB
-MAX_PART = 5 * 1024 * MiB
-MAX_PARTS = 10_000
 # Our own tries of a request for what botocore does not retry (see Uploader._retrying); each
 # try is itself up to REQUEST_ATTEMPTS of botocore's for what it does retry.
 OWN_ATTEMPTS = 3
@@ -65,21 +60,6 @@ READ_CHECK_BYTES = 1024  # what an object that "exists" must also give back
 INCOMPLETE_ANSWERS = 8  # verify: answers cut short that are asked again without counting
 
 Progress = Callable[[int], None]  # bytes sent since the last call
-
-
-def part_size_for(total: int, preferred: int = 8 * MiB) -> int:
-    """A part size within S3's limits: ≥ 5 MiB, ≤ 5 GiB, at most 10,000 parts.
-
-    It grows with the file, to about 16 parts of up to 64 MiB: fewer, larger parts cost the
-    client and the server less per byte (1 GiB to SeaweedFS, in one run: 8 MiB parts 0.83×,
-    64 MiB parts 0.95× s5cmd's speed; docs/benchmarks.md). Memory holds ``part_concurrency``
-    parts, so at most 256 MiB with the default 4 in flight, whatever the file's size up to
-    62 GiB; beyond, parts grow so that no upload has more than 1,000."""
-    size = max(preferred, MIN_PART, min(total // 16, BIG_PART), -(-total // 1000))
-    size = -(-size // MiB) * MiB  # whole MiB
-    while -(-total // size) > MAX_PARTS:
-        size *= 2
-    return min(size, MAX_PART)
 
 
 def _verify_problem(head: dict | None, key: str, size: int, sha256: str) -> tuple[str | None, bool]:
@@ -218,7 +198,7 @@ class Uploader(RenewableTarget):
                 if size < MULTIPART_THRESHOLD:
                     self._put(path, key, size, extra, progress)
                 else:
-                    self._multipart(path, key, size, sha256, extra, progress, job_id)
+                    MultipartSender(self).send(path, key, size, sha256, extra, progress, job_id)
             except (Interrupted, StorageError):
                 raise
             except Exception as e:
@@ -319,133 +299,6 @@ class Uploader(RenewableTarget):
         if progress:
             progress(size)
 
-    def _multipart(
-        self,
-        path: Path,
-        key: str,
-        size: int,
-        sha256: str,
-        extra: dict,
-        progress: Progress | None,
-        job_id: int | None,
-    ) -> None:
-        stat_before = path.stat()
-        upload, part_size, done = self._open_or_resume(key, size, sha256, extra, job_id)
-        upload_id = upload.upload_id
-        count = -(-size // part_size)
-        for number in sorted(done):
-            if progress:
-                progress(done[number]["size"])
-        todo = [n for n in range(1, count + 1) if n not in done]
-        if todo:
-            self._send_parts(path, upload, part_size, todo, done, progress)
-        after = path.stat()
-        if (after.st_size, after.st_mtime_ns) != (stat_before.st_size, stat_before.st_mtime_ns):
-            self._abort(key, upload_id, "source_changed")
-            raise StorageError(
-                "The file changed while it was being uploaded; it will be uploaded again from "
-                "the start.",
-                code="source_changed",
-                transient=True,
-            )
-        parts = [{"PartNumber": n, "ETag": done[n]["etag"]} for n in sorted(done)]
-        field = checksums.FIELD.get(self.profile.part_checksum)
-        if field:  # the upload was created with a checksum algorithm: complete must list them
-            for p in parts:
-                p[field] = done[p["PartNumber"]]["checksum"]
-
-        def complete() -> None:
-            try:
-                upload.complete(parts)
-            except StorageError as e:
-                # A retry after a lost answer: the first attempt may already have completed it.
-                if e.code != "no_such_upload" or not self.exists_verified(key, size, sha256):
-                    raise
-
-        self._retrying(f"complete {key}", complete)
-        if self.journal:
-            self.journal.close_multipart(upload_id, "completed")
-
-    def _open_or_resume(
-        self, key: str, size: int, sha256: str, extra: dict, job_id: int | None
-    ) -> tuple[Any, int, dict[int, dict]]:
-        """Resume the journal's open upload of these exact bytes, or start a new one."""
-        journal = self.journal
-        existing = journal.open_multipart(self.bucket, key, sha256) if journal else None
-        kind = self.profile.part_checksum
-        if existing and (was := checksums.begun_with(existing["checksum_algorithm"], kind)) != kind:
-            # Begun with another checksum algorithm (by an older version): the server refuses
-            # this one's part checksums for it (400 InvalidRequest), so start it afresh.
-            log.info("%s: the open upload used %s, not %s; starting it again", key, was, kind)
-            self._abort(key, existing["upload_id"], "superseded")
-            existing = None
-        if existing and existing["total_size"] == size:
-            recorded = journal.parts(existing["upload_id"]) if journal else []
-            found = self._reconcile(key, existing["upload_id"], recorded)
-            if found is not None:
-                upload, done = found
-                log.info(
-                    "resuming %s: %d of %d parts already on the server",
-                    key,
-                    len(done),
-                    -(-size // existing["part_size"]),
-                )
-                return upload, existing["part_size"], done
-        part_size = part_size_for(size)
-        algorithm = kind if kind in checksums.FIELD else None
-        upload = self._retrying(
-            f"create {key}", lambda: self.store.put_multipart(key, extra, algorithm)
-        )
-        if journal:
-            journal.begin_multipart(
-                upload.upload_id, job_id, self.bucket, key, part_size, size, sha256, kind
-            )
-        return upload, part_size, {}
-
-    def _send_parts(
-        self,
-        path: Path,
-        upload: Any,
-        part_size: int,
-        todo: list[int],
-        done: dict[int, dict],
-        progress: Progress | None,
-    ) -> None:
-        """Send parts ``todo`` concurrently; memory stays at ``part_concurrency`` parts.
-
-        Part buffers are reused once their part is done: a fresh 64 MiB allocation costs the
-        kernel ~20 ms of page faults (0.33 CPU-s per GiB here, a third of the client's work)."""
-        window = max(1, self.target.destination.part_concurrency)
-        pending: dict[Future, bytearray] = {}  # part in flight -> the buffer it is sent from
-        free: list[bytearray] = []
-
-        def collect_some() -> None:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            free.extend(pending.pop(f) for f in finished)
-            self._collect(finished, done, upload.upload_id, progress)
-
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            for number in todo:
-                while len(pending) >= window:
-                    collect_some()
-                buf = free.pop() if free else bytearray(part_size)
-                n = os.preadv(fd, [buf], (number - 1) * part_size)
-                data = buf if n == part_size else bytes(memoryview(buf)[:n])  # the last part
-                pending[self._parts.submit(self._send_part, upload, number, data)] = buf
-            while pending:
-                collect_some()
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            wait(pending)  # parts in flight finish (and are journaled) before we give up
-            for f in pending:
-                if not f.cancelled() and f.exception() is None:
-                    self._record(f.result(), done, upload.upload_id)
-            raise
-        finally:
-            os.close(fd)
-
     def _send_part(self, upload: Any, number: int, data: bytes | bytearray) -> dict:
         checksum, md5_hex = checksums.for_request(self.profile.part_checksum, data)
         if self.limiter:
@@ -476,57 +329,6 @@ class Uploader(RenewableTarget):
             "checksum": next(iter(checksum.values())),
         }
 
-    def _record(self, part: dict, done: dict[int, dict], upload_id: str) -> None:
-        # Journaled before progress is acknowledged: a crash right after loses nothing sent.
-        if self.journal:
-            self.journal.record_part(
-                upload_id,
-                part["number"],
-                part["etag"],
-                part["md5"],
-                part["size"],
-                part["checksum"],
-            )
-        done[part["number"]] = part
-
-    def _collect(self, finished, done, upload_id: str, progress: Progress | None) -> None:
-        error: BaseException | None = None
-        for f in finished:
-            exc = f.exception()
-            if exc is not None:
-                error = error or exc
-                continue
-            part = f.result()
-            self._record(part, done, upload_id)
-            if progress:
-                progress(part["size"])  # may raise Paused/Cancelled: parts so far are saved
-        if error is not None:
-            raise error
-
-    def _reconcile(self, key: str, upload_id: str, recorded: list[dict]) -> tuple | None:
-        """The upload's handle and the parts both the journal and the server have, matching
-        in ETag and size; None when the server no longer knows the upload."""
-        found = self._renewing(lambda: self.store.resume(key, upload_id))
-        if found is None:
-            if self.journal:
-                self.journal.close_multipart(upload_id, "lost")
-            return None
-        upload, server = found
-        return upload, {
-            r["part_number"]: {
-                "number": r["part_number"],
-                "etag": r["etag"],
-                "md5": r["md5"],
-                "size": r["size"],
-                "checksum": r.get("checksum") or "",
-            }
-            for r in recorded
-            if r["part_number"] in server
-            and server[r["part_number"]]["ETag"].strip('"') == r["etag"].strip('"')
-            and server[r["part_number"]]["Size"] == r["size"]
-        }
-
-    # -- housekeeping ----------------------------------------------------------------------
     def _abort(self, key: str, upload_id: str, state: str) -> None:
         self._renewing(lambda: self.store.abort(key, upload_id))
         if self.journal:

@@ -91,43 +91,7 @@ def translate(e: Exception, bucket: str) -> StorageError:
     if isinstance(e, StorageError):
         return e
     if isinstance(e, ClientError):
-        err = e.response.get("Error", {})
-        code = str(err.get("Code", ""))
-        status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken"):
-            return StorageError(
-                "The storage service did not accept the access key or secret "
-                f"({code}). Check the keys for this destination.",
-                code="bad_credentials",
-            )
-        if code == "NoSuchUpload":
-            return StorageError(
-                "The server no longer knows this multipart upload (it was completed or aborted).",
-                code="no_such_upload",
-            )
-        if code == "NoSuchBucket" or (code == "404" and not err.get("Key")):
-            return StorageError(
-                f"The bucket '{bucket}' does not exist on this endpoint. Check the bucket name.",
-                code="no_such_bucket",
-            )
-        if code in ("AccessDenied", "403", "AllAccessDisabled"):
-            return StorageError(
-                f"The key is valid but may not write to bucket '{bucket}' (AccessDenied). "
-                "Give it write permission or use another key.",
-                code="access_denied",
-            )
-        if code in ("BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"):
-            return StorageError(
-                f"The server received different bytes than were sent ({code}); resending.",
-                code="checksum_mismatch",
-                transient=True,
-            )
-        transient = status >= 500 or status == 429 or code in ("SlowDown", "RequestTimeout")
-        return StorageError(
-            f"The storage service answered {status} {code}: {err.get('Message', '')}".strip(),
-            code="server_error" if transient else "request_refused",
-            transient=transient,
-        )
+        return _refusal(e, bucket)
     if isinstance(e, EndpointConnectionError | ConnectionError | ReadTimeoutError):
         return StorageError(
             f"Could not reach the storage service ({type(e).__name__}). Check the endpoint "
@@ -147,3 +111,44 @@ def translate(e: Exception, bucket: str) -> StorageError:
             transient=True,
         )
     return StorageError(f"Upload failed: {type(e).__name__}: {e}", code="upload_error")
+
+
+def _refusal(e: Any, bucket: str) -> StorageError:
+    """A StorageError for an error answer (botocore's ClientError) of the storage service."""
+    err = e.response.get("Error", {})
+    code = str(err.get("Code", ""))
+    status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken"):
+        return StorageError(
+            "The storage service did not accept the access key or secret "
+            f"({code}). Check the keys for this destination.",
+            code="bad_credentials",
+        )
+    if code == "NoSuchUpload":
+        return StorageError(
+            "The server no longer knows this multipart upload (it was completed or aborted).",
+            code="no_such_upload",
+        )
+    if code == "NoSuchBucket" or (code == "404" and not err.get("Key")):
+        return StorageError(
+            f"The bucket '{bucket}' does not exist on this endpoint. Check the bucket name.",
+            code="no_such_bucket",
+        )
+    if code in ("AccessDenied", "403", "AllAccessDisabled"):
+        return StorageError(
+            f"The key is valid but may not write to bucket '{bucket}' (AccessDenied). "
+            "Give it write permission or use another key.",
+            code="access_denied",
+        )
+    if code in ("BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"):
+        return StorageError(
+            f"The server received different bytes than were sent ({code}); resending.",
+            code="checksum_mismatch",
+            transient=True,
+        )
+    transient = status >= 500 or status == 429 or code in ("SlowDown", "RequestTimeout")
+    return StorageError(
+        f"The storage service answered {status} {code}: {err.get('Message', '')}".strip(),
+        code="server_error" if transient else "request_refused",
+        transient=transient,
+    )
