@@ -184,10 +184,6 @@ class S3Store:
         resp = self._call(lambda c: c.create_multipart_upload(Bucket=self.bucket, Key=key, **extra))
         return S3MultipartUpload(self, key, resp["UploadId"])
 
-    def upload(self, key: str, upload_id: str) -> S3MultipartUpload:
-        """The handle of an upload known to exist (no request)."""
-        return S3MultipartUpload(self, key, upload_id)
-
     def resume(self, key: str, upload_id: str) -> tuple[S3MultipartUpload, dict[int, dict]] | None:
         try:
             parts = self.list_parts(key, upload_id)
