@@ -53,17 +53,27 @@ class Platform:
     def limit_own_memory(self, budget: int) -> None:
         """Called in a decoder worker: cap it at ``budget`` bytes beyond what it uses now.
         Portable: a watchdog thread ends the process with ``EXIT_TOO_MUCH_MEMORY`` once its
-        resident memory passes the cap (no OS limit to make the allocation itself fail)."""
-        limit = processes.memory_bytes(os.getpid()) + budget
+        virtual size (what ``RLIMIT_AS`` counts; on Windows the commit) passes the cap. It
+        cannot make one allocation fail as an OS limit does, so it is coarser: it sees every
+        growth of the worker within ``WATCHDOG_INTERVAL``, and ends the worker instead of
+        letting the decoder raise MemoryError."""
+        me = os.getpid()
+        started = threading.Event()
 
         def watch() -> None:
-            me = os.getpid()
+            # The baseline is read here, not before the thread starts: its own stack and the
+            # malloc arena its first allocation makes (address space with glibc) are not the
+            # file's doing.
+            processes.virtual_bytes(me)
+            limit = processes.virtual_bytes(me) + budget
+            started.set()
             while True:
-                if processes.memory_bytes(me) > limit:
+                if processes.virtual_bytes(me) > limit:
                     os._exit(EXIT_TOO_MUCH_MEMORY)
                 time.sleep(WATCHDOG_INTERVAL)
 
         threading.Thread(target=watch, name="du-memory-watchdog", daemon=True).start()
+        started.wait(5)
 
     def limit_child_memory(self, pid: int, budget: int) -> None:
         """Called in the parent after a decoder worker started (Windows: its Job Object);

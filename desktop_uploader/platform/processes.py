@@ -30,6 +30,16 @@ def memory_bytes(pid: int) -> int:
         return 0
 
 
+def virtual_bytes(pid: int) -> int:
+    """Virtual size of process ``pid`` in bytes (Windows: its committed memory); 0 if gone."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).memory_info().vms
+    except (psutil.Error, OSError):
+        return 0
+
+
 def process_started(pid: int) -> float | None:
     """When process ``pid`` started (seconds since the epoch), or None if it does not run.
 
