@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-gui-random venv lint samples stop clean bundle smoke package
+.PHONY: demo test test-portable test-gui-random venv lint samples stop clean bundle smoke package
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,14 @@ test:
 	@scripts/system-deps.sh test
 	@$(MAKE) --no-print-directory venv
 	$(BIN)/python -m pytest
+
+## The whole suite again with the platform seam's portable fallbacks forced (what Windows gets:
+## the keeper's IPC over loopback TCP with a token file, a watchdog for the decoders' memory cap).
+## `make test` runs tests/test_platform.py both ways already.
+test-portable:
+	@scripts/system-deps.sh test
+	@$(MAKE) --no-print-directory venv
+	DESKTOP_UPLOADER_PLATFORM=portable $(BIN)/python -m pytest
 
 ## The GUI tests N times in random order (pytest-randomly), stopping at the first failure.
 RUNS ?= 20

@@ -24,6 +24,8 @@ from desktop_uploader.errors import ConfigError
 from desktop_uploader.integrations.settings import IntegrationSettings
 from desktop_uploader.paths import atomic_write
 from desktop_uploader.pipeline.content import EXPLICIT_LABELS, NUDENET_LABELS
+from desktop_uploader.providers import KINDS as PROVIDER_KINDS
+from desktop_uploader.providers import PROFILES
 from desktop_uploader.snapshots import Freezable
 
 SCHEMA_VERSION = 1
@@ -35,7 +37,7 @@ Flag = Annotated[bool, Strict()]
 Text = Annotated[str, Strict()]
 Whole = Annotated[int, Strict()]
 Number = Annotated[float, Strict()]  # an integer is accepted (5 → 5.0), a string is not
-Provider = Literal["local", "seaweedfs", "aws", "r2", "b2", "gcs", "minio", "wasabi", "other"]
+Provider = Literal[PROVIDER_KINDS]  # type: ignore[valid-type]  # the kinds of providers.py
 PROVIDERS: tuple[str, ...] = get_args(Provider)
 # the choices are the enums' values (records): settings keep holding the plain strings
 MalwareScan = records.literal(records.ScanPolicy)
@@ -90,7 +92,7 @@ class Destination(Freezable):
     endpoint: Url | None = setting(
         None,
         "Endpoint URL",
-        "Empty for AWS S3; e.g. https://<account>.r2.cloudflarestorage.com",
+        "Empty for AWS S3; e.g. " + PROFILES["r2"].endpoint_template.format(account="<account>"),
         expected=URL_EXPECTED,
     )
     region: Text = setting(

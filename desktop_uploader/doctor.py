@@ -57,7 +57,7 @@ def _store_findings(app, profile: str | None = None, deep: bool = False) -> list
         findings.append(Finding("credentials", False, e.message))
         return findings
 
-    client = uploader.client
+    store = uploader.store
     where = target.endpoint or "AWS S3"
     try:
         uploader.check_bucket()
@@ -71,13 +71,7 @@ def _store_findings(app, profile: str | None = None, deep: bool = False) -> list
     key = f"{dest.prefix.strip('/')}/.doctor/{secrets.token_hex(8)}.txt".lstrip("/")
     body = b"desktop-uploader doctor probe\n"
     try:
-        client.put_object(
-            Bucket=target.bucket,
-            Key=key,
-            Body=body,
-            ContentType="text/plain",
-            CacheControl=CACHE_CONTROL,
-        )
+        store.put(key, body, {"ContentType": "text/plain", "CacheControl": CACHE_CONTROL})
         findings.append(Finding("write", True, "Writing a test object works."))
     except Exception as e:
         findings.append(Finding("write", False, translate(e, target.bucket).message))
@@ -145,7 +139,7 @@ def _store_findings(app, profile: str | None = None, deep: bool = False) -> list
             )
         )
     try:
-        client.delete_object(Bucket=target.bucket, Key=key)
+        store.delete(key)
     except Exception as e:
         findings.append(
             Finding(

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from desktop_uploader import hostos
+from desktop_uploader import platform
 from desktop_uploader.config import LocalStoreSettings
 from desktop_uploader.credentials import CredentialStore, S3Keys
 from desktop_uploader.errors import CredentialsError, LocalStoreError
@@ -116,18 +116,8 @@ def pick_ports(preferred: dict[str, int]) -> dict[str, int]:
 
 
 def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child of ours still "exists"; treat it as gone.
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            return f.read().split(") ", 1)[1][0] != "Z"
-    except OSError:
-        return True
+    """True if ``pid`` runs (a zombie child of ours counts as gone)."""
+    return platform.current().pid_alive(pid)
 
 
 @dataclass
@@ -192,8 +182,8 @@ class LocalStore:
         # open ports: not "running" but a leftover, which the next start replaces.
         running = (
             "pid_started" in st
-            and hostos.is_same_process(st.get("pid"), st.get("pid_started"))
-            and hostos.is_same_process(st.get("weed_pid"), st.get("weed_started"))
+            and platform.current().is_same_process(st.get("pid"), st.get("pid_started"))
+            and platform.current().is_same_process(st.get("weed_pid"), st.get("weed_started"))
         )
         leftovers = [] if running else self._leftovers()
         ports = st.get("ports", {})
@@ -217,7 +207,7 @@ class LocalStore:
     def _leftovers(self) -> list[int]:
         if not self.dir.is_dir():
             return []
-        return hostos.store_processes(self.dir, self.data_dir)
+        return platform.current().store_processes(self.dir, self.data_dir)
 
     # -- keys ----------------------------------------------------------------------------
     def _keys_for_start(self) -> S3Keys:
@@ -239,7 +229,7 @@ class LocalStore:
                 "Start it with `desktop-uploader local-store start`."
             )
         try:
-            reply = _ask_keeper(status.socket, b"keys")
+            reply = platform.current().request(status.socket, b"keys")
             data = json.loads(reply)
             return S3Keys(data["access_key_id"], data["secret_access_key"])
         except (OSError, ValueError, KeyError) as e:
@@ -262,7 +252,7 @@ class LocalStore:
             return current
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
-            with hostos.StartLock(self.lock_file, timeout + 30):
+            with platform.current().start_lock(self.lock_file, timeout + 30):
                 current = self.status()
                 if current.running:
                     return current
@@ -307,7 +297,7 @@ class LocalStore:
             stdout=subprocess.PIPE,
             stderr=open(self.dir / "keeper.log", "ab"),  # noqa: SIM115 - child owns it
             cwd=self.dir,  # also how a later start recognises a leftover keeper
-            start_new_session=True,  # survives the CLI that started it, and its Ctrl+C
+            **platform.current().detached(),  # survives the CLI that started it, and its Ctrl+C
         )
         assert proc.stdin and proc.stdout
         proc.stdin.write(json.dumps(cfg).encode())
@@ -337,17 +327,19 @@ class LocalStore:
         """Stop the store, and any leftover of an earlier start; False when nothing ran."""
         if not self.dir.is_dir():
             return False  # never started in this home
-        with contextlib.suppress(TimeoutError), hostos.StartLock(self.lock_file, timeout):
+        lock = platform.current().start_lock(self.lock_file, timeout)
+        with contextlib.suppress(TimeoutError), lock:
             return self._stop(timeout)
         return self._stop(timeout)  # a start hangs: stop what runs anyway
 
     def _stop(self, timeout: float) -> bool:
         st = self._read_state()
         keeper = st.get("pid")
-        if not hostos.is_same_process(keeper, st.get("pid_started")):
+        if not platform.current().is_same_process(keeper, st.get("pid_started")):
             keeper = None
         if keeper:
-            hostos.end_processes([keeper], grace=timeout)  # the keeper stops weed itself
+            # the keeper stops weed itself
+            platform.current().end_processes([keeper], grace=timeout)
         status = self.status()
         self._end_leftovers(status)
         if st:
@@ -364,7 +356,7 @@ class LocalStore:
             pids += [status.pid, status.weed_pid or 0]
         pids = [p for p in pids if p]
         if pids:
-            hostos.end_processes(pids, grace=LEFTOVER_GRACE)
+            platform.current().end_processes(pids, grace=LEFTOVER_GRACE)
         runtime = self._read_state().get("runtime_dir")
         if runtime and Path(runtime).name.startswith("du-store-"):
             shutil.rmtree(runtime, ignore_errors=True)
@@ -387,17 +379,3 @@ def _read_line(stream, timeout: float) -> bytes:
     finally:
         sel.close()
     return buf.split(b"\n", 1)[0]
-
-
-def _ask_keeper(sock_path: str, command: bytes) -> bytes:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(5)
-        s.connect(sock_path)
-        s.sendall(command + b"\n")
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    return data.strip()

@@ -1,6 +1,8 @@
 """Known quirks of S3-compatible providers, chosen by a destination's ``provider`` kind.
 
-See docs/providers.md for the sources of each quirk.
+The one table of provider facts: the settings schema takes its list of kinds from here
+(``config.Provider``), the S3 client its checksum mode, addressing style and region, the
+uploader its per-request checksum. See docs/providers.md for the sources of each quirk.
 """
 
 from __future__ import annotations
@@ -22,19 +24,34 @@ class ProviderProfile:
     flexible_checksums: bool = False
     addressing_style: str = "path"
     default_region: str = "us-east-1"
+    # The endpoint URL, with {account}/{region} for the user's own parts; "" when boto3 knows
+    # it (AWS) or it is wherever the user runs the server.
+    endpoint_template: str = ""
 
 
 PROFILES: dict[str, ProviderProfile] = {
-    "aws": ProviderProfile("aws", "crc32c", True, "virtual"),
-    "r2": ProviderProfile("r2", "md5", False, "path", "auto"),
-    "b2": ProviderProfile("b2", "md5", False, "path"),
-    "gcs": ProviderProfile("gcs", "md5", False, "path", "auto"),
-    "minio": ProviderProfile("minio", "crc32c", False, "path"),
-    "seaweedfs": ProviderProfile("seaweedfs", "crc32c", False, "path"),
-    "local": ProviderProfile("local", "crc32c", False, "path"),
-    "wasabi": ProviderProfile("wasabi", "md5", False, "path"),
-    "other": ProviderProfile("other", "md5", False, "path"),
+    p.kind: p
+    for p in (
+        ProviderProfile("local", "crc32c"),
+        ProviderProfile("seaweedfs", "crc32c"),
+        ProviderProfile("aws", "crc32c", True, "virtual"),
+        ProviderProfile(
+            "r2",
+            default_region="auto",
+            endpoint_template="https://{account}.r2.cloudflarestorage.com",
+        ),
+        ProviderProfile("b2", endpoint_template="https://s3.{region}.backblazeb2.com"),
+        ProviderProfile(
+            "gcs",
+            default_region="auto",
+            endpoint_template="https://storage.googleapis.com",
+        ),
+        ProviderProfile("minio", "crc32c"),
+        ProviderProfile("wasabi", endpoint_template="https://s3.{region}.wasabisys.com"),
+        ProviderProfile("other"),
+    )
 }
+KINDS: tuple[str, ...] = tuple(PROFILES)
 
 
 def profile_for(kind: str) -> ProviderProfile:

@@ -13,7 +13,6 @@ that only its keeper process holds.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import shutil
@@ -23,6 +22,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from desktop_uploader import platform
 
 # WebP chunks that carry metadata; none may reach an uploaded file.
 METADATA_CHUNKS = {b"EXIF", b"XMP ", b"ICCP"}
@@ -76,28 +77,13 @@ def check_webp_without_metadata(data: bytes) -> list[str]:
 
 
 def seconds_since_process_start() -> float | None:
-    """How long ago the OS started this process (Linux; None elsewhere)."""
-    try:
-        with open("/proc/self/stat", encoding="ascii") as f:
-            start_ticks = int(f.read().rsplit(") ", 1)[1].split()[19])
-        with open("/proc/uptime", encoding="ascii") as f:
-            uptime = float(f.read().split()[0])
-        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
+    """How long ago the OS started this process."""
+    return platform.current().seconds_since_start()
 
 
 def child_processes() -> int | None:
-    """How many child processes this one has (decoder workers, clamd); None off Linux."""
-    me, count = str(os.getpid()), 0
-    try:
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            with contextlib.suppress(OSError, IndexError):
-                if stat.read_text(encoding="ascii").rsplit(") ", 1)[1].split()[1] == me:
-                    count += 1
-    except OSError:
-        return None
-    return count if sys.platform.startswith("linux") else None
+    """How many child processes this one has (decoder workers, clamd)."""
+    return platform.current().child_count()
 
 
 def _say(step: str, detail: str = "") -> None:

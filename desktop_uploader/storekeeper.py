@@ -7,14 +7,16 @@ It then:
   ``security.toml`` (``storetls``: mutual TLS on every gRPC port, HTTPS that requires our client
   certificate on the master, volume, filer and admin HTTP ports, fresh JWT keys), plus weed's
   ``-s3.config`` with the one S3 identity that holds our keys;
-* starts ``weed mini`` there, tied to its own life (``hostos.death_signal``: weed gets SIGKILL
-  when the keeper dies, however it dies), sets the public bucket's policy (anonymous may GET
-  objects, nothing else), waits until S3 answers, and deletes ``security.toml`` and the S3
-  config: the keys in them stay only in memory. The certificates stay (weed reloads them) in the
-  runtime folder until weed stops;
-* records itself in the store's state file, and serves the keys over a unix socket to
-  processes of the same user only (checked with SO_PEERCRED), like ssh-agent, so clients work
-  even where no keyring is usable;
+* starts ``weed mini`` there, tied to its own life (``Platform.dies_with_parent``: on Linux weed
+  gets SIGKILL when the keeper dies, however it dies; on Windows a kill-on-close Job Object),
+  sets the public bucket's policy (anonymous may GET objects, nothing else), waits until S3
+  answers, and deletes ``security.toml`` and the S3 config: the keys in them stay only in
+  memory. The certificates stay (weed reloads them) in the runtime folder until weed stops;
+* records itself in the store's state file, and serves the keys to processes of the same user
+  only, like ssh-agent, so clients work even where no keyring is usable: a unix socket whose
+  peer's user id the OS tells (Linux SO_PEERCRED, macOS getpeereid), or loopback TCP with a
+  per-start token file in the private runtime folder (Windows, and the portable fallback;
+  ``platform/ipc.py``);
 * stops weed when told to (SIGTERM or ``stop`` on the socket) or exits when weed dies.
 """
 
@@ -27,7 +29,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,8 @@ import time
 from base64 import b64encode
 from pathlib import Path
 
-from desktop_uploader import hostos, storetls
+from desktop_uploader import platform, storetls
+from desktop_uploader.platform import ipc
 
 WEED_STOP_GRACE = 10.0
 PROBE_KEY = ".desktop-uploader-probe"
@@ -118,7 +120,7 @@ def _request(port: int, method: str, path: str, headers: dict, body: bytes | Non
 
 def _signed(port: int, keys: dict, method: str, path: str, query: str = "", body: bytes = b""):
     """A request signed with our keys (SigV4, as boto3 signs it); the status and body."""
-    from desktop_uploader.pipeline.directs3 import SigV4
+    from desktop_uploader.storage.directs3 import SigV4
 
     signer = SigV4(keys["access_key_id"], keys["secret_access_key"], "us-east-1")
     headers = {"content-length": str(len(body))}
@@ -165,22 +167,18 @@ def wait_until_ready(cfg: dict, proc: subprocess.Popen, timeout: float) -> None:
     raise RuntimeError(f"S3 on port {port} did not become ready within {timeout:.0f} s ({last})")
 
 
-def serve(sock: socket.socket, keys: dict, stop: threading.Event) -> None:
+def serve(listener: ipc.Listener, keys: dict, stop: threading.Event) -> None:
     answer_keys = json.dumps(keys).encode() + b"\n"
-    sock.settimeout(0.5)
     while not stop.is_set():
         try:
-            conn, _ = sock.accept()
-        except TimeoutError:
-            continue
+            got = listener.accept(0.5)  # only this user's requests come through
         except OSError:
             return
+        if got is None:
+            continue
+        conn, command = got
         with conn:
             try:
-                conn.settimeout(2)
-                if hostos.peer_uid(conn) != os.getuid():
-                    continue
-                command = conn.recv(64).strip()
                 if command == b"keys":
                     conn.sendall(answer_keys)
                 elif command == b"ping":
@@ -203,16 +201,18 @@ def stop_weed(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def record_state(cfg: dict, proc: subprocess.Popen, sock_path: Path) -> None:
-    """Write the store's state file (no secrets): who we are, weed, the ports, the socket."""
+def record_state(cfg: dict, proc: subprocess.Popen, address: str) -> None:
+    """Write the store's state file (no secrets): who we are, weed, the ports, the keeper's
+    address (a socket path, or ``tcp://...`` naming the token file, not the token)."""
     from desktop_uploader.paths import atomic_write
 
+    host = platform.current()
     state = {
         "pid": os.getpid(),
-        "pid_started": hostos.process_started(os.getpid()),
+        "pid_started": host.process_started(os.getpid()),
         "weed_pid": proc.pid,
-        "weed_started": hostos.process_started(proc.pid),
-        "socket": str(sock_path),
+        "weed_started": host.process_started(proc.pid),
+        "socket": address,
         "runtime_dir": cfg["runtime_dir"],
         "ports": cfg["ports"],
         "bucket": cfg["bucket"],
@@ -238,14 +238,16 @@ def main() -> int:
     storetls.write_private(s3_config, json.dumps(s3_identities(cfg["keys"])))
     storetls.write_private(security, storetls.security_toml(certs))
     log = open(cfg["log_file"], "ab")  # noqa: SIM115 - lives as long as this process
+    host = platform.current()
     proc = subprocess.Popen(
         weed_args(cfg["weed"], cfg, s3_config),
         cwd=runtime,  # weed reads security.toml from its working folder
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
-        preexec_fn=hostos.death_signal(),  # safe: no other thread runs yet
+        preexec_fn=host.dies_with_parent(),  # safe: no other thread runs yet
     )
+    host.tie_child(proc.pid)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -261,15 +263,11 @@ def main() -> int:
         s3_config.unlink(missing_ok=True)
         security.unlink(missing_ok=True)
 
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock_path = runtime / "keeper.sock"
-    sock.bind(str(sock_path))
-    os.chmod(sock_path, 0o600)
-    sock.listen(16)
-    server = threading.Thread(target=serve, args=(sock, cfg["keys"], stop), daemon=True)
+    listener = host.listen(runtime)
+    server = threading.Thread(target=serve, args=(listener, cfg["keys"], stop), daemon=True)
     server.start()
-    record_state(cfg, proc, sock_path)
-    print(json.dumps({"ready": True, "weed_pid": proc.pid, "socket": str(sock_path)}), flush=True)
+    record_state(cfg, proc, listener.address)
+    print(json.dumps({"ready": True, "weed_pid": proc.pid, "socket": listener.address}), flush=True)
     with contextlib.suppress(OSError):
         sys.stdout.close()
         os.close(1)
@@ -277,7 +275,7 @@ def main() -> int:
         stop.wait(0.5)
     stop.set()
     stop_weed(proc)
-    sock.close()
+    listener.close()
     server.join(2)
     shutil.rmtree(runtime, ignore_errors=True)  # certificates and sockets go with weed
     return 0

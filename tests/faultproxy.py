@@ -16,6 +16,17 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 FAULTS = ("reset", "stall", "truncate", "flip")
+# "cut_meta": the response ends in the middle of the x-amz-meta-sha256 header's value, the
+# connection closes (what "truncate" does when its half-way point falls there); "503": the
+# proxy answers 503 ServiceUnavailable itself, keeping the connection. Neither is random.
+_ERROR_XML = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>ServiceUnavailable</Code>'
+    b"<Message>Please reduce your request rate.</Message></Error>"
+)
+SERVICE_UNAVAILABLE = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\n"
+    b"Content-Length: %d\r\n\r\n" % len(_ERROR_XML)
+) + _ERROR_XML
 
 
 @dataclass
@@ -204,6 +215,10 @@ class FaultProxy:
                 if req.fault == "stall":
                     self._stop.wait(self.stall_seconds)
                     return
+                if req.fault == "503":  # answered here; the server never sees it
+                    req.status = 503
+                    client.sendall(SERVICE_UNAVAILABLE)
+                    continue
                 if req.fault == "flip" and body:
                     b = bytearray(body)
                     b[len(b) // 2] ^= 0xFF
@@ -220,6 +235,12 @@ class FaultProxy:
                 response = rhead + rbody
                 if req.fault == "truncate":
                     client.sendall(response[: max(1, len(response) // 2)])
+                    return
+                if (
+                    req.fault == "cut_meta"
+                    and (at := response.lower().find(b"x-amz-meta-sha256:")) > 0
+                ):
+                    client.sendall(response[: at + len(b"x-amz-meta-sha256: ") + 20])
                     return
                 client.sendall(response)
                 if rhdrs.get("connection", "").lower() == "close":

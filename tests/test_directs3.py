@@ -14,8 +14,8 @@ from support import store_client, store_uploader
 from desktop_uploader.config import Destination
 from desktop_uploader.credentials import S3Keys
 from desktop_uploader.errors import StorageError
-from desktop_uploader.pipeline import directs3
 from desktop_uploader.pipeline.upload import Target, Uploader
+from desktop_uploader.storage import directs3
 
 
 class _Spy:
@@ -127,11 +127,46 @@ def test_not_used_behind_a_proxy_or_when_switched_off(monkeypatch):
     assert directs3.enabled_for("http://127.0.0.1:8333")
     monkeypatch.setenv("http_proxy", "http://proxy.example:3128")
     assert not directs3.enabled_for("http://127.0.0.1:8333")
-    assert directs3.enabled_for("https://s3.example.com")  # the proxy is for http only
+    assert directs3.enabled_for("https://127.0.0.1:8333")  # the proxy is for http only
     monkeypatch.setenv("no_proxy", "127.0.0.1")
     assert directs3.enabled_for("http://127.0.0.1:8333")
     monkeypatch.setenv("DESKTOP_UPLOADER_DIRECT_S3", "0")
-    assert not directs3.enabled_for("https://s3.example.com")
+    assert not directs3.enabled_for("http://127.0.0.1:8333")
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        None,  # AWS S3
+        "https://s3.example.com",
+        "https://acct.r2.cloudflarestorage.com",
+        "http://192.168.1.20:8333",  # a NAS on the LAN: not where the fast path was measured
+        "http://[2001:db8::1]:9000",
+        "http://localhost.example.com:8333",
+    ],
+)
+def test_a_destination_off_this_machine_never_takes_the_fast_path(endpoint, monkeypatch):
+    for var in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    dest = Destination("d", endpoint=endpoint, bucket="b", provider="seaweedfs")
+    up = Uploader(Target(dest, endpoint, "b", "", S3Keys("k", "s")))
+    assert up.direct is None
+    up.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("http://127.0.0.1:8333/photos/", "127.0.0.1:8333"),
+        ("http://LOCALHOST:80/b/", "localhost"),
+        ("https://Bucket.s3.eu-west-1.amazonaws.com/", "bucket.s3.eu-west-1.amazonaws.com"),
+        ("https://h.example:443/", "h.example"),
+        ("https://h.example:8443/", "h.example:8443"),
+        ("http://[::1]:9000/b/", "[::1]:9000"),
+    ],
+)
+def test_host_header_as_http_clients_send_it(url, host):
+    assert directs3.host_header(url) == host
 
 
 def test_signature_is_botocores_for_the_same_request(monkeypatch):

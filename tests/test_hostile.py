@@ -99,9 +99,16 @@ def test_worker_memory_cap_and_timeout_cost_one_worker(heavy_png, tmp_path):
     good = tmp_path / "good.jpg"
     good.write_bytes(jpeg_bytes(scene(300, 200, seed=41)))
     preset, spool = Preset("default"), tmp_path / "spool"
+    # probed without a cap: the portable fallback's watchdog (make test-portable) counts all
+    # of a worker's growth, and the probe alone grows it by ~310 MB, which RLIMIT_AS lets
+    # through; the cap under test is the decode's
+    uncapped = DecodePool(size=1, memory_mb=0, timeout=30)
+    try:
+        info = uncapped.probe(heavy_png, Limits())
+    finally:
+        uncapped.close()
     pool = DecodePool(size=1, memory_mb=250, timeout=30)
     try:
-        info = pool.probe(heavy_png, Limits())
         with pytest.raises(Rejected) as e:
             pool.process(heavy_png, info, preset, spool)
         assert e.value.code == "too_much_memory"

@@ -15,23 +15,15 @@ from support import run_cli, store_uploader
 from desktop_uploader.pipeline.upload import Target, make_client
 
 
-def listening_ports(pid: int) -> set[int]:
-    """TCP ports in LISTEN state owned by ``pid`` (from /proc, no extra tools)."""
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            link = os.readlink(fd)
-        except OSError:
-            continue
-        if link.startswith("socket:["):
-            inodes.add(link[8:-1])
-    ports = set()
-    for table in ("tcp", "tcp6"):
-        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
-            cols = line.split()
-            if cols[3] == "0A" and cols[9] in inodes:
-                ports.add(int(cols[1].rsplit(":", 1)[1], 16))
-    return ports
+def listening_addresses(pid: int) -> set[tuple[str, int]]:
+    """(address, port) of the TCP sockets ``pid`` listens on (psutil: any OS)."""
+    import psutil
+
+    return {
+        (c.laddr.ip, c.laddr.port)
+        for c in psutil.Process(pid).net_connections(kind="tcp")
+        if c.status == psutil.CONN_LISTEN
+    }
 
 
 def http_get(url: str, context: ssl.SSLContext | None = None) -> tuple[int | str, bytes]:
@@ -57,14 +49,12 @@ def test_status_json_has_the_promised_fields(local_store, store_home):
 
 def test_store_listens_only_on_loopback_and_known_ports(local_store):
     st = local_store.status()
-    ports = listening_ports(st.weed_pid)
+    addresses = listening_addresses(st.weed_pid)
+    ports = {port for _ip, port in addresses}
     assert ports, "weed listens on nothing?"
     assert ports <= set(st.ports.values()), f"unexpected ports: {ports - set(st.ports.values())}"
     # and only on 127.0.0.1
-    for line in Path(f"/proc/{st.weed_pid}/net/tcp").read_text().splitlines()[1:]:
-        cols = line.split()
-        if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) in ports:
-            assert cols[1].startswith("0100007F:"), cols[1]
+    assert {ip for ip, _port in addresses} == {"127.0.0.1"}, addresses
 
 
 def test_private_objects_unreadable_without_credentials_on_every_port(local_store, store_target):
@@ -90,7 +80,7 @@ def test_private_objects_unreadable_without_credentials_on_every_port(local_stor
         "/dir/secret.txt",
         "/",
     ]
-    for port in sorted(listening_ports(status.weed_pid)):
+    for port in sorted({port for _ip, port in listening_addresses(status.weed_pid)}):
         for path in paths:
             code, body = http_get(f"http://127.0.0.1:{port}{path}")
             assert secret not in body, f"port {port} path {path} leaked the object"

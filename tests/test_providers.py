@@ -14,6 +14,7 @@ from botocore.stub import ANY, Stubber
 
 from desktop_uploader.config import Destination
 from desktop_uploader.credentials import S3Keys
+from desktop_uploader.pipeline.multipart import MultipartSender
 from desktop_uploader.pipeline.upload import MULTIPART_THRESHOLD, Target, Uploader
 from desktop_uploader.providers import PROFILES, profile_for
 
@@ -136,7 +137,7 @@ def test_checksum_providers_send_part_checksums_through_create_upload_complete(t
             {"Bucket": "bkt", "Key": "k", "UploadId": "U1", "MultipartUpload": {"Parts": parts}},
         )
         extra = {"ContentType": "x/y", "CacheControl": "c", "Metadata": {"sha256": "sha"}}
-        up._multipart(p, "k", size, "sha", extra, None, None)
+        MultipartSender(up).send(p, "k", size, "sha", extra, None, None)
         stub.assert_no_pending_responses()
     up.close()
 

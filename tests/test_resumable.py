@@ -35,7 +35,7 @@ def wait_for(predicate, timeout: float, what: str, proc=None) -> None:
             return
         if proc is not None and proc.poll() is not None:
             out, err = proc.communicate()
-            raise AssertionError(f"process ended before {what}: {proc.returncode}\n{err}")
+            raise AssertionError(f"process ended before {what}: {proc.returncode}\n{out}\n{err}")
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
 
@@ -349,7 +349,7 @@ def test_parse_rate(text, rate):
 
 
 def test_part_sizes_respect_s3_limits():
-    from desktop_uploader.pipeline.upload import MAX_PARTS, MIN_PART, part_size_for
+    from desktop_uploader.pipeline.multipart import MAX_PARTS, MIN_PART, part_size_for
 
     for total in (17 * MiB, 64 * MiB, 5 * 1024 * MiB, 80 * 1024 * MiB, 4 * 1024**4):
         size = part_size_for(total)
@@ -368,12 +368,12 @@ def test_a_slow_part_does_not_hold_up_the_others(store_target, tmp_path):
     times: dict[int, list[float]] = {}
     real = up._send_part
 
-    def timed_part(key, upload_id, number, data):
+    def timed_part(upload, number, data):
         times[number] = [time.monotonic()]
         if number == 1:
             time.sleep(1.5)
         try:
-            return real(key, upload_id, number, data)
+            return real(upload, number, data)
         finally:
             times[number].append(time.monotonic())
 
@@ -394,9 +394,9 @@ def test_part_buffers_are_reused_and_the_object_is_exact(store_target, tmp_path)
     bodies: list = []
     real = up._send_part
 
-    def keep_body(key, upload_id, number, data):
+    def keep_body(upload, number, data):
         bodies.append(data)  # kept alive, so a new object can't reuse an old one's address
-        return real(key, upload_id, number, data)
+        return real(upload, number, data)
 
     up._send_part = keep_body
     big = tmp_path / "reuse.bin"

@@ -17,10 +17,10 @@ import pytest
 from imagegen import jpeg_bytes, scene
 from support import ROOT, run_cli
 
-from desktop_uploader import hostos
 from desktop_uploader.app import App
 from desktop_uploader.localstore import find_weed, pick_ports
 from desktop_uploader.paths import AppPaths
+from desktop_uploader.platform import processes
 from desktop_uploader.storekeeper import weed_args
 
 
@@ -38,7 +38,7 @@ def gone_within(pid: int, seconds: float) -> bool:
     """Poll until ``pid`` no longer runs (a zombie counts as gone); False after ``seconds``."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if hostos.process_started(pid) is None:
+        if processes.process_started(pid) is None:
             return True
         time.sleep(0.02)
     return False
@@ -46,7 +46,7 @@ def gone_within(pid: int, seconds: float) -> bool:
 
 def keepers_of(home: Path) -> list[int]:
     store = home / "data" / "local-store"
-    return hostos.store_processes(store, store / "data")
+    return processes.store_processes(store, store / "data")
 
 
 @pytest.fixture
@@ -188,7 +188,7 @@ def test_a_leftover_weed_is_reported_and_replaced(fresh_home, tmp_path):
         deadline = time.monotonic() + 60
         while portprobe.http(s3) != 403 and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert s3 in hostos.listening_ports([stray.pid]), "the stray weed did not start"
+        assert s3 in processes.listening_ports([stray.pid]), "the stray weed did not start"
         res = run_cli("local-store", "status", env_home=fresh_home)
         assert "stopped" not in res.stdout and str(stray.pid) in res.stdout, res.stdout
         st = json.loads(run_cli("local-store", "status", "--json", env_home=fresh_home).stdout)
@@ -233,7 +233,7 @@ def test_an_older_versions_store_and_a_lost_state_file_are_leftovers(fresh_home)
 def count_stored_parts(monkeypatch) -> dict[int, int]:
     """Count, per part number, the UploadPart requests the server accepted, on every client the
     upload stage makes (it makes a new one when the store's keys change)."""
-    from desktop_uploader.pipeline import renewal, upload
+    from desktop_uploader.storage import s3
 
     stored: dict[int, int] = {}
     lock = threading.Lock()
@@ -247,7 +247,7 @@ def count_stored_parts(monkeypatch) -> dict[int, int]:
                 n = context["part_number"]
                 stored[n] = stored.get(n, 0) + 1
 
-    real = upload.make_client
+    real = s3.make_client
 
     def counting_client(*args, **kwargs):
         client = real(*args, **kwargs)
@@ -255,8 +255,7 @@ def count_stored_parts(monkeypatch) -> dict[int, int]:
         client.meta.events.register("response-received.s3.UploadPart", after)
         return client
 
-    monkeypatch.setattr(upload, "make_client", counting_client)
-    monkeypatch.setattr(renewal, "make_client", counting_client)
+    monkeypatch.setattr(s3, "make_client", counting_client)
     return stored
 
 

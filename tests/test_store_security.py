@@ -21,8 +21,8 @@ import pytest
 from support import store_client
 from weedserver import weed_process
 
-from desktop_uploader import hostos
 from desktop_uploader.localstore import find_weed
+from desktop_uploader.platform import processes
 
 if os.geteuid() != 0:  # useradd and switching users need root (CI runs as root)
     if os.environ.get("CI"):
@@ -100,7 +100,13 @@ def weed_for_anyone():
 def store(local_store):
     """The running test store: status, its ports (from the processes), its certificates."""
     st = local_store.status()
-    ports = hostos.listening_ports([st.pid, st.weed_pid])
+    ports = processes.listening_ports([st.pid, st.weed_pid])
+    if st.socket and st.socket.startswith("tcp://"):
+        # the keeper's own IPC with the portable fallbacks (make test-portable): it answers
+        # only requests with the token from its 0600 file (tests/test_platform.py tries that)
+        from urllib.parse import urlsplit
+
+        ports.discard(urlsplit(st.socket).port)
     runtime = Path(st.runtime_dir)
     return st, sorted(ports), (str(runtime / "client.crt"), str(runtime / "client.key"))
 
@@ -317,15 +323,13 @@ def test_keys_certificates_and_keeper_socket_are_the_owners_only(store, outsider
     got = run_as(outsider, read_private, targets)
     assert all(v == "PermissionError" for v in got.values()), got
 
-    def ask_keeper(sock: str) -> str:
-        import socket
+    def ask_keeper(address: str) -> str:
+        # a unix socket in the 0700 runtime folder, or (portable) loopback TCP whose token
+        # file is there: either way another user is stopped by the folder's permissions
+        from desktop_uploader.platform import ipc
 
         try:
-            with socket.socket(socket.AF_UNIX) as s:
-                s.settimeout(3)
-                s.connect(sock)
-                s.sendall(b"keys\n")
-                return s.recv(4096).decode() or "nothing"
+            return ipc.request(address, b"keys", timeout=3).decode() or "nothing"
         except OSError as e:
             return type(e).__name__
 

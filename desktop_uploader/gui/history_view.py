@@ -43,7 +43,7 @@ def delete_remote(app: DesktopApp, row: dict) -> None:
     try:
         for key in (row.get("key"), row.get("thumbnail_key")):
             if key:
-                uploader.client.delete_object(Bucket=uploader.bucket, Key=key)
+                uploader.store.delete(key)
     except Exception as e:
         raise translate(e, uploader.bucket) from e
     for job_id in row.get("job_ids") or [row["id"]]:

@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop_uploader import platform
 from desktop_uploader.pipeline.intake import open_regular
 
 log = logging.getLogger(__name__)
@@ -66,14 +67,10 @@ class ClamdClient:
         self.timeout = timeout
 
     def _connect(self, timeout: float | None = None) -> socket.socket:
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(timeout or self.timeout)
         try:
-            s.connect(self.socket_path)
+            return platform.current().connect_unix(self.socket_path, timeout or self.timeout)
         except OSError as e:
-            s.close()
             raise ClamdError(f"clamd at {self.socket_path} is not reachable ({e})") from e
-        return s
 
     def _command(self, command: bytes, timeout: float = 5.0) -> str:
         with self._connect(timeout) as s:
@@ -219,7 +216,8 @@ class OwnClamd:
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,  # a Ctrl-C in a terminal goes to us; we stop it in order
+                # own process group: a Ctrl-C in a terminal goes to us; we stop it in order
+                **platform.current().detached(),
             )
         finally:
             log_file.close()
@@ -259,16 +257,12 @@ class OwnClamd:
         identified by its PID file *and* its command line naming our config."""
         try:
             pid = int((self.runtime_dir / "clamd.pid").read_text().strip())
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except (OSError, ValueError):
             return
-        if str(conf).encode() in cmdline:
+        host = platform.current()
+        if str(conf) in host.command_line(pid):
             log.info("stopping a clamd left over from an earlier run (pid %s)", pid)
-            os.kill(pid, signal.SIGTERM)
-            for _ in range(100):
-                if not Path(f"/proc/{pid}").exists():
-                    break
-                time.sleep(0.05)
+            host.end_processes([pid], grace=5.0)
 
     def _log_tail(self) -> str:
         try:

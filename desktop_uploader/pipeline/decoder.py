@@ -1,9 +1,11 @@
 """Decoder workers: probe and decode images in separate processes that can be capped and killed.
 
 A hostile file must cost one worker, not the app. Each worker is a long-lived process (started
-with ``spawn``, so no threads or locks are inherited) with an address-space limit
-(``RLIMIT_AS``); each call has a deadline after which the worker is killed and replaced. A worker
-that dies (a decoder crash, the kernel's OOM killer) fails only the file it was working on.
+with ``spawn``, so no threads or locks are inherited) with a memory cap from the platform seam
+(``RLIMIT_AS`` on POSIX, a Job Object on Windows, a watchdog thread as the portable fallback;
+``desktop_uploader/platform``); each call has a deadline after which the worker is killed and
+replaced. A worker that dies (a decoder crash, the kernel's OOM killer) fails only the file it
+was working on.
 
 Calls cost one pipe round trip with small pickled arguments; pixels never cross the pipe (the
 worker writes its outputs to the spool folder itself).
@@ -21,14 +23,23 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop_uploader import platform
 from desktop_uploader.config import Limits, Preset
 from desktop_uploader.errors import Rejected
 from desktop_uploader.pipeline.boundary import as_rejection
 from desktop_uploader.pipeline.content import ContentRule, Finding, content_rejection
 from desktop_uploader.pipeline.process import ProcessedImage
 from desktop_uploader.pipeline.validate import Probe
+from desktop_uploader.platform.base import EXIT_TOO_MUCH_MEMORY
+from desktop_uploader.platform.processes import cpu_seconds
 
 log = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+TOO_MUCH_MEMORY = (
+    "Decoding this image needs more memory than a decoder may use; the file is far too large "
+    "or built to exhaust memory."
+)
 
 
 @dataclass(frozen=True)
@@ -40,8 +51,8 @@ class Decoded:
 
 
 class DecodePool:
-    """``size`` worker processes, each allowed ``memory_mb`` of address space beyond what it
-    had after start-up (``RLIMIT_AS``); every call must finish within ``timeout`` seconds.
+    """``size`` worker processes, each allowed ``memory_mb`` of memory beyond what it had after
+    start-up (``platform.limit_own_memory``); every call must finish within ``timeout`` seconds.
     Thread-safe; workers start on first use."""
 
     def __init__(
@@ -163,6 +174,8 @@ class DecodePool:
             ) from None
         except _WorkerDied as e:
             self._retire(w)
+            if w.proc.exitcode == EXIT_TOO_MUCH_MEMORY:  # the portable memory watchdog
+                raise Rejected(TOO_MUCH_MEMORY, code="too_much_memory") from None
             raise Rejected(
                 f"The image decoder crashed on this file ({e}); the file is damaged or hostile.",
                 code="decoder_crashed",
@@ -204,12 +217,15 @@ class _Worker:
         self.proc.start()
         child.close()
         self.ready = False
+        self.memory_mb = memory_mb
 
     def call(self, kind: str, args: tuple, timeout: float):
         try:
             if not self.ready:  # the worker says "ready" once started and imported
                 if not self.conn.poll(self.STARTUP_TIMEOUT) or self.conn.recv() != "ready":
                     raise _WorkerDied("it did not start")
+                if self.memory_mb:  # Windows: a Job Object; elsewhere the worker did it
+                    platform.current().limit_child_memory(self.proc.pid, self.memory_mb * MiB)
                 self.ready = True
             self.conn.send((kind, args))
             self._wait(timeout)
@@ -232,7 +248,7 @@ class _Worker:
         while not self.conn.poll(step):
             waited += step
             now = cpu_seconds(self.proc.pid)
-            if start is None or now is None:  # no /proc: a plain wall-clock deadline
+            if start is None or now is None:  # gone or unreadable: a plain wall-clock deadline
                 raise _WorkerTimeout()
             used = now - start
             if used >= timeout * 0.9 or waited >= longest:
@@ -255,12 +271,10 @@ def worker_main(
     conn, memory_mb: int, preload: bool = False, nice: int = 0, stderr_to: Path | None = None
 ) -> None:
     """Serve probe/process calls until told to stop (``None``) or the pipe closes."""
-    import resource
-
+    host = platform.current()
     _quiet_libraries(stderr_to)
     if nice:
-        with contextlib.suppress(OSError):
-            os.nice(nice)
+        host.lower_priority(nice)
 
     from desktop_uploader.pipeline import content, process, resample, validate  # noqa: F401
 
@@ -276,8 +290,7 @@ def worker_main(
     if memory_mb:
         # The cap is a budget for decoding on top of what the libraries reserved at start
         # (onnxruntime alone maps ~1 GB of address space, more on machines with many cores).
-        limit = _address_space() + memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        host.limit_own_memory(memory_mb * MiB)
     try:
         conn.send("ready")
     except OSError:
@@ -290,31 +303,29 @@ def worker_main(
             return
         if msg is None:
             return
-        kind, args = msg
-        try:
-            reply = ("ok", _handle(kind, args))
-        except Rejected as e:
-            reply = ("rejected", e.message, e.code)
-        except MemoryError:
-            reply = (
-                "rejected",
-                "Decoding this image needs more memory than a decoder may use; the file is "
-                "far too large or built to exhaust memory.",
-                "too_much_memory",
-            )
-        except Exception as e:
-            # what the file made a decoder raise is a rejection; our own bugs stay errors
-            rejection = as_rejection(e, Path(args[0]) if args else None)
-            if rejection is not None:
-                reply = ("rejected", rejection.message, rejection.code)
-            else:
-                reply = ("error", f"{type(e).__name__}: {e} ({_where(e)})")
+        reply = _reply(*msg)
         try:
             conn.send(reply)
         except (OSError, ValueError):
             return
         if reply[0] == "rejected" and reply[2] == "too_much_memory":
             return
+
+
+def _reply(kind: str, args: tuple) -> tuple:
+    """The answer to one call: ("ok", result), ("rejected", message, code) or ("error", what)."""
+    try:
+        return ("ok", _handle(kind, args))
+    except Rejected as e:
+        return ("rejected", e.message, e.code)
+    except MemoryError:
+        return ("rejected", TOO_MUCH_MEMORY, "too_much_memory")
+    except Exception as e:
+        # what the file made a decoder raise is a rejection; our own bugs stay errors
+        rejection = as_rejection(e, Path(args[0]) if args else None)
+        if rejection is not None:
+            return ("rejected", rejection.message, rejection.code)
+        return ("error", f"{type(e).__name__}: {e} ({_where(e)})")
 
 
 def _where(e: BaseException) -> str:
@@ -354,25 +365,6 @@ def _quiet_libraries(stderr_to: Path | None) -> None:
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("desktop_uploader").setLevel(logging.INFO)
     logging.captureWarnings(True)
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds a process has used (None where /proc is missing)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _address_space() -> int:
-    """This process's current virtual size in bytes (0 where /proc is missing)."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as f:
-            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        return 0
 
 
 def _handle(kind: str, args: tuple):

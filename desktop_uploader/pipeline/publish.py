@@ -29,9 +29,7 @@ def link_for(uploader: Any, key: str) -> str:
     dest = uploader.target.destination
     if getattr(dest, "private", False):
         seconds = int(max(1.0, min(dest.link_expiry_hours * 3600, 7 * 24 * 3600)))
-        return uploader.client.generate_presigned_url(
-            "get_object", Params={"Bucket": uploader.bucket, "Key": key}, ExpiresIn=seconds
-        )
+        return uploader.store.presign(key, seconds)
     return deliver.public_url(uploader.target.public_base_url, key)
 
 
@@ -107,16 +105,13 @@ def publish_stable(uploader: Any, main: Rendition, name: str, cloudfront: Any = 
     dest = uploader.target.destination
     key = stable_key(dest, name, main.extension)
     if not uploader.exists_verified(key, main.bytes, main.sha256):
+        fields = {
+            "ContentType": main.content_type,
+            "CacheControl": f"public, max-age={int(dest.stable_max_age)}",
+            "Metadata": {"sha256": main.sha256},
+        }
         with open(main.path, "rb") as f:
-            uploader.client.put_object(
-                Bucket=uploader.bucket,
-                Key=key,
-                Body=f,
-                ContentLength=main.bytes,
-                ContentType=main.content_type,
-                CacheControl=f"public, max-age={int(dest.stable_max_age)}",
-                Metadata={"sha256": main.sha256},
-            )
+            uploader.store.put(key, f, fields, length=main.bytes)
         uploader.verify(key, main.bytes, main.sha256)
         try:
             cdn.purge(dest, [key], [link_for(uploader, key)], cloudfront)

@@ -14,29 +14,20 @@ from collections.abc import Callable
 from typing import Any
 
 from desktop_uploader.errors import StorageError, UploaderError
-from desktop_uploader.pipeline import directs3
-from desktop_uploader.pipeline.s3client import make_client, translate
+from desktop_uploader.storage.s3client import translate
 
 log = logging.getLogger(__name__)
 
 
 class RenewableTarget:
-    """The ``Uploader``'s target, client and fast path, replaced together when renewed."""
+    """The ``Uploader``'s target and store, given fresh keys together when renewed."""
 
     target: Any
-    client: Any
-    direct: directs3.DirectS3 | None
-    _max_pool: int
-    _use_direct: bool
+    store: Any  # storage.s3.S3Store
 
     def _init_renewal(self) -> None:
         self._generation = 0  # how often the target was renewed
         self._renew_lock = threading.Lock()
-        self._retired: list[directs3.DirectS3] = []  # replaced fast paths, closed at close()
-
-    def _close_retired(self) -> None:
-        for direct in self._retired:
-            direct.close()
 
     def _renewed(self, err: StorageError, generation: int) -> bool:
         """After the destination refused our keys: if its keys can change without the user
@@ -62,10 +53,7 @@ class RenewableTarget:
                 return False
             log.info("%s: the store's keys changed (restarted); using the new ones", bucket)
             self.target = fresh
-            self.client = make_client(fresh, max_pool=self._max_pool)
-            if self.direct is not None:
-                self._retired.append(self.direct)  # other threads may be using it right now
-            self.direct = direct_for(self.client, fresh) if self._use_direct else None
+            self.store.rebind(fresh)
             self._generation += 1
             return True
 
@@ -78,17 +66,3 @@ class RenewableTarget:
             if not self._renewed(translate(e, self.target.bucket), generation):
                 raise
         return fn()
-
-
-def direct_for(client: Any, target: Any) -> directs3.DirectS3 | None:
-    """The PUT/HEAD fast path for this client, or None where it is not used."""
-    endpoint = client.meta.endpoint_url
-    if not directs3.enabled_for(endpoint):
-        return None
-    try:
-        return directs3.DirectS3(
-            client, target.bucket, target.keys.access_key_id, target.keys.secret_access_key
-        )
-    except Exception as e:  # the fast path is optional: boto3 does everything without it
-        log.info("direct S3 requests unavailable for %s: %s", endpoint, e)
-        return None

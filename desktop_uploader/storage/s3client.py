@@ -26,8 +26,24 @@ class Target:
     renew: Callable[[], Target] | None = field(default=None, compare=False, repr=False)
 
 
-def make_client(target: Target, max_pool: int = 32, attempts: int = 5) -> Any:
-    """A boto3 S3 client for ``target``; ``attempts``: botocore's tries per request."""
+# The one retry policy for requests: botocore's, in its "standard" mode (exponential backoff
+# with jitter; retries connection errors, timeouts, 500/502/503/504, 429 and throttling codes)
+# or "adaptive" (the same, plus client-side rate limiting after throttling answers), with at
+# most REQUEST_ATTEMPTS tries of one request, the first included. The uploader adds its own
+# loop only for what botocore does not retry (Uploader._retrying says what); an endpoint that
+# stays unreachable makes the job wait for it (engine), not more attempts.
+REQUEST_ATTEMPTS = 5
+RETRY_MODE = "standard"
+
+
+def make_client(
+    target: Target,
+    max_pool: int = 32,
+    attempts: int = REQUEST_ATTEMPTS,
+    retry_mode: str = RETRY_MODE,
+) -> Any:
+    """A boto3 S3 client for ``target``; ``attempts``: botocore's tries per request in all
+    (``total_max_attempts``), ``retry_mode``: "standard" or "adaptive"."""
     import boto3
     from botocore.config import Config
 
@@ -37,7 +53,7 @@ def make_client(target: Target, max_pool: int = 32, attempts: int = 5) -> Any:
     config = Config(
         region_name=dest.region or prof.default_region,
         signature_version="s3v4",
-        retries={"mode": "standard", "max_attempts": attempts},
+        retries={"mode": retry_mode, "total_max_attempts": attempts},
         connect_timeout=dest.connect_timeout,
         read_timeout=dest.read_timeout,
         max_pool_connections=max_pool,
@@ -75,38 +91,7 @@ def translate(e: Exception, bucket: str) -> StorageError:
     if isinstance(e, StorageError):
         return e
     if isinstance(e, ClientError):
-        err = e.response.get("Error", {})
-        code = str(err.get("Code", ""))
-        status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken"):
-            return StorageError(
-                "The storage service did not accept the access key or secret "
-                f"({code}). Check the keys for this destination.",
-                code="bad_credentials",
-            )
-        if code == "NoSuchBucket" or (code == "404" and not err.get("Key")):
-            return StorageError(
-                f"The bucket '{bucket}' does not exist on this endpoint. Check the bucket name.",
-                code="no_such_bucket",
-            )
-        if code in ("AccessDenied", "403", "AllAccessDisabled"):
-            return StorageError(
-                f"The key is valid but may not write to bucket '{bucket}' (AccessDenied). "
-                "Give it write permission or use another key.",
-                code="access_denied",
-            )
-        if code in ("BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"):
-            return StorageError(
-                f"The server received different bytes than were sent ({code}); resending.",
-                code="checksum_mismatch",
-                transient=True,
-            )
-        transient = status >= 500 or status == 429 or code in ("SlowDown", "RequestTimeout")
-        return StorageError(
-            f"The storage service answered {status} {code}: {err.get('Message', '')}".strip(),
-            code="server_error" if transient else "request_refused",
-            transient=transient,
-        )
+        return _refusal(e, bucket)
     if isinstance(e, EndpointConnectionError | ConnectionError | ReadTimeoutError):
         return StorageError(
             f"Could not reach the storage service ({type(e).__name__}). Check the endpoint "
@@ -126,3 +111,44 @@ def translate(e: Exception, bucket: str) -> StorageError:
             transient=True,
         )
     return StorageError(f"Upload failed: {type(e).__name__}: {e}", code="upload_error")
+
+
+def _refusal(e: Any, bucket: str) -> StorageError:
+    """A StorageError for an error answer (botocore's ClientError) of the storage service."""
+    err = e.response.get("Error", {})
+    code = str(err.get("Code", ""))
+    status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken"):
+        return StorageError(
+            "The storage service did not accept the access key or secret "
+            f"({code}). Check the keys for this destination.",
+            code="bad_credentials",
+        )
+    if code == "NoSuchUpload":
+        return StorageError(
+            "The server no longer knows this multipart upload (it was completed or aborted).",
+            code="no_such_upload",
+        )
+    if code == "NoSuchBucket" or (code == "404" and not err.get("Key")):
+        return StorageError(
+            f"The bucket '{bucket}' does not exist on this endpoint. Check the bucket name.",
+            code="no_such_bucket",
+        )
+    if code in ("AccessDenied", "403", "AllAccessDisabled"):
+        return StorageError(
+            f"The key is valid but may not write to bucket '{bucket}' (AccessDenied). "
+            "Give it write permission or use another key.",
+            code="access_denied",
+        )
+    if code in ("BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"):
+        return StorageError(
+            f"The server received different bytes than were sent ({code}); resending.",
+            code="checksum_mismatch",
+            transient=True,
+        )
+    transient = status >= 500 or status == 429 or code in ("SlowDown", "RequestTimeout")
+    return StorageError(
+        f"The storage service answered {status} {code}: {err.get('Message', '')}".strip(),
+        code="server_error" if transient else "request_refused",
+        transient=transient,
+    )

@@ -12,8 +12,13 @@ It is only a fast path. Whenever the answer is not the plain success it expects 
 status, a redirect, a dropped connection, a timeout), it returns ``None`` and the caller makes
 the same call through boto3, whose retries, region redirects and error parsing then decide.
 So its failure handling is botocore's, and a server that dislikes these requests costs one
-extra round trip, never a wrong result. It is not used behind an HTTP proxy, or when the
-client is supplied from outside (tests with stubs), or with ``DESKTOP_UPLOADER_DIRECT_S3=0``.
+extra round trip, never a wrong result.
+
+It is used only for a store on this machine (a loopback endpoint: the embedded store, or a
+SeaweedFS/MinIO the user runs locally), because that is where it was measured to pay off
+(docs/benchmarks.md): over a real network the round trip dwarfs botocore's CPU. It is not used
+behind an HTTP proxy, or when the client is supplied from outside (tests with stubs), or with
+``DESKTOP_UPLOADER_DIRECT_S3=0``.
 """
 
 from __future__ import annotations
@@ -43,14 +48,40 @@ USER_AGENT = f"desktop-uploader/{__version__} direct-s3"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 
 
+def is_loopback(endpoint_url: str) -> bool:
+    """True if the endpoint is this machine (127.0.0.0/8, ::1 or ``localhost``)."""
+    import ipaddress
+
+    host = urlsplit(endpoint_url or "").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def host_header(url: str) -> str:
+    """The Host header (and SigV4's ``host``) for ``url``: the lower-case host name, an IPv6
+    address in brackets, and the port unless it is the scheme's default."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None and parts.port != {"http": 80, "https": 443}.get(parts.scheme):
+        host = f"{host}:{parts.port}"
+    return host
+
+
 def enabled_for(endpoint_url: str) -> bool:
-    """Whether the fast path may be used for this endpoint (no proxy, not switched off)."""
+    """Whether the fast path may be used for this endpoint: a store on this machine, no
+    proxy, not switched off."""
     import urllib.request
 
     if os.environ.get("DESKTOP_UPLOADER_DIRECT_S3", "1") == "0":
         return False
-    parts = urlsplit(endpoint_url)
-    if parts.scheme not in ("http", "https"):
+    parts = urlsplit(endpoint_url or "")
+    if parts.scheme not in ("http", "https") or not is_loopback(endpoint_url):
         return False
     proxies = urllib.request.getproxies_environment()
     return not (proxies.get(parts.scheme) or proxies.get("all")) or bool(
@@ -123,7 +154,6 @@ class DirectS3:
 
     def __init__(self, client: Any, bucket: str, access_key: str, secret_key: str) -> None:
         import urllib3
-        from botocore.auth import _host_from_url
         from botocore.httpsession import get_cert_path
         from botocore.utils import percent_encode
 
@@ -138,7 +168,7 @@ class DirectS3:
             raise ValueError(f"unexpected object URL shape: {base}")
         self.base = base[:-1]  # ends with "/"
         self._path = urlsplit(self.base).path
-        self._host = _host_from_url(self.base)
+        self._host = host_header(self.base)
         self._signer = SigV4(access_key, secret_key, client.meta.region_name)
         self._encode = percent_encode  # S3's key encoding, as botocore serialises it
         self._failures = (urllib3.exceptions.HTTPError, OSError)
