@@ -63,9 +63,7 @@ class MultipartSender:
     ) -> None:
         up = self.up
         stat_before = path.stat()
-        upload, part_size, done, unrecorded = self._open_or_resume(
-            key, size, sha256, extra, job_id
-        )
+        upload, part_size, done, unrecorded = self._open_or_resume(key, size, sha256, extra, job_id)
         upload_id = upload.upload_id
         count = -(-size // part_size)
         if unrecorded:  # resumed: parts the server took before a crash let them be journaled
