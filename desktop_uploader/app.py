@@ -15,10 +15,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop_uploader.config import Settings, load_settings, save_settings
+from desktop_uploader.config import Settings
 from desktop_uploader.credentials import CredentialStore, DraftCredentials
 from desktop_uploader.errors import CredentialsError
 from desktop_uploader.paths import AppPaths
+from desktop_uploader.settings_file import load_settings, save_settings
 
 if TYPE_CHECKING:
     from desktop_uploader.journal import Journal

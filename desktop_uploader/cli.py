@@ -7,16 +7,22 @@ Imports are lazy so the CLI starts fast and never loads Qt.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import threading
 
 from desktop_uploader import __version__
-from desktop_uploader.errors import ConfigError, UploaderError
-from desktop_uploader.records import ContentPolicy, JobResult, ScanPolicy, choices, history_json
-
-EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
-EXIT_HELD = 3  # nothing failed or was rejected, but some files wait for review
+from desktop_uploader.cli_report import (  # noqa: F401 - EXIT_* are the CLI's promises
+    EXIT_FAILED,
+    EXIT_HELD,
+    EXIT_OK,
+    EXIT_REJECTED,
+    Reporter,
+    exit_status,
+    on_hold,
+    say_not_scanned,
+    summary_line,
+)
+from desktop_uploader.errors import UploaderError
+from desktop_uploader.records import ContentPolicy, ScanPolicy, choices
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -223,18 +229,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         app.library_log = None  # the decoders' own messages on the terminal too
     app.scanner_wait = getattr(args, "scanner_wait", None)
+    from desktop_uploader import cli_manage as manage
+
     try:
-        if not _survives_a_settings_typo(args):
+        if not manage.survives_a_settings_typo(args):
             app.settings  # noqa: B018 - checked before any work: a typo stops every command here
         return {
             "upload": cmd_upload,
             "process": cmd_process,
             "resume": cmd_resume,
-            "watch": cmd_watch,
+            "watch": manage.cmd_watch,
             "review": cmd_review,
-            "history": cmd_history,
-            "doctor": cmd_doctor,
-            "local-store": cmd_local_store,
+            "history": manage.cmd_history,
+            "doctor": manage.cmd_doctor,
+            "local-store": manage.cmd_local_store,
             **_integration_commands(),
         }[args.command](app, args)
     except UploaderError as e:
@@ -322,9 +330,9 @@ def _run_batch(app, args, out_dir, verb: str) -> int:
         return EXIT_REJECTED
     engine = app.engine
     engine.checks.warm_up()
-    reporter = _Reporter(json_lines=args.json, total=len(files))
+    reporter = Reporter(json_lines=args.json, total=len(files))
     unsubscribe = engine.subscribe(reporter.on_event)
-    unsubscribe_holds = engine.subscribe(lambda e: _on_hold(engine, e))
+    unsubscribe_holds = engine.subscribe(lambda e: on_hold(engine, e))
     try:
         with reporter:
             jobs = [
@@ -344,7 +352,7 @@ def _run_batch(app, args, out_dir, verb: str) -> int:
         unsubscribe_holds()
     if not args.json:
         print(summary_line(results, verb), file=sys.stderr)
-    _say_not_scanned(app, results)
+    say_not_scanned(app, results)
     return exit_status(results)
 
 
@@ -352,9 +360,9 @@ def cmd_resume(app, args) -> int:
     """Finish the jobs a process that is gone left unfinished (``Engine.resume_unfinished``)."""
     app.offline_wait = args.offline_wait
     engine = app.engine
-    reporter = _Reporter(json_lines=args.json, total=None)
+    reporter = Reporter(json_lines=args.json, total=None)
     unsubscribe = engine.subscribe(reporter.on_event)
-    unsubscribe_holds = engine.subscribe(lambda e: _on_hold(engine, e))
+    unsubscribe_holds = engine.subscribe(lambda e: on_hold(engine, e))
     try:
         with reporter:
             jobs = engine.resume_unfinished(app.settings.presets.get)
@@ -367,216 +375,8 @@ def cmd_resume(app, args) -> int:
         print(
             summary_line(results, "uploaded") if results else "nothing to resume", file=sys.stderr
         )
-    _say_not_scanned(app, results)
+    say_not_scanned(app, results)
     return exit_status(results)
-
-
-def summary_line(results, verb: str) -> str:
-    """``3 of 3 uploaded; skipped 1 file that is not an image (README.md)``"""
-    done = sum(r.status in ("done", "duplicate") for r in results)
-    held = sum(r.status == "held" for r in results)
-    skipped = [r for r in results if r.status == "skipped"]
-    line = f"{done} of {len(results) - len(skipped)} {verb}"
-    if held:
-        line += f"; {held} held for review (see: desktop-uploader review)"
-    if skipped:
-        from pathlib import Path
-
-        names = ", ".join(Path(r.source).name for r in skipped[:3])
-        names += f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
-        files = "file that is not an image" if len(skipped) == 1 else "files that are not images"
-        line += f"; skipped {len(skipped)} {files} ({names})"
-    return line
-
-
-def exit_status(results) -> int:
-    """0 all done (or duplicates), 1 any rejected, 2 any failed, 3 any held for review."""
-    statuses = {r.status for r in results}
-    if "failed" in statuses:
-        return EXIT_FAILED
-    if "rejected" in statuses:
-        return EXIT_REJECTED
-    if "held" in statuses:
-        return EXIT_HELD
-    return EXIT_OK
-
-
-def _say_not_scanned(app, results) -> None:
-    """Once per run, in plain words with the fix: files went through without a malware scan
-    because no scanner could be used (the policy allowed it; ``--json`` has it per file)."""
-    missed = [r for r in results if (r.reason or "").startswith("not_scanned")]
-    if not missed:
-        return
-    considered = [r for r in results if r.status != "skipped"]  # as the summary line counts
-    count = (
-        f"{len(missed)} of {len(considered)} files were" if len(considered) > 1 else "The file was"
-    )
-    print(f"note: {count} not scanned for malware. {_why_not_scanned(app, missed[0])}",
-          file=sys.stderr, flush=True)  # fmt: skip
-
-
-def _why_not_scanned(app, result) -> str:
-    problem = app.checks.scanner_problem()
-    why = problem.text() if problem is not None else result.reason.split(": ", 1)[-1]
-    return f'{why} (A destination with malware_scan = "required" never uploads unscanned files.)'
-
-
-def _first_not_scanned(app):
-    """For ``watch``: say it at the first file that was not scanned, once."""
-    said = threading.Event()
-
-    def on_event(event) -> None:
-        r = event.data.get("result")
-        if r is not None and (r.reason or "").startswith("not_scanned") and not said.is_set():
-            said.set()
-            print(f"note: files are not being scanned for malware. {_why_not_scanned(app, r)}",
-                  file=sys.stderr, flush=True)  # fmt: skip
-
-    return on_event
-
-
-def _on_hold(engine, event) -> None:
-    """Held jobs in a command: say why a file waits for a scanner; a file held for review
-    ends here as ``held`` and waits in the journal for ``desktop-uploader review``."""
-    stage = event.data.get("stage")
-    if stage == "waiting_for_scanner":
-        print(f"note: {event.source}: {event.data.get('reason')}", file=sys.stderr, flush=True)
-    elif stage == "waiting_for_review":
-        engine.defer_review(event.job_id)
-
-
-class _Reporter:
-    """Prints results as they finish: JSON lines, or a line per file plus rich progress."""
-
-    def __init__(self, json_lines: bool, total: int) -> None:
-        self.json_lines = json_lines
-        self.total = total
-        self._lock = threading.Lock()
-        self._progress = None
-        self._task = None
-
-    def __enter__(self):
-        if not self.json_lines and sys.stderr.isatty():
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-            self._progress = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self._progress.start()
-            self._task = self._progress.add_task("uploading", total=self.total)
-        return self
-
-    def __exit__(self, *exc):
-        if self._progress:
-            self._progress.stop()
-
-    def set_total(self, total: int) -> None:
-        self.total = total
-        if self._progress:
-            self._progress.update(self._task, total=total)
-
-    def on_event(self, event) -> None:
-        result = event.data.get("result")
-        if result is None:
-            return
-        with self._lock:
-            if self.json_lines:
-                sys.stdout.write(json.dumps(result.to_json()) + "\n")
-                sys.stdout.flush()
-                return
-            if result.status == "skipped":  # told once, in the summary line
-                if self._progress:
-                    self._progress.advance(self._task)
-                return
-            if result.status in ("done", "duplicate"):
-                tag = "" if result.status == "done" else "  (already uploaded)"
-                line = f"{result.url or result.output}{tag}"
-            elif result.status == "held":
-                n = result.job_id
-                line = (
-                    f"held: {result.source}: {result.reason} Decide with: desktop-uploader "
-                    f"review --approve {n} (or --reject {n}) [{result.code}]"
-                )
-            else:
-                line = f"{result.status}: {result.source}: {result.reason} [{result.code}]"
-            if self._progress:
-                self._progress.console.print(line, markup=False, soft_wrap=True)
-                self._progress.advance(self._task)
-            else:
-                out = sys.stdout if result.status in ("done", "duplicate") else sys.stderr
-                print(line, file=out, flush=True)
-
-
-# -- watch -------------------------------------------------------------------------------
-def cmd_watch(app, args) -> int:
-    """Watch folders until SIGINT/SIGTERM; one result per file as it completes."""
-    import signal
-    from dataclasses import replace
-    from pathlib import Path
-
-    from desktop_uploader.config import WatchedFolder
-    from desktop_uploader.watch import FolderWatcher
-
-    configured = {str(Path(w.path).expanduser().resolve()): w for w in app.settings.watched_folders}
-    if args.dirs:
-        folders = [
-            configured.get(str(Path(d).expanduser().resolve()), WatchedFolder(str(d)))
-            for d in args.dirs
-        ]
-    else:
-        folders = list(configured.values())
-    if not folders:
-        print("error: name a folder to watch, or add watched folders in Settings", file=sys.stderr)
-        return EXIT_REJECTED
-    overrides: dict = {}
-    if args.profile:
-        overrides["destination"] = app.settings.destination(args.profile).name
-    if args.preset:
-        overrides["preset"] = app.settings.preset(args.preset).name
-    if args.polling:
-        overrides["polling"] = True
-    if args.no_recursive:
-        overrides["recursive"] = False
-    if args.include:
-        overrides["include"] = args.include
-    if args.exclude:
-        overrides["exclude"] = args.exclude
-    if args.stable_seconds is not None:
-        overrides["stable_seconds"] = args.stable_seconds
-    if args.move_to:
-        overrides |= {"originals": "move", "done_folder": args.move_to}
-    folders = [replace(f, **overrides) for f in folders]
-    app.offline_wait = None  # an unreachable destination: files wait until it is back
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    engine = app.engine
-    reporter = _Reporter(json_lines=args.json, total=None)
-    unsubscribe = engine.subscribe(reporter.on_event)
-    unsubscribe_holds = engine.subscribe(lambda e: _on_hold(engine, e))
-    unsubscribe_scan = engine.subscribe(_first_not_scanned(app))
-    watcher = FolderWatcher(engine, app.journal, app.settings, folders)
-    try:
-        # what a run that died left unfinished goes on first (the watcher follows those files)
-        engine.resume_unfinished(app.settings.presets.get)
-        watcher.start()
-        names = ", ".join(str(r.root) for r in watcher.rules)
-        print(f"watching {names} (Ctrl+C to stop)", file=sys.stderr, flush=True)
-        while not stop.wait(0.5):
-            pass
-    finally:
-        watcher.stop()
-        engine.shutdown(wait=True)  # running jobs finish; waiting ones stay pending
-        unsubscribe()
-        unsubscribe_holds()
-        unsubscribe_scan()
-    print("stopped watching", file=sys.stderr, flush=True)
-    return EXIT_OK
 
 
 # -- review ------------------------------------------------------------------------------
@@ -584,151 +384,3 @@ def cmd_review(app, args) -> int:
     from desktop_uploader.review import cmd_review as run
 
     return run(app, args)
-
-
-# -- history -----------------------------------------------------------------------------
-def cmd_history(app, args) -> int:
-    search = args.search or ("malware:" if args.quarantine else None)
-    if args.resign:
-        from desktop_uploader.pipeline.publish import resign_history
-
-        count = resign_history(
-            app.journal, app.uploader, app.journal.history(search, limit=args.limit)
-        )
-        print(f"re-signed {count} link(s)", file=sys.stderr)
-    rows = app.journal.history(search=search, limit=args.limit)
-    if args.quarantine:  # infected files: never uploaded, never deleted, listed here
-        rows = [r for r in rows if (r.get("code") or "").startswith("malware:")]
-    checked = None
-    if args.check:  # each link's first bytes, as a browser would read them
-        from desktop_uploader.linkcheck import check_app_history
-
-        checked = check_app_history(app, rows)
-        if not args.json:
-            return _print_dead_links(rows, checked)
-    if args.json:
-        for r in rows:
-            link = {}
-            if checked is not None:
-                c = checked.get(r["id"])
-                link = {"link_ok": c.ok if c else None, "link_problem": c.problem if c else None}
-            print(json.dumps(history_json(r) | link))
-        if checked and not all(c.ok for c in checked.values()):
-            return EXIT_REJECTED
-        return EXIT_OK
-    if not rows:
-        print("No uploads yet." if not args.search else f"Nothing matches '{args.search}'.")
-        return EXIT_OK
-    from datetime import datetime
-
-    for r in rows:
-        when = datetime.fromtimestamp(r["finished_at"] or r["created_at"]).strftime(
-            "%Y-%m-%d %H:%M"
-        )
-        res = JobResult.from_row(r)
-        what = res.url if res.uploaded else f"[{res.code}] {res.reason}"
-        if res.uploaded and res.findings:
-            what += f"  ({res.reason})"  # approved on review: what was found, with what score
-        print(f"{when}  {res.status:<9}  {r['display_name']}  {what}")
-    return EXIT_OK
-
-
-def _print_dead_links(rows: list[dict], checked: dict) -> int:
-    for r in rows:
-        c = checked.get(r["id"])
-        if c is not None and not c.ok:
-            print(f"dead  {r['display_name']}  {c.url}  ({c.problem})")
-    dead = sum(not c.ok for c in checked.values())
-    if not checked:
-        print("No finished uploads to check.")
-    elif dead:
-        print(
-            f"{dead} of {len(checked)} link(s) are dead. Upload those files again to store "
-            "them anew.",
-            file=sys.stderr,
-        )
-    else:
-        print(f"All {len(checked)} link(s) open.")
-    return EXIT_REJECTED if dead else EXIT_OK
-
-
-# -- doctor ------------------------------------------------------------------------------
-def cmd_doctor(app, args) -> int:
-    from desktop_uploader.doctor import run_doctor
-
-    findings = run_doctor(app, args.profile, deep=args.deep)
-    if args.json:
-        for f in findings:
-            print(json.dumps(f.as_dict()))
-    else:
-        for f in findings:
-            print(f"{ {'ok': 'ok ', 'warn': 'warn', 'bad': 'BAD'}[f.level]:<4} {f.check:<12} "
-                  f"{f.message}")  # fmt: skip
-    ok = all(f.ok for f in findings)
-    if not args.json:
-        print("All checks passed." if ok else "Some checks failed (see above).")
-        if any(f.warning for f in findings):
-            print("Some things need your attention: see the warn lines above.")
-    return EXIT_OK if ok else EXIT_REJECTED
-
-
-# -- local store -------------------------------------------------------------------------
-def _survives_a_settings_typo(args) -> bool:
-    """`local-store stop` and `status` work whatever settings.toml says: a typo must not keep a
-    user from seeing or ending the store that is running (both use the store's state file)."""
-    return args.command == "local-store" and args.action in ("stop", "status")
-
-
-def _store_for(app, args):
-    if not _survives_a_settings_typo(args):
-        return app.local_store
-    try:
-        return app.local_store
-    except ConfigError as e:
-        from desktop_uploader.config import LocalStoreSettings
-        from desktop_uploader.localstore import LocalStore
-
-        print(
-            f"note: {e.title}: {e.message} (ignored for `local-store {args.action}`)",
-            file=sys.stderr,
-        )
-        return LocalStore(app.paths, LocalStoreSettings(), app.credentials)
-
-
-def cmd_local_store(app, args) -> int:
-    store = _store_for(app, args)
-    if args.action == "start":
-        was = store.status().running
-        status = store.start()
-        if args.json:
-            print(json.dumps(status.as_dict()))
-        else:
-            verb = "already running" if was else "started"
-            print(
-                f"Local store {verb}: S3 {status.s3_endpoint}, public links "
-                f"{status.public_base_url}/… (pid {status.pid})"
-            )
-        return EXIT_OK
-    if args.action == "stop":
-        stopped = store.stop()
-        if args.json:
-            print(json.dumps({"stopped": stopped}))
-        else:
-            print("Local store stopped." if stopped else "Local store was not running.")
-        return EXIT_OK
-    status = store.status()
-    if args.json:
-        print(json.dumps(status.as_dict()))
-    elif status.running:
-        print(
-            f"running  pid {status.pid}  S3 {status.s3_endpoint}  public {status.public_base_url}"
-        )
-    elif status.state == "leftover":
-        pids = ", ".join(map(str, status.leftover_pids))
-        print(
-            f"not usable: processes of an earlier start still run without their keeper "
-            f"(pid {pids}). `desktop-uploader local-store start` replaces them, `stop` ends them."
-        )
-    else:
-        print("stopped")
-    return EXIT_OK

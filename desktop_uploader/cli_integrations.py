@@ -52,7 +52,7 @@ def cmd_typora(app, args) -> int:
     """Upload like ``upload``, then print the links last, one per line, in input order, as
     Typora's "Custom Command" reads them. When any file gets no link, stdout stays empty (Typora
     would otherwise pair links with the wrong images) and the reasons go to stderr."""
-    from desktop_uploader.cli import EXIT_REJECTED, _on_hold, _say_not_scanned, exit_status
+    from desktop_uploader.cli_report import EXIT_REJECTED, exit_status, on_hold, say_not_scanned
 
     dest = app.settings.destination(args.profile)
     preset = app.settings.preset(args.preset)
@@ -60,7 +60,7 @@ def cmd_typora(app, args) -> int:
         if getattr(args, key):
             app.policy_overrides[key] = getattr(args, key)
     engine = app.engine
-    unsubscribe = engine.subscribe(lambda e: _on_hold(engine, e))
+    unsubscribe = engine.subscribe(lambda e: on_hold(engine, e))
     try:
         jobs = engine.submit_paths(args.paths, dest.name, preset)
         results = [job.future.result() for job in jobs]
@@ -70,7 +70,7 @@ def cmd_typora(app, args) -> int:
     if not results:
         print("error: no image files in the given paths", file=sys.stderr)
         return EXIT_REJECTED
-    _say_not_scanned(app, results)  # on stderr, as `upload` says it
+    say_not_scanned(app, results)  # on stderr, as `upload` says it
     missing = [r for r in results if r.status not in ("done", "duplicate") or not r.url]
     for r in missing:
         print(f"{r.status}: {r.source}: {r.reason} [{r.code}]", file=sys.stderr)
@@ -87,7 +87,7 @@ def cmd_serve(app, args) -> int:
     import signal
     import threading
 
-    from desktop_uploader.cli import EXIT_FAILED, EXIT_OK, _Reporter
+    from desktop_uploader.cli_report import EXIT_FAILED, EXIT_OK, Reporter
     from desktop_uploader.integrations.server import UploadServer
     from desktop_uploader.integrations.token import load_or_create_token
     from desktop_uploader.integrations.uploads import EngineUploads
@@ -116,7 +116,7 @@ def cmd_serve(app, args) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    reporter = _Reporter(json_lines=False, total=None)
+    reporter = Reporter(json_lines=False, total=None)
     unsubscribe = engine.subscribe(reporter.on_event)
     try:
         server.start()
@@ -137,7 +137,7 @@ def cmd_integrations(app, args) -> int:
     """Print the snippets (with this install's token); ``--sxcu FILE`` writes ShareX's file."""
     from pathlib import Path
 
-    from desktop_uploader.cli import EXIT_OK
+    from desktop_uploader.cli_report import EXIT_OK
     from desktop_uploader.integrations import snippets
     from desktop_uploader.integrations.token import load_or_create_token
     from desktop_uploader.paths import atomic_write

@@ -12,8 +12,7 @@ for numbers) and a ``setting(...)`` default carrying its label and help.
 
 from __future__ import annotations
 
-from dataclasses import MISSING, asdict, dataclass, field
-from pathlib import Path
+from dataclasses import MISSING, dataclass, field
 from typing import Annotated, Any, Literal, get_args
 
 from annotated_types import Ge, Gt, Le, MinLen
@@ -22,7 +21,6 @@ from pydantic import BeforeValidator, Strict, StringConstraints
 from desktop_uploader import records
 from desktop_uploader.errors import ConfigError
 from desktop_uploader.integrations.settings import IntegrationSettings
-from desktop_uploader.paths import atomic_write
 from desktop_uploader.pipeline.content import EXPLICIT_LABELS, NUDENET_LABELS
 from desktop_uploader.providers import KINDS as PROVIDER_KINDS
 from desktop_uploader.providers import PROFILES
@@ -455,33 +453,3 @@ class Settings(Freezable):
             raise ConfigError(
                 f"There is no preset called '{name}'. Known presets: {known}."
             ) from None
-
-
-def load_settings(path: Path) -> Settings:
-    """Read and check settings from ``path``; a missing file gives the defaults. Raises
-    ``SettingsError`` (a ``ConfigError``) naming the file, table, key, value and what is allowed
-    on the first problem: nothing runs on settings that are not what the user meant."""
-    from desktop_uploader.settings_schema import read_settings
-
-    return read_settings(path)
-
-
-def _drop_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
-    return value
-
-
-def save_settings(settings: Settings, path: Path) -> None:
-    """Check, then write settings atomically (TOML has no null, so unset values are omitted).
-    Raises ``SettingsError`` instead of writing a file that would not load again."""
-    import tomli_w
-
-    from desktop_uploader.settings_schema import check_settings
-
-    check_settings(settings, path)
-    data = _drop_none(asdict(settings))
-    for section in ("destinations", "presets"):
-        for entry in data[section].values():
-            entry.pop("name", None)
-    atomic_write(path, tomli_w.dumps(data).encode("utf-8"))

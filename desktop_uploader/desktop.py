@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop_uploader.app import App
-from desktop_uploader.config import Preset, Settings, save_settings
+from desktop_uploader.config import Preset, Settings
 from desktop_uploader.credentials import DraftCredentials, S3Keys
 from desktop_uploader.errors import ConfigError
 from desktop_uploader.paths import AppPaths
+from desktop_uploader.settings_file import save_settings
 from desktop_uploader.snapshots import freeze
 
 if TYPE_CHECKING:

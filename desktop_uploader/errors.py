@@ -66,3 +66,7 @@ class Paused(Interrupted):
 
 class Cancelled(Interrupted):
     """The job was cancelled; it ends as ``cancelled`` and its source is kept."""
+
+
+class SmokeFailure(Exception):
+    """A step of the build's smoke test (``--smoke-test``) did not work."""

@@ -65,7 +65,7 @@ def _not_held(job_id: int) -> None:
 
 
 def _reject(app, args) -> int:
-    from desktop_uploader.cli import EXIT_OK, EXIT_REJECTED
+    from desktop_uploader.cli_report import EXIT_OK, EXIT_REJECTED
 
     status = EXIT_OK
     for job_id in args.reject:
@@ -84,15 +84,15 @@ def _reject(app, args) -> int:
 
 def _approve(app, args) -> int:
     """Approve each ID, then report each upload as ``upload`` does and wait for them all."""
-    from desktop_uploader.cli import EXIT_REJECTED, _on_hold, _Reporter, exit_status
+    from desktop_uploader.cli_report import EXIT_REJECTED, Reporter, exit_status, on_hold
 
     app.offline_wait = 600.0  # as `upload`: an unreachable destination fails after 10 min
     engine = app.engine
     settings = app.settings
-    reporter = _Reporter(json_lines=args.json, total=len(args.approve))
+    reporter = Reporter(json_lines=args.json, total=len(args.approve))
     unsubscribe = engine.subscribe(reporter.on_event)
     # a source that changed since it was held is checked again, and may be held again
-    unsubscribe_holds = engine.subscribe(lambda e: _on_hold(engine, e))
+    unsubscribe_holds = engine.subscribe(lambda e: on_hold(engine, e))
     jobs, missing = [], False
     try:
         with reporter:

@@ -294,14 +294,14 @@ def check_settings(settings: Settings, path: Path | str | None = None) -> None:
     data = {k: v for k, v in data.items() if v is not None}
     for section in ("destinations", "presets"):
         data[section] = {k: {**v, "name": k} for k, v in data[section].items()}
-    parse_settings(_drop_none(data), file)
+    parse_settings(drop_none(data), file)
 
 
-def _drop_none(value: Any) -> Any:
+def drop_none(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+        return {k: drop_none(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [_drop_none(v) for v in value]
+        return [drop_none(v) for v in value]
     return value
 
 

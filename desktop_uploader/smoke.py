@@ -24,6 +24,7 @@ import urllib.request
 from pathlib import Path
 
 from desktop_uploader import platform
+from desktop_uploader.errors import SmokeFailure
 
 # WebP chunks that carry metadata; none may reach an uploaded file.
 METADATA_CHUNKS = {b"EXIF", b"XMP ", b"ICCP"}
@@ -34,10 +35,6 @@ KEYRING_BACKEND_FOR = {
     "darwin": "keyring.backends.macOS",
     "win32": "keyring.backends.Windows",
 }
-
-
-class SmokeFailure(Exception):
-    pass
 
 
 def webp_chunks(data: bytes) -> list[tuple[bytes, bytes]]:

@@ -298,7 +298,7 @@ def test_cloudfront_invalidation_request_shape():
 
 
 def test_preset_widths_written_as_strings_load_as_numbers(tmp_path):
-    from desktop_uploader.config import load_settings
+    from desktop_uploader.settings_file import load_settings
 
     f = tmp_path / "settings.toml"  # as an older settings form saved them
     f.write_text('[presets.r]\nwidths = ["640", "320"]\n')

@@ -22,13 +22,12 @@ from desktop_uploader.config import (
     ScanningSettings,
     Settings,
     WatchedFolder,
-    load_settings,
-    save_settings,
 )
 from desktop_uploader.errors import ConfigError
 from desktop_uploader.paths import AppPaths
 from desktop_uploader.pipeline.content import NUDENET_LABELS
 from desktop_uploader.pipeline.scanners import ValidationPolicy
+from desktop_uploader.settings_file import load_settings, save_settings
 from desktop_uploader.settings_schema import (
     SettingsError,
     check_settings,

@@ -9,9 +9,10 @@ import sys
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
+from desktop_uploader import platform
 from desktop_uploader.app import App
 from desktop_uploader.desktop import DesktopApp
-from desktop_uploader.smoke import SmokeFailure, seconds_since_process_start
+from desktop_uploader.errors import SmokeFailure
 
 
 def open_and_close_window(app: App) -> str:
@@ -28,7 +29,7 @@ def open_and_close_window(app: App) -> str:
     warmed = []
     window.warmed_up.connect(lambda: (warmed.append(True), loop.quit()))
     window.show()
-    shown_after = seconds_since_process_start()
+    shown_after = platform.current().seconds_since_start()
     QTimer.singleShot(60_000, loop.quit)
     if not warmed:
         loop.exec()

@@ -10,15 +10,34 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from desktop_uploader.errors import StorageError
 from desktop_uploader.pipeline import checksums
 
-if TYPE_CHECKING:
-    from desktop_uploader.pipeline.upload import Progress, Uploader
+Progress = Callable[[int], None]  # bytes sent since the last call
+
+
+class PartOwner(Protocol):
+    """What a multipart upload uses of its ``Uploader`` (which imports this module: a
+    protocol, not an import back, keeps the two out of a circle)."""
+
+    journal: Any
+    profile: Any
+    bucket: str
+    store: Any
+    target: Any
+    _parts: Any
+
+    def _abort(self, key: str, upload_id: str, state: str) -> None: ...
+    def _renewing(self, call: Callable[[], Any]) -> Any: ...
+    def _retrying(self, what: str, call: Callable[[], Any]) -> Any: ...
+    def _send_part(self, upload: Any, number: int, data: bytes | bytearray) -> dict: ...
+    def exists_verified(self, key: str, size: int, sha256: str) -> bool: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +67,7 @@ class MultipartSender:
     """Sends one file as a multipart upload for ``up``, resuming the journal's open upload of
     the same bytes; the requests go through ``up`` (its store, retry policy and journal)."""
 
-    def __init__(self, up: Uploader) -> None:
+    def __init__(self, up: PartOwner) -> None:
         self.up = up
 
     def send(

@@ -23,7 +23,7 @@ from typing import Any
 from desktop_uploader.errors import Interrupted, StorageError
 from desktop_uploader.journal import Journal
 from desktop_uploader.pipeline import checksums
-from desktop_uploader.pipeline.multipart import MiB, MultipartSender, part_size_for
+from desktop_uploader.pipeline.multipart import MiB, MultipartSender, Progress, part_size_for
 from desktop_uploader.pipeline.ratelimit import RateLimiter, parse_rate
 from desktop_uploader.pipeline.renewal import RenewableTarget
 from desktop_uploader.providers import profile_for
@@ -58,8 +58,6 @@ OWN_RETRIES = ("checksum_mismatch", "incomplete_answer")
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 READ_CHECK_BYTES = 1024  # what an object that "exists" must also give back
 INCOMPLETE_ANSWERS = 8  # verify: answers cut short that are asked again without counting
-
-Progress = Callable[[int], None]  # bytes sent since the last call
 
 
 def _verify_problem(head: dict | None, key: str, size: int, sha256: str) -> tuple[str | None, bool]:

@@ -79,7 +79,7 @@ def test_test_connection_runs_doctor_on_unsaved_keys(window, memory_keyring, qtb
 def test_content_labels_by_readable_name(window, qtbot):
     from PySide6.QtCore import Qt
 
-    from desktop_uploader.config import load_settings
+    from desktop_uploader.settings_file import load_settings
 
     dialog = window.open_settings("destinations")
     page = dialog.destinations
@@ -143,7 +143,8 @@ def test_general_page_link_format_and_start_at_login(window, xdg_config, images,
 
 
 def test_watched_folders_and_presets_are_saved(window, tmp_path, qtbot):
-    from desktop_uploader.config import WatchedFolder, load_settings
+    from desktop_uploader.config import WatchedFolder
+    from desktop_uploader.settings_file import load_settings
 
     dialog = window.open_settings("watched")
     page = dialog.watched
@@ -184,7 +185,7 @@ def test_watched_folders_and_presets_are_saved(window, tmp_path, qtbot):
 def test_preset_widths_are_saved_as_numbers(window, qtbot):
     from PySide6.QtGui import QValidator
 
-    from desktop_uploader.config import load_settings
+    from desktop_uploader.settings_file import load_settings
 
     dialog = window.open_settings("presets")
     dialog.presets.add_preset("responsive")
@@ -254,7 +255,7 @@ def test_a_value_the_schema_refuses_is_not_saved(window, qtbot):
 def test_per_label_thresholds_are_edited_as_text_and_checked(window, qtbot):
     """``content_label_thresholds`` (a table in settings.toml) in the destination's form: as
     "LABEL = score" pairs; a misspelt label is refused with the schema's words, not saved."""
-    from desktop_uploader.config import load_settings
+    from desktop_uploader.settings_file import load_settings
 
     dialog = window.open_settings("destinations")
     page = dialog.destinations
