@@ -131,6 +131,12 @@ class ReasonCode(StrEnum):
     # cancelled
     CANCELLED = "cancelled"
     DECIDED_ELSEWHERE = "decided_elsewhere"  # another process decided on a held job first
+    # storage answers (the seam) and the upload server (integrations)
+    INCOMPLETE_ANSWER = "incomplete_answer"
+    NO_SUCH_UPLOAD = "no_such_upload"
+    PORT_IN_USE = "port_in_use"
+    CLIPBOARD_UNAVAILABLE = "clipboard_unavailable"
+    CLIPBOARD_EMPTY = "clipboard_empty"
 
 
 MALWARE_PREFIX = "malware:"
