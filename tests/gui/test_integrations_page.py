@@ -107,12 +107,14 @@ def test_a_held_upload_waits_for_the_review_dialog_then_answers(window, qtbot, t
     from desktop_uploader.gui.review_dialog import ReviewDialog
     from desktop_uploader.integrations.token import load_or_create_token
 
-    dest = window.app.settings.destinations["test"]
+    draft = window.app.edit_settings()  # the window's settings are a read-only snapshot
+    dest = draft.destinations["test"]
     dest.content_check, dest.content_labels, dest.content_threshold = "review", ["FACE_FEMALE"], 0.5
     face = tmp_path / "portrait.jpg"
     Image.fromarray(skdata.astronaut()).save(face, "JPEG", quality=92)
-    window.app.settings.integrations.enabled = True
-    window.app.settings.integrations.port = _free_port()
+    draft.integrations.enabled = True
+    draft.integrations.port = _free_port()
+    window.app.save_settings(draft)
     window._apply_upload_server()
     qtbot.waitUntil(lambda: window.upload_server.url is not None, timeout=WAIT_MS)
     token = load_or_create_token(window.app.paths)
