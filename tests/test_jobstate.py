@@ -4,11 +4,11 @@ finished jobs leave the engine's memory (the journal keeps them). Real journal, 
 from __future__ import annotations
 
 import gc
-import time
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 import weakref
 from concurrent.futures import Future
 from pathlib import Path

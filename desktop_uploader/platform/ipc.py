@@ -58,20 +58,10 @@ class UnixListener:
         self.address = str(path)
 
     def accept(self, timeout: float) -> tuple[socket.socket, bytes] | None:
-        self._sock.settimeout(timeout)
-        try:
-            conn, _ = self._sock.accept()
-        except TimeoutError:
-            return None
-        try:
-            conn.settimeout(2)
-            if self._peer_uid(conn) != os.getuid():
-                conn.close()
-                return None
-            return conn, _read_line(conn)
-        except OSError:
-            conn.close()
-            return None
+        return _accept(self._sock, timeout, self._request)
+
+    def _request(self, conn: socket.socket) -> bytes | None:
+        return _read_line(conn) if self._peer_uid(conn) == os.getuid() else None
 
     def close(self) -> None:
         self._sock.close()
@@ -93,24 +83,33 @@ class TokenListener:
         self.address = f"tcp://127.0.0.1:{port}?token={token_file}"
 
     def accept(self, timeout: float) -> tuple[socket.socket, bytes] | None:
-        self._sock.settimeout(timeout)
-        try:
-            conn, _ = self._sock.accept()
-        except TimeoutError:
-            return None
-        try:
-            conn.settimeout(2)
-            token, _, command = _read_line(conn).partition(b" ")
-            if not hmac.compare_digest(token, self._token):
-                conn.close()
-                return None
-            return conn, command.strip()
-        except OSError:
-            conn.close()
-            return None
+        return _accept(self._sock, timeout, self._request)
+
+    def _request(self, conn: socket.socket) -> bytes | None:
+        token, _, command = _read_line(conn).partition(b" ")
+        return command.strip() if hmac.compare_digest(token, self._token) else None
 
     def close(self) -> None:
         self._sock.close()
+
+
+def _accept(listener: socket.socket, timeout: float, request) -> tuple[socket.socket, bytes] | None:
+    """One connection and its request line, or None (timeout; refused by ``request``, which
+    returns None for a caller that may not ask; a broken connection)."""
+    listener.settimeout(timeout)
+    try:
+        conn, _ = listener.accept()
+    except TimeoutError:
+        return None
+    try:
+        conn.settimeout(2)
+        line = request(conn)
+    except OSError:
+        line = None
+    if line is None:
+        conn.close()
+        return None
+    return conn, line
 
 
 def connect_unix(path: str, timeout: float) -> socket.socket:
