@@ -103,6 +103,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication  # noqa: TID251
 
     from desktop_uploader.app import App
+    from desktop_uploader.desktop import DesktopApp
     from desktop_uploader.gui.collector import GuiThreadCollector
     from desktop_uploader.gui.main import tune_for_responsiveness
     from desktop_uploader.gui.main_window import MainWindow
@@ -128,7 +129,7 @@ def main() -> int:
 
         load_before = os.getloadavg()[0]
         collector = GuiThreadCollector(qt_app) if args.gc == "gui" else None
-        window = TimedWindow(app, tray=False)
+        window = TimedWindow(DesktopApp(app), tray=False)
         if collector is not None:
             window.warmed_up.connect(collector.freeze_startup)
         warm = QEventLoop()

@@ -132,6 +132,7 @@ def capture(out: Path, home: Path, theme: str, suffix: str) -> int:
 
     from desktop_uploader.app import App
     from desktop_uploader.config import WatchedFolder
+    from desktop_uploader.desktop import DesktopApp
     from desktop_uploader.gui.main import tune_for_responsiveness
     from desktop_uploader.gui.main_window import MainWindow
 
@@ -172,7 +173,7 @@ def capture(out: Path, home: Path, theme: str, suffix: str) -> int:
         loop.exec()
 
     try:
-        window = MainWindow(app, tray=False)
+        window = MainWindow(DesktopApp(app), tray=False)
         window.resize(1180, 720)
         window.move(0, 0)
         window.show()

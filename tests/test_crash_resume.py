@@ -205,6 +205,7 @@ def test_a_part_the_server_took_before_the_journal_did_is_not_sent_again(store_t
     from support import store_uploader
 
     from desktop_uploader.journal import Journal
+    from desktop_uploader.pipeline.multipart import MultipartSender
     from desktop_uploader.pipeline.upload import MiB
 
     journal = Journal(tmp_path / "journal.sqlite3")
@@ -215,16 +216,17 @@ def test_a_part_the_server_took_before_the_journal_did_is_not_sent_again(store_t
     sha = hashlib.sha256(data).hexdigest()
     key = f"unrecorded/{os.urandom(3).hex()}.bin"
     extra = {"ContentType": "application/octet-stream", "Metadata": {"sha256": sha}}
-    uid, part_size, done, _ = up._open_or_resume(key, len(data), sha, extra, None)
-    first = up._send_part(key, uid, 1, data[:part_size])
-    up._record(first, done, uid)  # journaled
-    up._send_part(key, uid, 2, data[part_size : 2 * part_size])  # on the server only
+    sender = MultipartSender(up)
+    upload, part_size, done, _ = sender._open_or_resume(key, len(data), sha, extra, None)
+    first = up._send_part(upload, 1, data[:part_size])
+    sender._record(first, done, upload.upload_id)  # journaled
+    up._send_part(upload, 2, data[part_size : 2 * part_size])  # on the server only
     sent: list[int] = []
     real = up._send_part
 
-    def counted(key, upload_id, number, body):
+    def counted(upload, number, body):
         sent.append(number)
-        return real(key, upload_id, number, body)
+        return real(upload, number, body)
 
     up._send_part = counted
     up.upload_file(big, key, sha, "application/octet-stream")
@@ -232,5 +234,5 @@ def test_a_part_the_server_took_before_the_journal_did_is_not_sent_again(store_t
     up.close()
     assert sent == [3], sent
     assert hashlib.sha256(body).hexdigest() == sha
-    assert sorted(p["part_number"] for p in journal.parts(uid)) == [1, 2, 3]
+    assert sorted(p["part_number"] for p in journal.parts(upload.upload_id)) == [1, 2, 3]
     journal.close()

@@ -198,6 +198,27 @@ def test_multipart_file_names_cannot_leave_the_private_folder(app, serve, token,
 
 
 # -- the clipboard ---------------------------------------------------------------------------
+
+
+def wait_for_clipboard(ready, timeout: float = 10.0) -> None:
+    """Until the clipboard's owner offers targets that satisfy ``ready`` (xclip takes a moment
+    to read its input and claim the selection)."""
+    deadline = time.monotonic() + timeout
+    targets = b""
+    while time.monotonic() < deadline:
+        done = subprocess.run(
+            ["xclip", "-selection", "clipboard", "-out", "-target", "TARGETS"],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+        targets = done.stdout if done.returncode == 0 else b""
+        if ready(targets.split()):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the clipboard never offered what the test copied: {targets!r}")
+
+
 @pytest.fixture
 def x11_clipboard(tmp_path, monkeypatch):
     """A real X server (Xvfb) and a real clipboard owner (xclip) holding a PNG."""
@@ -225,7 +246,9 @@ def x11_clipboard(tmp_path, monkeypatch):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(0.3)  # xclip owns the selection once it has read the file
+        # xclip owns the selection once it has read the file: wait until it offers the PNG
+        # (a fixed sleep lost this race on a loaded CI machine)
+        wait_for_clipboard(lambda targets: b"image/png" in targets)
         yield png
     finally:
         for proc in (owner, xvfb):
@@ -256,7 +279,7 @@ def test_empty_clipboard_says_so(serve, token, x11_clipboard, monkeypatch):
     server = serve()
     subprocess.run(["xclip", "-selection", "clipboard", "-in"], input=b"text, not an image",
                    timeout=10, check=True)  # fmt: skip
-    time.sleep(0.2)
+    wait_for_clipboard(lambda targets: b"image/png" not in targets and b"UTF8_STRING" in targets)
     status, _, body = post(server.url, None, {TOKEN_HEADER: token})
     assert_failure(status, body, 200, "clipboard_empty")
 

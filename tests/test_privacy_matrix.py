@@ -282,6 +282,7 @@ def test_nothing_in_the_app_encodes_outside_the_encode_module():
         "desktop_uploader/pipeline/encode.py",
         # the clipboard's pixels saved as an *input* file, processed like any other file
         "desktop_uploader/gui/background.py",
+        "desktop_uploader/integrations/clipboard.py",  # the same for the upload server
         # the smoke test's synthetic HEIF input
         "desktop_uploader/smoke.py",
     }

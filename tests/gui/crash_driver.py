@@ -17,6 +17,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop_uploader.app import App, setup_logging
+from desktop_uploader.desktop import DesktopApp
 from desktop_uploader.gui.main_window import MainWindow
 
 
@@ -32,7 +33,7 @@ def main(argv: list[str]) -> int:
     qt_app.setQuitOnLastWindowClosed(False)
     app = App()
     setup_logging(app.paths)
-    window = MainWindow(app, tray=False)
+    window = MainWindow(DesktopApp(app), tray=False)
     window.show()
     if files:
         window.preset_box.setCurrentIndex(window.preset_box.findData(preset))
