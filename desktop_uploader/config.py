@@ -6,78 +6,42 @@ file is read (``settings_schema``), and its plain-language label and help text c
 the settings window, the error messages and the file agree. Writes are atomic. Secrets are never
 part of settings: they live in the keyring (see ``credentials``).
 
-To add a setting: a field with a typed annotation (``Literal`` for choices, the range types below
-for numbers) and a ``setting(...)`` default carrying its label and help.
+To add a setting: a field with a typed annotation (``Literal`` for choices, the range types of
+``setting_types`` for numbers) and a ``setting(...)`` default carrying its label and help.
 """
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field
-from typing import Annotated, Any, Literal, get_args
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
 from annotated_types import Ge, Gt, Le, MinLen
-from pydantic import BeforeValidator, Strict, StringConstraints
 
-from desktop_uploader import records
 from desktop_uploader.errors import ConfigError
 from desktop_uploader.integrations.settings import IntegrationSettings
-from desktop_uploader.pipeline.content import EXPLICIT_LABELS, NUDENET_LABELS
-from desktop_uploader.providers import KINDS as PROVIDER_KINDS
+from desktop_uploader.pipeline.content import EXPLICIT_LABELS
+from desktop_uploader.presets import Limits, Preset
 from desktop_uploader.providers import PROFILES
+from desktop_uploader.setting_types import (
+    UNKNOWN_KEYS_ARE_ERRORS,
+    URL_EXPECTED,
+    ContentCheck,
+    ContentLabel,
+    Flag,
+    LinkFormat,
+    MalwareScan,
+    Number,
+    Provider,
+    Score,
+    Text,
+    Url,
+    Whole,
+    setting,
+)
 from desktop_uploader.snapshots import Freezable
 
 SCHEMA_VERSION = 1
 LOCAL_PROFILE = "local"
-
-# -- the value types of the schema ---------------------------------------------------------------
-# Strict: a TOML file is typed, so "5" is not a number and 1 is not true (pydantic would coerce).
-Flag = Annotated[bool, Strict()]
-Text = Annotated[str, Strict()]
-Whole = Annotated[int, Strict()]
-Number = Annotated[float, Strict()]  # an integer is accepted (5 → 5.0), a string is not
-Provider = Literal[PROVIDER_KINDS]  # type: ignore[valid-type]  # the kinds of providers.py
-PROVIDERS: tuple[str, ...] = get_args(Provider)
-# the choices are the enums' values (records): settings keep holding the plain strings
-MalwareScan = records.literal(records.ScanPolicy)
-ContentCheck = records.literal(records.ContentPolicy)
-ContentLabel = Literal[NUDENET_LABELS]  # type: ignore[valid-type]
-Score = Annotated[Number, Ge(0), Le(1)]  # a model's score
-LinkFormat = records.literal(records.LinkFormat)
-
-
-def _numbers_from_text(value: Any) -> Any:
-    """Settings files written by an older settings form hold preset widths as strings."""
-    if isinstance(value, list):
-        return [int(v) if isinstance(v, str) and v.strip().isdigit() else v for v in value]
-    return value
-
-
-Url = Annotated[Text, StringConstraints(pattern=r"^(https?://\S+)?$")]
-Widths = Annotated[list[Annotated[Whole, Ge(1)]], BeforeValidator(_numbers_from_text)]
-
-
-def setting(
-    default: Any = MISSING,
-    label: str = "",
-    help: str = "",  # noqa: A002 - the word users see in the schema
-    *,
-    factory: Any = None,
-    expected: str = "",
-    choice_labels: dict[str, str] | None = None,
-) -> Any:
-    """A dataclass field with its label (unit included), help text (the form's tooltip) and,
-    where the type alone says it badly, how to describe the allowed values in an error."""
-    meta = {"label": label, "help": help, "expected": expected}
-    if choice_labels:
-        meta["choice_labels"] = choice_labels
-    if factory is not None:
-        return field(default_factory=factory, metadata=meta)
-    return field(default=default, metadata=meta)  # MISSING: a required field
-
-
-# pydantic's per-class configuration (a plain dict, so this module needs no pydantic ConfigDict)
-UNKNOWN_KEYS_ARE_ERRORS = {"extra": "forbid"}
-URL_EXPECTED = "an address starting with https:// or http://, or empty"
 
 
 @dataclass
@@ -198,101 +162,6 @@ class Destination(Freezable):
     @property
     def is_local(self) -> bool:
         return self.provider == "local"
-
-
-@dataclass
-class Preset(Freezable):
-    """How an image is processed before upload."""
-
-    __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
-
-    name: Text = setting(label="Name", help="What this preset is called in the app")
-    max_size: Annotated[Whole, Ge(0)] = setting(
-        2048, "Longest side (px)", "Images are shrunk to fit; never enlarged (0: full size)"
-    )
-    quality: Annotated[Whole, Ge(1), Le(100)] = setting(
-        80, "Quality (1–100)", "Higher: better looking and larger files"
-    )
-    method: Annotated[Whole, Ge(0), Le(6)] = setting(
-        4, "Effort (0–6)", "How hard the WebP encoder works for smaller files (slower)"
-    )
-    thumbnail_size: Annotated[Whole, Ge(16), Le(4096)] = setting(
-        256, "Thumbnail size (px)", "Longest side of the thumbnail"
-    )
-    # "webp", or "original": full resolution kept in the source's format when that is lossless
-    # (PNG, TIFF, JPEG without re-encoding), else high-quality JPEG; metadata stripped either way
-    format: Literal["webp", "original"] = setting(
-        "webp",
-        "Output format",
-        "webp: small WebP files; original: the source's own format at full quality (JPEG "
-        "losslessly), metadata removed either way",
-    )
-    # colour profile in the output: "strip" (none: browsers assume sRGB) or "srgb" (embed a
-    # standard sRGB profile). Pixels are always converted to sRGB; the source's own profile
-    # is never copied (it can carry data).
-    icc: Literal["strip", "srgb"] = setting(
-        "strip",
-        "Colour profile",
-        "strip: no profile (browsers assume sRGB); srgb: embed a standard sRGB profile. "
-        "Pixels are always converted to sRGB; the original's profile is never copied.",
-    )
-    # responsive variants (empty: one rendition, as before): widths in pixels, each as WebP
-    # (and AVIF if ``avif``), plus the original's format as fallback; with a blur placeholder
-    widths: Widths = setting(
-        label="Responsive widths (px)",
-        help="Comma-separated widths for srcset, e.g. 480, 960, 1600 (empty: one size)",
-        factory=list,
-    )
-    avif: Flag = setting(False, "Also AVIF", "Make an AVIF of every responsive width too")
-    fallback: Flag = setting(
-        True, "Fallback in the original's format", "A JPEG or PNG for browsers without WebP"
-    )
-
-    def fingerprint(self) -> str:
-        """Identifies the output this preset makes, so a re-run can recognise finished work."""
-        fp = f"{self.format}:{self.max_size}:{self.quality}:{self.method}:{self.thumbnail_size}"
-        if self.icc != "strip":
-            fp += f":icc-{self.icc}"
-        if self.widths:
-            widths = ",".join(map(str, sorted(self.widths)))
-            fp += f":w{widths}:{int(self.avif)}{int(self.fallback)}"
-        return fp
-
-    def thumbnail_preset(self) -> Preset:
-        """Thumbnails are always small WebPs."""
-        return Preset(f"{self.name}-thumbnail", quality=80, method=self.method, icc=self.icc)
-
-
-@dataclass
-class Limits(Freezable):
-    """What the validate stage accepts."""
-
-    __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
-
-    max_bytes: Annotated[Whole, Ge(1)] = setting(
-        200 * 1024 * 1024, "Largest file (bytes)", "Larger files are rejected unread"
-    )
-    max_pixels: Annotated[Whole, Ge(1)] = setting(
-        150_000_000, "Most pixels per image", "Larger images (decompression bombs) are rejected"
-    )
-    max_frames: Annotated[Whole, Ge(1)] = setting(
-        1000, "Most frames", "Animations with more frames are rejected"
-    )
-    decode_timeout: Annotated[Number, Gt(0)] = setting(
-        10.0, "Decode time limit (s)", "CPU seconds a decoder may spend on one file"
-    )
-    decoder_memory_mb: Annotated[Whole, Ge(0)] = setting(
-        2048, "Decoder memory (MB)", "Memory a decoder may add for one image (0: no cap)"
-    )
-    decoder_nice: Annotated[Whole, Ge(0), Le(19)] = setting(
-        10, "Decoder priority (nice 0–19)", "Decoders run below the window and your programs"
-    )
-    follow_symlinks: Flag = setting(
-        False,
-        "Follow links out of folders",
-        "Upload files that symbolic links in an uploaded or watched folder point to outside "
-        "it (off: such links are reported and skipped; a link you name yourself is followed)",
-    )
 
 
 @dataclass

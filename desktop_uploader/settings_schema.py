@@ -14,8 +14,8 @@ The first problem found stops the command before any work, as one line::
     settings.toml: [destinations.mycloud] malware_scan = "requried": expected one of required,
     optional, off
 
-``field_specs`` gives the settings window each field's label, help text, kind, choices and range
-from the same schema.
+``settings_fields`` describes each field (label, help text, kind, choices and range) for the
+settings window from the same schema.
 """
 
 from __future__ import annotations
@@ -25,15 +25,14 @@ import difflib
 import json
 import re
 import tomllib
-import types
 import typing
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from desktop_uploader.config import Settings
 from desktop_uploader.errors import ConfigError
+from desktop_uploader.settings_fields import FieldSpec, as_toml, field_spec, field_specs, unwrap
 
 
 class SettingsError(ConfigError):
@@ -48,7 +47,7 @@ class SettingsError(ConfigError):
         self, file: str, table: str | None, key: str, value: Any, expected: str, missing=False
     ) -> None:
         where = f"{_header(table)} " if table else ""
-        shown = " is missing" if missing else f" = {_toml(value)}"
+        shown = " is missing" if missing else f" = {as_toml(value)}"
         super().__init__(f"{file}: {where}{key}{shown}: {expected}")
         self.file, self.table, self.key, self.value, self.expected = (
             file,
@@ -57,143 +56,6 @@ class SettingsError(ConfigError):
             value,
             expected,
         )
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One setting as the schema describes it (for forms, docs and messages)."""
-
-    name: str
-    label: str
-    help: str
-    kind: str  # bool | int | float | str | choice | list | ints | scores | table | tables
-    choices: tuple[str, ...] = ()
-    choice_labels: dict[str, str] = dataclasses.field(default_factory=dict)
-    minimum: float | None = None  # inclusive
-    maximum: float | None = None  # inclusive
-    above: float | None = None  # exclusive lower bound (e.g. a timeout must be > 0)
-    optional: bool = False  # None is allowed (an empty form field)
-    expected: str = ""  # how to describe the allowed values, where the type says it badly
-
-    def allowed(self) -> str:
-        """The allowed values in words: "one of a, b", "a whole number from 1 to 100" …"""
-        if self.expected:
-            return self.expected
-        if self.kind == "choice":
-            return "one of " + ", ".join(_toml(c) if c == "" else c for c in self.choices)
-        word = {
-            "bool": "true or false",
-            "int": "a whole number",
-            "float": "a number",
-            "str": "text in quotes",
-            "ints": "a list of whole numbers, e.g. [480, 960]",
-            "list": 'a list of texts in quotes, e.g. ["a", "b"]',
-            "table": "a table of settings",
-            "tables": "a list of tables",
-        }.get(self.kind, self.kind)
-        if self.kind == "list" and self.choices:
-            word = "a list of: " + ", ".join(self.choices)
-        if self.kind == "scores":  # the range is that of each number
-            return "a table of names = numbers" + self._range()
-        return word + self._range()
-
-    def _range(self) -> str:
-        lo, hi, above = self.minimum, self.maximum, self.above
-        num = _num
-        if lo is not None and hi is not None:
-            return f" from {num(lo)} to {num(hi)}"
-        if above is not None and hi is not None:
-            return f" above {num(above)} and at most {num(hi)}"
-        if above is not None:
-            return f" above {num(above)}"
-        if lo is not None:
-            return f" of at least {num(lo)}"
-        if hi is not None:
-            return f" of at most {num(hi)}"
-        return ""
-
-
-def _num(x: float) -> str:
-    return f"{x:g}" if isinstance(x, float) else str(x)
-
-
-# -- describing fields ---------------------------------------------------------------------------
-@cache
-def field_specs(cls: type) -> tuple[FieldSpec, ...]:
-    """Every field of the settings dataclass ``cls``, described."""
-    hints = typing.get_type_hints(cls, include_extras=True)
-    return tuple(_spec(f, hints[f.name]) for f in dataclasses.fields(cls))
-
-
-def field_spec(cls: type, name: str) -> FieldSpec:
-    """The one field ``name`` of ``cls``; ``KeyError`` if there is none."""
-    for spec in field_specs(cls):
-        if spec.name == name:
-            return spec
-    raise KeyError(name)
-
-
-def _spec(f: dataclasses.Field, hint: Any) -> FieldSpec:
-    meta = dict(f.metadata)
-    base, constraints = _unwrap(hint)
-    optional = False
-    if _is_union(base):
-        args = [a for a in typing.get_args(base) if a is not type(None)]
-        optional = len(args) < len(typing.get_args(base))
-        base, more = _unwrap(args[0])
-        constraints += more
-    kind, choices = _kind(base)
-    if kind == "scores":  # the range is that of each number in the table
-        constraints += _unwrap(typing.get_args(base)[1])[1]
-    bounds = {type(c).__name__: c for c in constraints}
-    return FieldSpec(
-        name=f.name,
-        label=meta.get("label") or f.name.replace("_", " ").capitalize(),
-        help=meta.get("help", ""),
-        kind=kind,
-        choices=choices,
-        choice_labels=dict(meta.get("choice_labels", {})),
-        minimum=getattr(bounds.get("Ge"), "ge", None),
-        maximum=getattr(bounds.get("Le"), "le", None),
-        above=getattr(bounds.get("Gt"), "gt", None),
-        optional=optional,
-        expected=meta.get("expected", ""),
-    )
-
-
-def _unwrap(hint: Any) -> tuple[Any, list]:
-    """``Annotated[X, c1, c2]`` (nested too) → (X, [c1, c2])."""
-    constraints: list = []
-    while typing.get_origin(hint) is typing.Annotated:
-        hint, *meta = typing.get_args(hint)
-        constraints += meta
-    return hint, constraints
-
-
-def _is_union(hint: Any) -> bool:
-    return typing.get_origin(hint) in (typing.Union, types.UnionType)
-
-
-def _kind(base: Any) -> tuple[str, tuple[str, ...]]:
-    origin = typing.get_origin(base)
-    if origin is Literal:
-        return "choice", tuple(typing.get_args(base))
-    if origin is list:
-        item, _ = _unwrap(typing.get_args(base)[0])
-        if typing.get_origin(item) is Literal:
-            return "list", tuple(typing.get_args(item))
-        if dataclasses.is_dataclass(item):
-            return "tables", ()
-        return ("ints" if item is int else "list"), ()
-    if origin is dict:
-        value, _ = _unwrap(typing.get_args(base)[1])
-        if dataclasses.is_dataclass(value):
-            return "table", ()
-        key, _ = _unwrap(typing.get_args(base)[0])  # a table of numbers by name, e.g. scores
-        return "scores", tuple(typing.get_args(key)) if typing.get_origin(key) is Literal else ()
-    if dataclasses.is_dataclass(base):
-        return "table", ()
-    return {bool: "bool", int: "int", float: "float", str: "str"}.get(base, "str"), ()
 
 
 def _class_at(loc: tuple) -> tuple[type | None, str | None, str | None, tuple]:
@@ -208,14 +70,14 @@ def _class_at(loc: tuple) -> tuple[type | None, str | None, str | None, tuple]:
         hints = typing.get_type_hints(cls, include_extras=True)
         if name not in hints:
             return cls, table, str(name), loc[i + 1 :]
-        base, _ = _unwrap(hints[name])
+        base, _ = unwrap(hints[name])
         origin = typing.get_origin(base)
-        if origin is dict and not dataclasses.is_dataclass(_unwrap(typing.get_args(base)[1])[0]):
+        if origin is dict and not dataclasses.is_dataclass(unwrap(typing.get_args(base)[1])[0]):
             return cls, table, str(name), loc[i + 1 :]  # a table of numbers: one of its entries
         if origin is dict and i + 1 < len(loc):
             cls, table, i = typing.get_args(base)[1], f"{name}.{_key(loc[i + 1])}", i + 2
             continue
-        item = _unwrap(typing.get_args(base)[0])[0] if origin is list else None
+        item = unwrap(typing.get_args(base)[0])[0] if origin is list else None
         if item is not None and dataclasses.is_dataclass(item) and i + 1 < len(loc):
             number = loc[i + 1] + 1 if isinstance(loc[i + 1], int) else loc[i + 1]
             cls, table, i = item, f"{name} #{number}", i + 2
@@ -336,7 +198,7 @@ def _explain(error: dict, data: dict, file: str) -> SettingsError:
         return SettingsError(file, table, key, None, f"expected {expected}", missing=True)
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", ""))
-        words = ", ".join(_toml(c) if c == "" else c for c in choices)
+        words = ", ".join(as_toml(c) if c == "" else c for c in choices)
         return SettingsError(file, table, key, value, f"expected one of {words}")
     if kind in ("dataclass_type", "dict_type", "model_type", "dataclass_exact_type"):
         what = (
@@ -408,20 +270,3 @@ def _check_references(settings: Settings, file: str) -> None:
 
 def _list(names: list[str]) -> str:
     return ", ".join(names) or "(none)"
-
-
-def _toml(value: Any) -> str:
-    """A value as it would be written in the TOML file (shortened when long)."""
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, str):
-        text = json.dumps(value, ensure_ascii=False)
-    elif isinstance(value, int | float):
-        text = repr(value)
-    elif isinstance(value, list):
-        text = "[" + ", ".join(_toml(v) for v in value) + "]"
-    elif isinstance(value, dict):
-        text = "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
-    else:
-        text = str(value)
-    return text if len(text) <= 80 else text[:77] + "…"

@@ -143,7 +143,7 @@ def test_checksum_providers_send_part_checksums_through_create_upload_complete(t
 
 
 def test_every_provider_kind_has_a_profile():
-    from desktop_uploader.config import PROVIDERS
+    from desktop_uploader.setting_types import PROVIDERS
 
     assert set(PROVIDERS) <= set(PROFILES)
     assert profile_for("unknown-kind").kind == "other"

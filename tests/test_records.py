@@ -20,7 +20,7 @@ from desktop_uploader.records import (
     ReasonCode,
     ScanPolicy,
 )
-from desktop_uploader.settings_schema import field_spec
+from desktop_uploader.settings_fields import field_spec
 
 PACKAGE = Path(records.__file__).parent
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_uploader.settings_schema import FieldSpec, field_specs
+from desktop_uploader.settings_fields import FieldSpec, field_specs
 
 # Hints shown inside empty text fields (labels, help and choices come from the settings schema).
 PLACEHOLDERS = {

@@ -221,7 +221,7 @@ def test_banner_when_only_the_local_store_is_configured(home, qtbot):
 def test_forms_take_labels_choices_and_tooltips_from_the_schema(window, qtbot):
     """One schema: the choices a form offers are exactly those settings.toml accepts."""
     from desktop_uploader.config import Destination, Preset
-    from desktop_uploader.settings_schema import field_spec
+    from desktop_uploader.settings_fields import field_spec
 
     dialog = window.open_settings("destinations")
     policy = dialog.destinations.policy.widgets["malware_scan"]
