@@ -5,16 +5,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QImage, QKeySequence
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
-    QComboBox,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
     QTabWidget,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -22,26 +19,32 @@ from PySide6.QtWidgets import (
 from desktop_uploader.desktop import DesktopApp
 from desktop_uploader.errors import UploaderError
 from desktop_uploader.gui import icons
-from desktop_uploader.gui.background import save_clipboard_image
+from desktop_uploader.gui.adding import FileIntake
 from desktop_uploader.gui.banners import Banner, ProblemBanner
 from desktop_uploader.gui.batches import BatchTracker, batch_links
 from desktop_uploader.gui.bridge import EngineBridge
+from desktop_uploader.gui.closing import ask_before_closing
+from desktop_uploader.gui.folder_status import WatchedFolders
 from desktop_uploader.gui.history_model import HistoryModel, history_row
 from desktop_uploader.gui.history_view import HistoryPanel
 from desktop_uploader.gui.icons import icon
 from desktop_uploader.gui.queue_model import QueueModel, QueueRow
 from desktop_uploader.gui.queue_panel import QueuePanel
-from desktop_uploader.gui.queue_view import local_paths
 from desktop_uploader.gui.scan_notice import SETTINGS_PAGE, ScanNotice
 from desktop_uploader.gui.thumbnails import ThumbnailCache
 from desktop_uploader.gui.toast import Toast
+from desktop_uploader.gui.toolbar import MainToolbar
 from desktop_uploader.gui.tray import Tray
-from desktop_uploader.gui.words import LINK_FORMAT_NAMES, Problem, destination_name, job_problem
+from desktop_uploader.gui.words import (
+    LINK_FORMAT_NAMES,
+    Problem,
+    destination_name,
+    exception_problem,
+    job_problem,
+)
 from desktop_uploader.gui.workers import TaskRunner
-from desktop_uploader.pipeline.formats import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
-IMAGE_FILTER = f"Images ({' '.join('*' + s for s in IMAGE_SUFFIXES)});;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -75,14 +78,18 @@ class MainWindow(QMainWindow):
             destination_names=self._destination_name,
         )
         self.batch = BatchTracker()
-        self._build_actions()
         self._build_ui()
+        self.adding = FileIntake(app, self.intake, self.tasks, self._toolbar_choice, self)
+        self.adding.started.connect(lambda: self.tabs.setCurrentWidget(self.queue_panel))
+        self.adding.problem.connect(self.show_error)
+        self.adding.failed.connect(self.show_exception)
+        self.adding.message.connect(self.notify)
         self.tray = Tray(self) if tray else None
         if self.tray:
             self.tray.open_window.connect(self.bring_to_front)
             self.tray.pause_toggled.connect(self.pause_all.setChecked)
             self.tray.quit_requested.connect(self.quit)
-            self.tray.copied.connect(self._tray_copied)
+            self.tray.copied.connect(lambda _text: self.notify("Link copied to the clipboard."))
         self.bridge = EngineBridge(app.engine, self)  # a Qt parent: dies on the GUI thread
         self.bridge.events.connect(self._on_events)
         self.refresh_settings()
@@ -90,13 +97,9 @@ class MainWindow(QMainWindow):
         self.tasks.run(app.warm_up, callback=self._warmed_up)
         # files held for content review by an earlier session or a command: ask about them
         self.tasks.run(app.engine.held_for_review, callback=self._held_at_start)
-        self.watcher = None  # the watched folders (desktop_uploader.watch), while any exist
-        self.watch_label = QLabel()
-        self.watch_label.setAccessibleName("Watched folders backlog")
+        self.folders = WatchedFolders(app, self)  # the watched folders, while any exist
+        self.watch_label = self.folders.label
         self.statusBar().addPermanentWidget(self.watch_label)
-        self.watch_timer = QTimer(self)
-        self.watch_timer.setInterval(1000)
-        self.watch_timer.timeout.connect(self._show_watch_backlog)
         # what a window or command that died left unfinished comes back into the queue (before
         # watching starts: the watcher follows those files instead of sending them again)
         app.engine.resume_unfinished(app.settings.presets.get)
@@ -106,8 +109,8 @@ class MainWindow(QMainWindow):
         self.upload_server = ServerSwitch(app)  # Settings → Integrations; off the GUI thread
         self._apply_upload_server()
 
-    def _tray_copied(self, _text: str) -> None:
-        self.notify("Link copied to the clipboard.")
+    def _toolbar_choice(self) -> tuple[str | None, str | None]:
+        return self.destination_box.currentData() or None, self.preset_box.currentData() or None
 
     def _destination_name(self, profile: str) -> str:
         dest = self.app.settings.destinations.get(profile)
@@ -138,79 +141,17 @@ class MainWindow(QMainWindow):
         self.warmed_up.emit()
 
     # -- building ------------------------------------------------------------------------
-    def _build_actions(self) -> None:
-        def action(text, name, shortcut, slot, tip) -> QAction:
-            a = QAction(icon(name), text, self)
-            a.setObjectName(name)
-            if shortcut:
-                a.setShortcut(shortcut)
-            a.setToolTip(f"{tip} ({QKeySequence(shortcut).toString()})" if shortcut else tip)
-            a.triggered.connect(slot)
-            self.addAction(a)
-            return a
-
-        self.add_files = action(
-            "Add files…",
-            "add-files",
-            QKeySequence.StandardKey.Open,
-            self.choose_files,
-            "Upload image files",
-        )
-        self.add_folder = action(
-            "Add folder…",
-            "add-folder",
-            "Ctrl+Shift+O",
-            self.choose_folder,
-            "Upload every image in a folder",
-        )
-        self.paste = action(
-            "Paste",
-            "paste",
-            QKeySequence.StandardKey.Paste,
-            self.paste_clipboard,
-            "Upload the image on the clipboard",
-        )
-        self.pause_all = action(
-            "Pause all", "pause", "Ctrl+P", lambda: None, "Pause or resume the whole queue"
-        )
-        self.pause_all.setCheckable(True)
-        self.pause_all.toggled.connect(self._pause_all_toggled)
-        self.settings_action = action(
-            "Settings…",
-            "settings",
-            QKeySequence.StandardKey.Preferences,
-            lambda: self.open_settings(),
-            "Destinations, presets, links",
-        )
-        if self.settings_action.shortcut().isEmpty():
-            self.settings_action.setShortcut("Ctrl+,")
-
     def _build_ui(self) -> None:
-        bar = QToolBar("Main")
-        bar.setObjectName("main-toolbar")
-        bar.setMovable(False)
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for a in (self.add_files, self.add_folder, self.paste):
-            bar.addAction(a)
-        bar.addSeparator()
-        bar.addAction(self.pause_all)
-        bar.addSeparator()
-        bar.addWidget(QLabel(" Upload to "))
-        self.destination_box = QComboBox()
-        self.destination_box.setAccessibleName("Destination")
-        self.destination_box.setToolTip("Where new uploads go")
-        bar.addWidget(self.destination_box)
-        bar.addWidget(QLabel("  Preset "))
-        self.preset_box = QComboBox()
-        self.preset_box.setAccessibleName("Preset")
-        self.preset_box.setToolTip("How images are resized and compressed")
-        bar.addWidget(self.preset_box)
-        spacer = QWidget()
-        spacer.setSizePolicy(
-            spacer.sizePolicy().horizontalPolicy().Expanding, spacer.sizePolicy().verticalPolicy()
-        )
-        bar.addWidget(spacer)
-        bar.addAction(self.settings_action)
+        self.toolbar = bar = MainToolbar(self)
+        # the window's own names for what tests, the tray and the crash driver reach
+        self.add_files, self.add_folder, self.paste = bar.add_files, bar.add_folder, bar.paste
+        self.pause_all, self.settings_action = bar.pause_all, bar.settings_action
+        self.destination_box, self.preset_box = bar.destination_box, bar.preset_box
+        bar.add_files.triggered.connect(self.choose_files)
+        bar.add_folder.triggered.connect(self.choose_folder)
+        bar.paste.triggered.connect(self.paste_clipboard)
+        bar.pause_all.toggled.connect(self._pause_all_toggled)
+        bar.settings_action.triggered.connect(lambda: self.open_settings())
         self.addToolBar(bar)
 
         self.local_banner = Banner(
@@ -254,14 +195,7 @@ class MainWindow(QMainWindow):
 
     def _refresh_icons(self) -> None:
         icons.forget_cached()
-        for a in (
-            self.add_files,
-            self.add_folder,
-            self.paste,
-            self.pause_all,
-            self.settings_action,
-        ):
-            a.setIcon(icon(a.objectName()))
+        self.toolbar.refresh_icons()
         self.queue_panel.refresh_icons()
         self.local_banner.refresh_icon()
         self.error_banner.refresh_icon()
@@ -276,18 +210,7 @@ class MainWindow(QMainWindow):
     def refresh_settings(self) -> None:
         """Re-read destinations and presets into the toolbar; show or hide the banner."""
         s = self.app.settings
-        for box, names, current in (
-            (self.destination_box, sorted(s.destinations), s.default_profile),
-            (self.preset_box, sorted(s.presets), "default"),
-        ):
-            keep = box.currentData() or current
-            box.blockSignals(True)
-            box.clear()
-            for name in names:
-                shown = self._destination_name(name) if box is self.destination_box else name
-                box.addItem(shown, name)
-            box.setCurrentIndex(max(0, box.findData(keep if keep in names else current)))
-            box.blockSignals(False)
+        self.toolbar.refresh(s, self._destination_name)
         self.local_banner.setVisible(all(d.is_local for d in s.destinations.values()))
 
     def open_settings(self, page: str | None = None):
@@ -306,24 +229,17 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    @property
+    def watcher(self):
+        """The ``FolderWatcher`` while any folder is watched, else None."""
+        return self.folders.watcher
+
     def _restart_watching(self) -> None:
         """(Re)start watching the configured folders; errors become a message, not a crash."""
-        from desktop_uploader.watch import watch_configured_folders
-
-        if self.watcher is not None:
-            self.watcher.stop()
-            self.watcher = None
         try:
-            self.watcher = watch_configured_folders(
-                self.app.engine, self.app.journal, self.app.settings
-            )
+            self.folders.restart()
         except (OSError, UploaderError) as e:
             self.show_exception("Cannot watch folders", e)
-        if self.watcher is not None:
-            self.watch_timer.start()
-        else:
-            self.watch_timer.stop()
-        self._show_watch_backlog()
 
     def _apply_upload_server(self) -> None:
         def applied(_url, error) -> None:
@@ -331,17 +247,6 @@ class MainWindow(QMainWindow):
                 self.show_exception("The upload server cannot start", error)
 
         self.tasks.run(self.upload_server.apply, callback=applied)
-
-    def _show_watch_backlog(self) -> None:
-        """Status bar: how many folders are watched and how many files wait (bursts)."""
-        w = self.watcher
-        if w is None:
-            self.watch_label.setText("")
-            return
-        b = w.backlog()
-        waiting = b["settling"] + b["queued"]
-        text = f"Watching {len(w.rules)} folder{'s' if len(w.rules) != 1 else ''}"
-        self.watch_label.setText(text + (f" — {waiting} waiting" if waiting else ""))
 
     def _settings_saved(self) -> None:
         # connections opened with the old settings are closed once no job uses them
@@ -354,65 +259,16 @@ class MainWindow(QMainWindow):
     # -- adding files --------------------------------------------------------------------
     def add_paths(self, paths: list[Path]) -> None:
         """Queue files and folders (expanded and submitted off the GUI thread)."""
-        if not paths:
-            return
-        try:
-            profile = self.destination_box.currentData() or None
-            dest = self.app.settings.destination(profile)
-            preset = self.app.settings.preset(self.preset_box.currentData() or None)
-        except UploaderError as e:
-            self.show_error(e.title, e.message)
-            return
-        self.tabs.setCurrentWidget(self.queue_panel)
-
-        def queued(count, error) -> None:
-            if error is not None:
-                self.show_exception("Could not add files", error)
-            elif count == 0:
-                self.notify("No files found in what was dropped.")
-
-        self.intake.run(self.app.submit_paths, paths, dest.name, preset, callback=queued)
+        self.adding.add_paths(paths)
 
     def choose_files(self) -> None:
-        dialog = QFileDialog(self, "Add images")
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
-        dialog.setNameFilter(IMAGE_FILTER)
-        dialog.filesSelected.connect(lambda files: self.add_paths([Path(f) for f in files]))
-        dialog.open()
+        self.adding.choose_files()
 
     def choose_folder(self) -> None:
-        dialog = QFileDialog(self, "Add a folder of images")
-        dialog.setFileMode(QFileDialog.FileMode.Directory)
-        dialog.setOption(QFileDialog.Option.ShowDirsOnly)
-        dialog.fileSelected.connect(lambda d: self.add_paths([Path(d)]) if d else None)
-        dialog.open()
+        self.adding.choose_folder()
 
     def paste_clipboard(self) -> None:
-        """Upload the clipboard's image (saved as PNG in the cache), or the files it names."""
-        mime = QGuiApplication.clipboard().mimeData()
-        paths = local_paths(mime)
-        if paths:
-            self.add_paths(paths)
-            return
-        if mime is None or not mime.hasImage():
-            self.show_error("Nothing to paste", "The clipboard holds no image or image file.")
-            return
-        image = QImage(mime.imageData())
-        if image.isNull():
-            self.show_error("Nothing to paste", "The clipboard's image could not be read.")
-            return
-
-        def saved(path, error) -> None:
-            if error is not None:
-                self.show_exception("Could not paste", error)
-            else:
-                self.add_paths([path])
-
-        image = image.convertToFormat(QImage.Format.Format_RGBA8888)
-        pixels = (image.width(), image.height(), image.constBits().tobytes())
-        self.tasks.run(
-            save_clipboard_image, pixels, self.app.paths.cache_dir / "pasted", callback=saved
-        )
+        self.adding.paste_clipboard()
 
     # -- engine events -------------------------------------------------------------------
     def _on_events(self, batch: list) -> None:
@@ -460,8 +316,7 @@ class MainWindow(QMainWindow):
             self.app.engine.pause()
         else:
             self.app.engine.resume()
-        self.pause_all.setText("Resume all" if paused else "Pause all")
-        self.pause_all.setIcon(icon("resume" if paused else "pause"))
+        self.toolbar.show_paused(paused)
         if self.tray:
             self.tray.set_paused(paused)
         self.state_label.setText("Queue paused" if paused else "")
@@ -485,19 +340,10 @@ class MainWindow(QMainWindow):
     def show_exception(self, title: str, error: BaseException) -> None:
         """An error from a worker: our own errors in their words; anything else is ours to fix,
         so the banner says so and the Python text goes behind "Details…"."""
-        if isinstance(error, UploaderError):
-            self.show_error(title, error.message)
-        elif isinstance(error, OSError) and error.strerror:
-            name = f" ({error.filename})" if error.filename else ""
-            self.show_error(title, f"{error.strerror}{name}.", f"{type(error).__name__}: {error}")
-        else:
+        problem = exception_problem(title, error)
+        if problem.message.startswith("Something went wrong"):  # ours to fix: the traceback
             log.error("%s", title, exc_info=error)
-            self.show_error(
-                title,
-                "Something went wrong inside Desktop Uploader; nothing was lost. If it happens "
-                "again, please report it with the details.",
-                f"{type(error).__name__}: {error}",
-            )
+        self.show_error(problem.title, problem.message, problem.details)
 
     def bring_to_front(self) -> None:
         self.showNormal()
@@ -525,35 +371,8 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def confirm_close(self, unfinished: int, tray: bool) -> QMessageBox:
-        """Ask (without blocking) what to do with unfinished work: keep the window, run on in
-        the tray where there is one, or quit (what is done so far is reused next time)."""
-        files = "1 file is" if unfinished == 1 else f"{unfinished} files are"
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Uploads are not finished",
-            f"{files} not uploaded yet.",
-            QMessageBox.StandardButton.NoButton,
-            self,
-        )
-        box.setObjectName("confirm-close")
-        box.setInformativeText(
-            "If you quit now they stay unfinished: add them again later, and the work already "
-            "done is reused."
-        )
-        keep = box.addButton("Keep uploading", QMessageBox.ButtonRole.RejectRole)
-        hide = box.addButton("Run in the tray", QMessageBox.ButtonRole.AcceptRole) if tray else None
-        quit_ = box.addButton("Quit anyway", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(keep)
-
-        def chosen(button) -> None:
-            if button is quit_:
-                self.quit()
-            elif hide is not None and button is hide:
-                self.hide()
-
-        box.buttonClicked.connect(chosen)
-        box.open()
-        return box
+        """Ask (without blocking): keep the window, run on in the tray, or quit."""
+        return ask_before_closing(self, unfinished, tray, self.quit)
 
     def quit(self) -> None:
         self._shut = True
@@ -566,10 +385,8 @@ class MainWindow(QMainWindow):
         self._shut = True
         if getattr(self, "upload_server", None) is not None:
             self.upload_server.stop()  # before the engine goes: no request may reach it
-        if getattr(self, "watcher", None) is not None:
-            self.watch_timer.stop()
-            self.watcher.stop()
-            self.watcher = None
+        if getattr(self, "folders", None) is not None:
+            self.folders.stop()
         bridge = self.__dict__.pop("bridge", None)
         if bridge is not None:
             bridge.close()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from desktop_uploader.errors import UploaderError
+
 PROVIDER_NAMES = {
     "local": "Local store (this computer)",
     "seaweedfs": "SeaweedFS",
@@ -134,3 +136,21 @@ def job_problem(name: str, status: str, code: str | None, reason: str | None) ->
         plain = plain.replace("; the upload stays queued.", ".")
     title = f"{name} was rejected" if status == "rejected" else f"{name} could not be uploaded"
     return Problem(title, plain or "No reason was given.", details)
+
+
+def exception_problem(title: str, error: BaseException) -> Problem:
+    """An error from a worker in words: our own errors as they put it, an OS error as the
+    system says it; anything else is ours to fix, so it says so and the Python text goes into
+    the details."""
+    if isinstance(error, UploaderError):
+        return Problem(title, error.message)
+    technical = f"{type(error).__name__}: {error}"
+    if isinstance(error, OSError) and error.strerror:
+        name = f" ({error.filename})" if error.filename else ""
+        return Problem(title, f"{error.strerror}{name}.", technical)
+    return Problem(
+        title,
+        "Something went wrong inside Desktop Uploader; nothing was lost. If it happens "
+        "again, please report it with the details.",
+        technical,
+    )
