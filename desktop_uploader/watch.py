@@ -57,10 +57,12 @@ PARTIAL_SUFFIXES = (
     ".swp",
     "~",
 )
-# After the writer closed the file (inotify) or it was renamed into place (atomic: how browsers
-# and sync clients finish a download), unchanged this long is enough; otherwise the folder's
-# ``stable_seconds``.
-GRACE = {"closed": 0.2, "renamed": 0.05}
+# A file renamed into place (from inside the folder or from outside it: ``mv``, a file manager's
+# move, how browsers and sync clients finish a download) or whose writer closed it (inotify's
+# IN_CLOSE_WRITE) is complete: it is submitted as soon as it is seen, no wait. Only files seen
+# growing (created/modified, or anything a polling observer reports) wait the folder's
+# ``stable_seconds`` unchanged.
+GRACE = {"closed": 0.0, "renamed": 0.0}
 
 
 def is_partial_name(name: str) -> bool:
@@ -117,14 +119,19 @@ class _Rule:
 class _EnqueueHandler(FileSystemEventHandler):
     """Translates file-system events into paths on a queue, nothing else."""
 
-    def __init__(self, q: queue.SimpleQueue) -> None:
+    def __init__(self, q: queue.SimpleQueue, wake: threading.Event | None = None) -> None:
         self._q = q
+        self._wake = wake
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         kind = event.event_type
+        # a move from outside the folder is an unpaired IN_MOVED_TO: with full events watchdog
+        # reports it as moved from "" (a move out of the folder: moved to "", nothing to do)
         path = event.dest_path if kind == "moved" else event.src_path
         if isinstance(path, bytes):
             path = os.fsdecode(path)
+        if not path:
+            return
         if event.is_directory:
             if kind in ("created", "moved"):
                 self._q.put(("dir", path))  # a folder moved in: its files are new too
@@ -135,6 +142,10 @@ class _EnqueueHandler(FileSystemEventHandler):
             self._q.put(("closed", path))
         elif kind == "moved":
             self._q.put(("renamed", path))
+        else:
+            return
+        if self._wake is not None and kind in ("closed", "moved"):
+            self._wake.set()  # complete files: the gate looks now, not at its next tick
 
 
 class FolderWatcher:
@@ -185,7 +196,7 @@ class FolderWatcher:
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
         """Start observing, then scan the folders for files added while we were not running."""
-        handler = _EnqueueHandler(self._events)
+        handler = _EnqueueHandler(self._events, self._wake)
         # made only when used: an inotify observer starts a reader thread on construction
         made: dict[bool, object] = {}
         try:
@@ -193,7 +204,7 @@ class FolderWatcher:
                 rule.root.mkdir(parents=True, exist_ok=True)
                 polled = rule.folder.polling
                 if polled not in made:
-                    obs = PollingObserver(timeout=self.poll_interval) if polled else Observer()
+                    obs = PollingObserver(timeout=self.poll_interval) if polled else _native()
                     made[polled] = obs
                     self._observers.append(obs)
                 made[polled].schedule(handler, str(rule.root), recursive=rule.folder.recursive)
@@ -285,13 +296,17 @@ class FolderWatcher:
                 best = rule
         return best if best is not None and best.wants(path) else None
 
-    def _add(self, path: str, rule: _Rule, grace: float | None = None) -> None:
+    def _add(
+        self, path: str, rule: _Rule, grace: float | None = None, growing: bool = False
+    ) -> None:
         with self._lock:
             c = self._candidates.get(path)
             if c is None:
                 c = self._candidates[path] = _Candidate(rule, since=time.monotonic())
             if grace is not None:
                 c.grace = grace if c.grace is None else min(c.grace, grace)
+            elif growing:
+                c.grace = None  # written to again after a close: wait until it is unchanged
 
     def _drain_events(self) -> None:
         while True:
@@ -308,7 +323,7 @@ class FolderWatcher:
                 continue
             rule = self._rule_for(path)
             if rule is not None:
-                self._add(str(path), rule, GRACE.get(kind))
+                self._add(str(path), rule, GRACE.get(kind), growing=kind == "file")
 
     def _check_candidates(self) -> None:
         now = time.monotonic()
@@ -325,12 +340,13 @@ class FolderWatcher:
                 with self._lock:
                     self._candidates.pop(path, None)
                 continue
-            if (st.st_size, st.st_mtime_ns) != (c.size, c.mtime_ns):
-                c.size, c.mtime_ns, c.since = st.st_size, st.st_mtime_ns, now
-                continue
             wait = c.rule.folder.stable_seconds
             if c.grace is not None:
                 wait = min(wait, c.grace)
+            if (st.st_size, st.st_mtime_ns) != (c.size, c.mtime_ns):
+                c.size, c.mtime_ns, c.since = st.st_size, st.st_mtime_ns, now
+                if wait > 0:
+                    continue  # growing, or not known to be complete: wait until unchanged
             if now - c.since < wait:
                 continue
             with self._lock:
@@ -437,6 +453,19 @@ class FolderWatcher:
         except OSError as e:
             log.warning("could not move %s to the done folder: %s", path, e)
             return False
+
+
+def _native():
+    """The OS's own observer. On Linux (inotify) with full events, so that a file moved in
+    from outside the folder (an unpaired IN_MOVED_TO, which watchdog otherwise reports as
+    created, like a file still being written) is known to have arrived complete."""
+    try:
+        from watchdog.observers.inotify import InotifyObserver
+    except ImportError:  # not Linux
+        return Observer()
+    if Observer is not InotifyObserver:
+        return Observer()
+    return InotifyObserver(generate_full_events=True)
 
 
 def _can_open(path: str) -> bool:

@@ -322,3 +322,73 @@ def test_offline_files_wait_persisted_and_go_out_when_back(app, tmp_path, store_
         again.close()
     finally:
         proxy.stop()
+
+
+def _queued_at(app) -> dict[str, float]:
+    """When each file was handed to the engine (monotonic), by name."""
+    seen: dict[str, float] = {}
+
+    def on_event(e) -> None:
+        if e.kind == ev.QUEUED:
+            seen.setdefault(Path(e.source).name, time.monotonic())
+
+    app.engine.subscribe(on_event)
+    return seen
+
+
+def test_moved_in_from_outside_or_closed_is_ready_at_once(app, tmp_path):
+    """A file moved in from another folder (an unpaired IN_MOVED_TO) and one whose writer
+    closed it are complete: neither waits the folder's stable_seconds (5 s here)."""
+    inbox, outside = tmp_path / "inbox", tmp_path / "elsewhere"
+    inbox.mkdir()
+    outside.mkdir()
+    (outside / "moved.jpg").write_bytes(noise_jpeg(400))
+    queued = _queued_at(app)
+    with Watching(app, inbox, stable_seconds=5.0) as w:
+        t_move = time.monotonic()
+        os.rename(outside / "moved.jpg", inbox / "moved.jpg")  # as mv and file managers do
+        wait_for(lambda: "moved.jpg" in queued, 30, "the moved file to be queued")
+        t_write = time.monotonic()
+        (inbox / "written.jpg").write_bytes(noise_jpeg(300))  # opened, written, closed
+        wait_for(lambda: "written.jpg" in queued, 30, "the written file to be queued")
+        wait_for(lambda: w.count() >= 2, 90, "two uploads")
+    assert queued["moved.jpg"] - t_move < 1.0, queued["moved.jpg"] - t_move
+    assert queued["written.jpg"] - t_write < 1.0, queued["written.jpg"] - t_write
+    assert [r.status for r in w.results["moved.jpg"]] == ["done"]
+    assert [r.status for r in w.results["written.jpg"]] == ["done"]
+
+
+def test_file_still_being_written_waits(app, tmp_path):
+    """A file held open while it grows waits stable_seconds (no close, no rename: nothing says
+    it is complete); its close then makes it ready at once. A file closed and then appended
+    to again may go out at its first close (it was complete then), but its final version
+    is uploaded too."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    big = noise_jpeg(700)
+    queued = _queued_at(app)
+    with Watching(app, inbox, stable_seconds=5.0) as w:
+        with open(inbox / "held.jpg", "wb") as f:
+            for i in range(0, len(big), len(big) // 8 + 1):
+                f.write(big[i : i + len(big) // 8 + 1])
+                f.flush()
+                time.sleep(0.1)
+            time.sleep(0.5)
+            assert "held.jpg" not in queued  # open and growing: not yet
+        t_close = time.monotonic()
+        wait_for(lambda: "held.jpg" in queued, 30, "held.jpg after its close")
+        assert queued["held.jpg"] - t_close < 1.0
+        (inbox / "appended.jpg").write_bytes(big[:1000])  # closed once ...
+        with open(inbox / "appended.jpg", "ab") as f:  # ... then written again
+            for i in range(1000, len(big), 50_000):
+                f.write(big[i : i + 50_000])
+                f.flush()
+                time.sleep(0.05)
+        wait_for(
+            lambda: any(r.status == "done" for r in w.results.get("appended.jpg", [])),
+            90,
+            "the final version of appended.jpg",
+        )
+    [done] = [r for r in w.results["appended.jpg"] if r.status == "done"]
+    assert app.journal.job(done.job_id)["source_size"] == len(big)
+    assert [r.status for r in w.results["held.jpg"]] == ["done"]
