@@ -1,10 +1,11 @@
 """Processing benchmark: `desktop-uploader process` vs sharp and pyvips, same run, same output.
 
 Pipeline for every tool: decode → EXIF orientation → strip metadata → longest side 2048 (never
-upscaled) → WebP q80 → 256-px WebP thumbnail made from the reduced image. Each tool runs as a
-subprocess over the whole corpus, timed end to end (start-up included), rounds interleaved
-(the first tool rotates), medians reported. Peak RSS is the sum over the tool's process tree,
-sampled every 20 ms. SSIM is measured on a sample against a reference (Pillow Lanczos resize of
+upscaled) → WebP q80 → 256-px WebP thumbnail. sharp runs as its users write it (one pipeline
+per output from the file, 2 images in flight, ``sharp.concurrency(1)``; see SHARP_JS). Each
+tool runs as a subprocess over the whole corpus, timed end to end (start-up included), rounds
+interleaved (the first tool rotates), medians reported; CPU time is user + system of the whole
+process tree. Peak RSS is the sum over the tool's process tree, sampled every 20 ms. SSIM is measured on a sample against a reference (Pillow Lanczos resize of
 the oriented source, uncompressed).
 
     .venv/bin/python bench/process.py [CORPUS] [--n 50] [--rounds 3] [--effort 4]
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -30,19 +32,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MAKE_CORPUS = ROOT.parent / "shared" / "bench" / "make_corpus.py"
 
+# sharp as its users write it: one pipeline per output, straight from the file (so JPEG
+# shrink-on-load applies to the thumbnail), two images in flight, one libvips thread each. (The
+# figure in docs/benchmarks.md before issue 19 was against a script that decoded once to raw
+# pixels and encoded both outputs from that buffer: slower than this.)
 SHARP_JS = r"""
 const sharp = require(process.argv[2]);
 const fs = require('fs'), path = require('path');
 const [src, out, effort, inflight] = [process.argv[3], process.argv[4], +process.argv[5], +process.argv[6]];
+sharp.concurrency(1);
 const files = fs.readdirSync(src).filter(f => /\.jpe?g$/i.test(f)).sort();
 async function one(f) {
-  const stem = path.parse(f).name;
-  const { data, info } = await sharp(path.join(src, f)).rotate()
-    .resize({ width: 2048, height: 2048, fit: 'inside', withoutEnlargement: true })
-    .raw().toBuffer({ resolveWithObject: true });
-  const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
-  await sharp(data, raw).webp({ quality: 80, effort }).toFile(path.join(out, stem + '.webp'));
-  await sharp(data, raw).resize({ width: 256, height: 256, fit: 'inside' })
+  const stem = path.parse(f).name, input = path.join(src, f);
+  await sharp(input).rotate()
+    .resize(2048, 2048, { fit: 'inside', withoutEnlargement: true })
+    .webp({ quality: 80, effort }).toFile(path.join(out, stem + '.webp'));
+  await sharp(input).rotate()
+    .resize(256, 256, { fit: 'inside', withoutEnlargement: true })
     .webp({ quality: 80, effort }).toFile(path.join(out, stem + '.thumb.webp'));
 }
 (async () => {
@@ -90,8 +96,15 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def run(cmd: list[str], env: dict | None = None) -> tuple[float, int]:
-    """Wall seconds and peak tree RSS of one command."""
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def run(cmd: list[str], env: dict | None = None) -> tuple[float, int, float]:
+    """Wall seconds, peak tree RSS and CPU seconds (user + system, the whole process tree:
+    every descendant is waited for by its parent) of one command."""
+    cpu0 = _children_cpu()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -111,7 +124,7 @@ def run(cmd: list[str], env: dict | None = None) -> tuple[float, int]:
     t.join()
     if proc.returncode not in (0,):
         raise SystemExit(f"{cmd[:3]} failed ({proc.returncode}): {err.decode()[-2000:]}")
-    return wall, peak
+    return wall, peak, _children_cpu() - cpu0
 
 
 def reference(path: Path):
@@ -148,6 +161,7 @@ def main() -> None:
     ap.add_argument("--ssim-sample", type=int, default=8)
     ap.add_argument("--sharp-dir", help="folder whose node_modules has sharp")
     ap.add_argument("--pyvips-python", help="a python with pyvips + pyvips-binary")
+    ap.add_argument("--no-pyvips", action="store_true", help="time sharp and ours only")
     ap.add_argument(
         "--ours-method",
         type=int,
@@ -192,7 +206,7 @@ def main() -> None:
                 check=True,
             )
         vips_py = args.pyvips_python
-        if not vips_py:
+        if not vips_py and not args.no_pyvips:
             print("installing pyvips ...", flush=True)
             subprocess.run([sys.executable, "-m", "venv", str(tmp / "vips")], check=True)
             vips_py = str(tmp / "vips" / "bin" / "python")
@@ -236,7 +250,9 @@ def main() -> None:
             tools.append("desktop-uploader+checks")
         if args.with_pillow_resampler:
             tools.append("desktop-uploader+pillow")
-        runs: dict[str, list[tuple[float, int]]] = {t: [] for t in tools}
+        if args.no_pyvips:
+            tools.remove("pyvips")
+        runs: dict[str, list[tuple[float, int, float]]] = {t: [] for t in tools}
         outs: dict[str, Path] = {}
         for rnd in range(args.rounds):
             order = tools[rnd % len(tools) :] + tools[: rnd % len(tools)]
@@ -246,29 +262,37 @@ def main() -> None:
                 tool_env = env
                 if tool == "desktop-uploader+pillow":
                     tool_env = dict(env, DESKTOP_UPLOADER_RESAMPLER="pillow")
-                wall, peak = run(cmd(tool, out), tool_env)
-                runs[tool].append((wall, peak))
+                wall, peak, cpu = run(cmd(tool, out), tool_env)
+                runs[tool].append((wall, peak, cpu))
                 outs[tool] = out
                 print(
-                    f"round {rnd + 1} {tool:24} {n / wall:5.2f} img/s  peak {peak / 1e6:6.0f} MB",
+                    f"round {rnd + 1} {tool:24} {wall:6.2f} s {n / wall:5.2f} img/s  "
+                    f"CPU {cpu:6.2f} s  peak {peak / 1e6:6.0f} MB",
                     flush=True,
                 )
         sample = files[:: max(1, n // args.ssim_sample)][: args.ssim_sample]
         refs = {p.stem: reference(p) for p in sample}
-        sharp_rate = n / statistics.median(w for w, _ in runs["sharp"])
+        sharp_wall = statistics.median(r[0] for r in runs["sharp"])
         print()
-        print(f"{n} images, {args.rounds} rounds, WebP q80 (sharp/pyvips effort {args.effort})")
-        print("| tool | images/s | peak RSS MB | output MB (main) | SSIM (mean) | ratio to sharp |")
-        print("|---|---|---|---|---|---|")
+        print(
+            f"{n} images, {args.rounds} rounds, WebP q80 (sharp/pyvips effort {args.effort}), "
+            f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
+        print(
+            "| tool | wall s | images/s | CPU ms per image | peak RSS MB | output MB (main) "
+            "| SSIM (mean) | wall vs sharp |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
         for tool in tools:
-            rate = n / statistics.median(w for w, _ in runs[tool])
-            peak = statistics.median(p for _, p in runs[tool]) / 1e6
+            wall = statistics.median(r[0] for r in runs[tool])
+            cpu = statistics.median(r[2] for r in runs[tool])
+            peak = statistics.median(r[1] for r in runs[tool]) / 1e6
             mains = [p for p in outs[tool].iterdir() if not p.name.endswith(".thumb.webp")]
             size = sum(p.stat().st_size for p in mains) / 1e6
             s = statistics.mean(ssim(refs[k], outs[tool] / f"{k}.webp") for k in refs)
             print(
-                f"| {tool} | {rate:.2f} | {peak:.0f} | {size:.1f} | {s:.4f} | "
-                f"{rate / sharp_rate:.2f}× |"
+                f"| {tool} | {wall:.2f} | {n / wall:.2f} | {cpu / n * 1000:.0f} | {peak:.0f} "
+                f"| {size:.2f} | {s:.4f} | {sharp_wall / wall:.2f}× |"
             )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
