@@ -64,7 +64,7 @@ def main() -> None:
         )
         for name, src, n in cases:
             out = tmp / f"out-{src.name}"
-            wall, peak = run([du, "process", "--out", str(out), *off, str(src)], env)
+            wall, peak, _cpu = run([du, "process", "--out", str(out), *off, str(src)], env)
             made = len([p for p in out.iterdir() if not p.name.endswith(".thumb.webp")])
             assert made == n, f"{name}: {made} of {n} outputs"
             rows.append((name, n, wall, peak))

@@ -28,6 +28,7 @@ from desktop_uploader.config import Limits, Preset
 from desktop_uploader.errors import Rejected
 from desktop_uploader.pipeline.boundary import as_rejection
 from desktop_uploader.pipeline.content import ContentRule, Finding, content_rejection
+from desktop_uploader.pipeline.overlap import Stopwatch, describe
 from desktop_uploader.pipeline.process import ProcessedImage
 from desktop_uploader.pipeline.validate import Probe
 from desktop_uploader.platform.base import EXIT_TOO_MUCH_MEMORY
@@ -48,6 +49,8 @@ class Decoded:
 
     processed: ProcessedImage
     findings: tuple[Finding, ...] = ()
+    # (step, seconds) in the order the steps started: decode, content, encode_main, thumbnail
+    timings: tuple[tuple[str, float], ...] = ()
 
 
 class DecodePool:
@@ -83,6 +86,7 @@ class DecodePool:
         self._lock = threading.Lock()
         self._all: set[_Worker] = set()
         self._closed = False
+        self._busy = 0  # calls in flight
 
     # -- public calls --------------------------------------------------------------------------
     def probe(self, path: Path, limits: Limits) -> Probe:
@@ -99,8 +103,15 @@ class DecodePool:
         block: bool = False,
     ) -> Decoded:
         """``process.process_image`` in a worker, with the content check on the decoded first
-        frame. With ``block``, a finding rejects the file (``content:<label>``) before encoding."""
-        return self._call("process", (path, info, preset, spool_dir, content, block))
+        frame. With ``block``, a finding rejects the file (``content:<label>``) and nothing
+        encoded is kept. With no other call in the pool, the worker uses the idle workers'
+        cores too (``process_image``'s ``threads``): one dropped photo on every core."""
+        with self._lock:
+            threads = max(1, self.size - self._busy)
+        log.debug("processing %s on %d thread(s)", path, threads)
+        decoded = self._call("process", (path, info, preset, spool_dir, content, block, threads))
+        log.debug("processed %s: %s", path, describe(dict(decoded.timings)))
+        return decoded
 
     def warm_up(self) -> None:
         """Start every worker not started yet, now rather than on first use. Never waits for a
@@ -111,13 +122,7 @@ class DecodePool:
             with self._lock:
                 if self._closed or self._started >= self.size:
                     return
-                self._started += 1
-                try:
-                    w = _Worker(self._ctx, self.memory_mb, self.preload, self.nice, self.stderr_to)
-                except BaseException:
-                    self._started -= 1
-                    raise
-                self._all.add(w)
+                w = self._new_worker()
             self._idle.put(w)
 
     def close(self) -> None:
@@ -140,20 +145,22 @@ class DecodePool:
                 if self._closed:
                     raise RuntimeError("the decoder pool is closed")
                 if self._started < self.size:
-                    self._started += 1
-                    try:
-                        w = _Worker(
-                            self._ctx, self.memory_mb, self.preload, self.nice, self.stderr_to
-                        )
-                    except BaseException:
-                        self._started -= 1
-                        raise
-                    self._all.add(w)
-                    return w
+                    return self._new_worker()
             try:
                 return self._idle.get(timeout=1.0)
             except queue.Empty:
                 continue
+
+    def _new_worker(self) -> _Worker:
+        """Start one more worker (the caller holds the lock)."""
+        self._started += 1
+        try:
+            w = _Worker(self._ctx, self.memory_mb, self.preload, self.nice, self.stderr_to)
+        except BaseException:
+            self._started -= 1
+            raise
+        self._all.add(w)
+        return w
 
     def _retire(self, w: _Worker) -> None:
         w.stop()
@@ -163,6 +170,8 @@ class DecodePool:
 
     def _call(self, kind: str, args: tuple):
         w = self._get()
+        with self._lock:
+            self._busy += 1
         try:
             reply = w.call(kind, args, self.timeout)
         except _WorkerTimeout:
@@ -180,6 +189,9 @@ class DecodePool:
                 f"The image decoder crashed on this file ({e}); the file is damaged or hostile.",
                 code="decoder_crashed",
             ) from None
+        finally:
+            with self._lock:
+                self._busy -= 1
         status = reply[0]
         if status == "ok":
             self._idle.put(w)
@@ -271,8 +283,10 @@ def worker_main(
     conn, memory_mb: int, preload: bool = False, nice: int = 0, stderr_to: Path | None = None
 ) -> None:
     """Serve probe/process calls until told to stop (``None``) or the pipe closes."""
+    from desktop_uploader.pipeline.workerlog import quiet_libraries
+
     host = platform.current()
-    _quiet_libraries(stderr_to)
+    quiet_libraries(stderr_to)
     if nice:
         host.lower_priority(nice)
 
@@ -335,45 +349,13 @@ def _where(e: BaseException) -> str:
     return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
 
 
-def _quiet_libraries(stderr_to: Path | None) -> None:
-    """What the decoding libraries say goes to the log, not the user's terminal: C libraries
-    (libtiff: "TIFFFillStrip: Read error …") write to file descriptor 2 themselves, so the
-    descriptor itself is pointed at the log file; Python warnings and libvips's messages go
-    through logging there too, with a timestamp."""
-    import logging
-
-    if stderr_to is not None:
-        try:
-            Path(stderr_to).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(stderr_to, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        except OSError:
-            pass  # no log file: better the terminal than nothing
-        else:
-            if sys.stderr is not None:
-                sys.stderr.flush()
-            os.dup2(fd, 2)
-            os.close(fd)
-            if sys.stderr is None:  # a windowed frozen app starts its processes without one
-                sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
-    if sys.stderr is None:
-        return  # nowhere to write: Python's defaults drop it
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s du-decoder[%(process)d] %(name)s: %(message)s")
-    )
-    logging.getLogger().addHandler(handler)
-    logging.getLogger().setLevel(logging.WARNING)
-    logging.getLogger("desktop_uploader").setLevel(logging.INFO)
-    logging.captureWarnings(True)
-
-
 def _handle(kind: str, args: tuple):
     from desktop_uploader.pipeline.process import process_image
     from desktop_uploader.pipeline.validate import probe
 
     if kind == "probe":
         return probe(*args)
-    path, info, preset, spool_dir, rule, block = args
+    path, info, preset, spool_dir, rule, block, threads = args
     findings: list[Finding] = []
 
     def inspect(rgb) -> None:
@@ -385,5 +367,6 @@ def _handle(kind: str, args: tuple):
         if block and findings:
             raise content_rejection(findings[0], "blocks it")
 
-    processed = process_image(path, info, preset, spool_dir, inspect=inspect)
-    return Decoded(processed, tuple(findings))
+    watch = Stopwatch()
+    processed = process_image(path, info, preset, spool_dir, inspect, threads, watch)
+    return Decoded(processed, tuple(findings), tuple(watch.seconds().items()))

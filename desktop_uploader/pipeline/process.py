@@ -13,17 +13,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageCms, ImageSequence
+from PIL import Image
 
 from desktop_uploader.config import Preset
 from desktop_uploader.errors import Rejected
 from desktop_uploader.pipeline import jpeg_lossless, libvips_decoder, resample
+from desktop_uploader.pipeline.animation import Timing
+from desktop_uploader.pipeline.animation import load_animation as _load_animation
 from desktop_uploader.pipeline.boundary import raised_in
+from desktop_uploader.pipeline.colour import is_srgb_bytes as _is_srgb_bytes
+from desktop_uploader.pipeline.colour import to_srgb as _to_srgb
 from desktop_uploader.pipeline.encode import SRGB_ICC, file_sha256, spool_bytes, spool_image
 from desktop_uploader.pipeline.formats import LOSSLESS
+from desktop_uploader.pipeline.overlap import Stopwatch, run_steps
 from desktop_uploader.pipeline.validate import Probe, damaged, said
 
-_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 # Decoded size for the content check and the thumbnail when the main output is not decoded
 # pixels (the lossless JPEG copy): plenty for a 256-px thumbnail and NudeNet's 320-px input.
 PREVIEW_SIZE = 1024
@@ -95,32 +99,66 @@ def process_image(
     preset: Preset,
     spool_dir: Path,
     inspect: Callable[[Image.Image], None] | None = None,
+    threads: int = 1,
+    watch: Stopwatch | None = None,
 ) -> ProcessedImage:
     """Turn the source at ``path`` into the preset's WebP and thumbnail; raise ``Rejected``.
 
-    ``inspect`` sees the first frame's decoded, downscaled sRGB pixels before anything is
-    encoded (the content check runs there; it may raise ``Rejected``)."""
+    ``inspect`` sees the first frame's decoded, downscaled sRGB pixels (the content check runs
+    there; it may raise ``Rejected``); it has ended before this returns, and when it raises,
+    nothing encoded is left in the spool. ``threads`` > 1 (a core to spare): libvips decodes
+    with that many threads, and the check, the main encode and the thumbnail run side by side
+    (``overlap``). ``watch`` records each step's time."""
+    watch = watch or Stopwatch()
     lossless = _wants_lossless_jpeg(probe, preset)
     # the lossless copy needs decoded pixels only for the content check and the thumbnail
-    frames, timing, orientation = _decode(
-        path, probe, PREVIEW_SIZE if lossless else preset.max_size
-    )
-    if inspect is not None:
-        inspect(frames[0])
+    with watch("decode"), resample.threads(threads):
+        frames, timing, orientation = _decode(
+            path, probe, PREVIEW_SIZE if lossless else preset.max_size
+        )
+    thumb_src = frames[0].copy()  # before any encoder touches the frame's info
+
+    def main() -> Rendition:
+        with watch("encode_main"):
+            return _main_output(path, probe, preset, spool_dir, frames, timing, orientation)
+
+    def thumbnail() -> Rendition:
+        with watch("thumbnail"):
+            size = (preset.thumbnail_size, preset.thumbnail_size)
+            thumb_src.thumbnail(size, Image.Resampling.LANCZOS)
+            return _encode([thumb_src], None, preset.thumbnail_preset(), spool_dir)
+
+    def check() -> None:
+        if inspect is not None:
+            with watch("content"):
+                inspect(frames[0])
+
+    main_out, thumb = run_steps(check, [main, thumbnail], lambda r: [r.path], together=threads > 1)
+    return ProcessedImage(main_out, thumb, animated=len(frames) > 1)
+
+
+def _main_output(
+    path: Path,
+    probe: Probe,
+    preset: Preset,
+    spool_dir: Path,
+    frames: list[Image.Image],
+    timing: Timing | None,
+    orientation: int | None,
+) -> Rendition:
+    """The preset's main rendition from the decoded ``frames`` (or, for the lossless copy of
+    a JPEG, from the file's own bytes)."""
+    lossless = _wants_lossless_jpeg(probe, preset)
     # libvips decoded it (orientation None: Pillow cannot read it): no lossless copy then
     main = None
     if lossless and orientation is not None:
         main = _lossless_jpeg(path, orientation, preset, spool_dir)
-    if main is None:
-        if lossless:  # not possible without re-encoding after all: decode all of it
-            full, _, _ = _decode(path, probe, preset.max_size)
-            main = _encode(full, None, preset, spool_dir, probe.format)
-        else:
-            main = _encode(frames, timing, preset, spool_dir, probe.format)
-    thumb_src = frames[0].copy()
-    thumb_src.thumbnail((preset.thumbnail_size, preset.thumbnail_size), Image.Resampling.LANCZOS)
-    thumb = _encode([thumb_src], None, preset.thumbnail_preset(), spool_dir)
-    return ProcessedImage(main, thumb, animated=len(frames) > 1)
+    if main is not None:
+        return main
+    if lossless:  # not possible without re-encoding after all: decode all of it
+        full, _, _ = _decode(path, probe, preset.max_size)
+        return _encode(full, None, preset, spool_dir, probe.format)
+    return _encode(frames, timing, preset, spool_dir, probe.format)
 
 
 def _decode(
@@ -135,7 +173,8 @@ def _decode(
         with Image.open(path, formats=[probe.format]) as im:
             orientation = _orientation(im)
             if probe.frames > 1:
-                frames, timing = _load_animation(im, max_size, probe.format)
+                size = target_size(*im.size, max_size)
+                frames, timing = _load_animation(im, size, probe.format)
                 return frames, timing, orientation
             return [_load_still(im, probe, max_size, path)], None, orientation
     except (Rejected, MemoryError):
@@ -264,104 +303,6 @@ def _resize_then_orient(im: Image.Image, orientation: int, max_size: int) -> Ima
         im = resample.lanczos(im, size)
     t = _ORIENT.get(orientation)
     return im.transpose(t) if t is not None else im
-
-
-@dataclass(frozen=True)
-class Timing:
-    """An animation's timeline: each frame's duration in ms, and how many times it plays
-    (0: for ever)."""
-
-    durations: list[int]
-    plays: int
-
-
-def _plays(im: Image.Image, fmt: str) -> int:
-    """How many times the source animation plays, as viewers play it (0: for ever).
-
-    GIF's loop count says how often to *repeat*: no NETSCAPE block plays once, 0 for ever,
-    n plays n + 1 times (browsers; gif2webp converts it so). WebP's and APNG's count the plays
-    themselves."""
-    loop = im.info.get("loop")
-    if fmt == "GIF":
-        return 1 if loop is None else 0 if loop == 0 else int(loop) + 1
-    return int(loop or 0)
-
-
-def _frame_duration(frame: Image.Image) -> int:
-    """A frame's duration in ms as viewers show it: browsers show frames that ask for 10 ms or
-    less for 100 ms (an old GIF convention), so such frames keep what people saw."""
-    d = int(frame.info.get("duration") or 0)
-    return d if d > 10 else 100
-
-
-def _load_animation(im: Image.Image, max_size: int, fmt: str) -> tuple[list[Image.Image], Timing]:
-    """Every frame composited onto the canvas (the source's disposal and blending applied:
-    the encoder gets what each frame shows), with the source's timing."""
-    frames: list[Image.Image] = []
-    durations: list[int] = []
-    size = target_size(*im.size, max_size)
-    icc = im.info.get("icc_profile")
-    plays = _plays(im, fmt)
-    for frame in ImageSequence.Iterator(im):
-        rgba = _to_srgb(frame.convert("RGBA"), icc)
-        durations.append(_frame_duration(frame))  # after the decode: WebP sets it then
-        if size != rgba.size:
-            rgba = rgba.resize(size, Image.Resampling.LANCZOS)
-        frames.append(rgba)
-    return frames, Timing(durations, plays)
-
-
-def _has_alpha(im: Image.Image) -> bool:
-    return im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-        im.mode == "P" and "transparency" in im.info
-    )
-
-
-def _to_8bit(im: Image.Image) -> Image.Image:
-    """16-bit and float greyscale would clip when converted directly; scale them first."""
-    if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        # 16-bit samples (PNG, TIFF) scaled down linearly; point() on "I" takes scale/offset.
-        return im.convert("I").point(lambda v: v * (1 / 256)).convert("L")
-    if im.mode == "F":
-        return im.point(lambda v: v * 255).convert("L")
-    return im
-
-
-def _is_srgb_bytes(icc: bytes) -> bool:
-    try:
-        return _is_srgb(ImageCms.ImageCmsProfile(io.BytesIO(icc)))
-    except (ImageCms.PyCMSError, OSError, ValueError):
-        return False
-
-
-def _is_srgb(profile: ImageCms.ImageCmsProfile) -> bool:
-    """An RGB profile that says it is sRGB IEC 61966-2.1 (as cameras and phones embed)."""
-    try:
-        desc = ImageCms.getProfileDescription(profile).strip().lower()
-    except ImageCms.PyCMSError:
-        return False
-    return desc.startswith("srgb") and profile.profile.xcolor_space.strip() == "RGB"
-
-
-def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
-    """Pixels in sRGB (RGB or RGBA mode); an embedded ICC profile is applied, never copied."""
-    im = _to_8bit(im)
-    alpha = _has_alpha(im)
-    if icc:
-        try:
-            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            if im.mode in ("RGB", "RGBA") and _is_srgb(src):
-                return im  # already sRGB (most phone photos): the transform is an identity
-            if im.mode not in ("RGB", "RGBA", "CMYK", "L"):
-                im = im.convert("RGBA" if alpha else "RGB")
-            out_mode = "RGBA" if im.mode == "RGBA" else "RGB"
-            converted = ImageCms.profileToProfile(im, src, _SRGB, outputMode=out_mode)
-            if converted is not None:
-                return converted
-        except (ImageCms.PyCMSError, OSError, ValueError):
-            pass  # an unusable profile: fall back to treating the pixels as sRGB
-    target = "RGBA" if alpha else "RGB"
-    return im if im.mode == target else im.convert(target)
 
 
 # Output of the "original" preset, by source format: lossless sources stay lossless in their

@@ -10,13 +10,16 @@ the pixels are already decoded (the copy into libvips would cost too much memory
 Everything else goes through Pillow.
 
 libvips runs with one thread here: the callers are the decoder worker processes, one per
-core, so a second thread per worker would only compete with the other worker.
+core, so a second thread per worker would only compete with the other worker. Only while the
+other worker has nothing to do (one image dropped: ``threads``) does it get more.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+from collections.abc import Iterator
 
 from PIL import Image
 
@@ -72,6 +75,22 @@ def jpeg_lanczos(path, mode: str, src_size: tuple[int, int], size: tuple[int, in
     except vips.Error as e:  # decoding is lazy: a damaged file fails here
         log.debug("libvips could not decode %s, Pillow will: %s", path, e)
         return None
+
+
+@contextlib.contextmanager
+def threads(n: int) -> Iterator[None]:
+    """libvips may use ``n`` threads inside this block (one otherwise): for a worker whose
+    sibling is idle. libvips's thread count is per process, and a worker runs one call at a
+    time."""
+    vips = _load_vips() if n > 1 else None
+    if not vips:
+        yield
+        return
+    vips.concurrency_set(n)
+    try:
+        yield
+    finally:
+        vips.concurrency_set(1)
 
 
 def warm_up() -> None:
