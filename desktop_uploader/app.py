@@ -244,14 +244,18 @@ class App:
             os.cpu_count() or 2,
             limits.decoder_memory_mb,
             limits.decode_timeout,
-            preload_content_model=any(
-                d.content_check != "off" for d in self.settings.destinations.values()
-            )
-            or self.policy_overrides.get("content_check", "off") != "off",
+            preload_content_model=self._content_check_used(),
             nice=limits.decoder_nice,
             stderr_to=self.library_log,
         )
         return SafetyChecks(limits, scanner, decoder, self.validation_policy)
+
+    def _content_check_used(self) -> bool:
+        """True if some file may get the content check: then the workers load the model as
+        they start. A run's override decides alone (``--content-check off``: no model load)."""
+        if "content_check" in self.policy_overrides:
+            return self.policy_overrides["content_check"] != "off"
+        return any(d.content_check != "off" for d in self.settings.destinations.values())
 
     def close(self) -> None:
         """Shut down in order: engine (finishes running jobs), then the journal."""

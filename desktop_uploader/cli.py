@@ -324,12 +324,14 @@ def _run_batch(app, args, out_dir, verb: str) -> int:
     for key in ("malware_scan", "content_check"):
         if getattr(args, key):
             app.policy_overrides[key] = getattr(args, key)
+    # the decoder workers start (and import) now, while the files are listed, the engine is
+    # built and the first file is hashed and scanned: not when the first file needs them
+    app.checks.warm_up()
     files = collect(args.paths, app.settings.limits.follow_symlinks)
     if not files:
         print("error: no files found in the given paths", file=sys.stderr)
         return EXIT_REJECTED
     engine = app.engine
-    engine.checks.warm_up()
     reporter = Reporter(json_lines=args.json, total=len(files))
     unsubscribe = engine.subscribe(reporter.on_event)
     unsubscribe_holds = engine.subscribe(lambda e: on_hold(engine, e))

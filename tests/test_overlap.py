@@ -97,3 +97,15 @@ def test_single_image_logs_each_step(app, photo, caplog):
     [line] = [m for m in caplog.messages if m.startswith("processed ")]
     for step in ("decode", "encode_main", "thumbnail"):
         assert f"{step} " in line and " ms" in line
+
+
+def test_content_check_off_for_the_run_loads_no_model(app):
+    """``--content-check off`` on a destination that checks: the workers load no model (it
+    costs seconds of the first file's start-up); without the override they do."""
+    app.settings.destinations["test"].content_check = "block"
+    app.policy_overrides["content_check"] = "off"
+    assert app.checks.decoder.preload is False
+    app.checks.close()
+    del app.__dict__["checks"]
+    app.policy_overrides.clear()
+    assert app.checks.decoder.preload is True
