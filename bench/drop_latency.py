@@ -160,10 +160,11 @@ def by_drop(app, files: list[Path], work: Path, marks: Marks, steps: Steps) -> l
     from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: TID251
     from PySide6.QtWidgets import QApplication  # noqa: TID251
 
+    from desktop_uploader.desktop import DesktopApp
     from desktop_uploader.gui.main_window import MainWindow
 
     qt_app = QApplication.instance() or QApplication([sys.argv[0]])
-    window = MainWindow(app, tray=False)
+    window = MainWindow(DesktopApp(app), tray=False)
     warm = QEventLoop()
     window.warmed_up.connect(warm.quit)
     window.show()

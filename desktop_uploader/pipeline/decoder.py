@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing as mp
-import os
 import queue
 import sys
 import threading
