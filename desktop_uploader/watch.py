@@ -12,12 +12,12 @@ Three parts, each simple on its own (Maestral's pattern):
   files added while the app was closed without hashing anything it already uploaded, and files
   detected while the destination is unreachable are still pending after a restart.
 
-No Qt here: the GUI starts and stops a ``FolderWatcher`` and polls ``backlog()``.
+The rules, the handler, the observer and the folder walk are in ``watch_sources``. No Qt here:
+the GUI starts and stops a ``FolderWatcher`` and polls ``backlog()``.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import os
 import queue
@@ -29,34 +29,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
-from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from desktop_uploader.config import Settings, WatchedFolder
 from desktop_uploader.errors import Rejected
 from desktop_uploader.events import JobResult
-from desktop_uploader.pipeline.formats import IMAGE_SUFFIXES
 from desktop_uploader.pipeline.intake import open_regular, refusal_for
+from desktop_uploader.watch_sources import (
+    EnqueueHandler,
+    WatchRule,
+    native_observer,
+    walk_folder,
+)
 
 log = logging.getLogger(__name__)
 
-IMAGE_GLOBS = tuple(f"*{suffix}" for suffix in IMAGE_SUFFIXES)
 # States of a watched file that need no new attempt until the file changes.
 SETTLED = ("done", "rejected", "skipped", "held")
-# Names browsers, sync clients and editors use while a file is still being written.
-PARTIAL_SUFFIXES = (
-    ".part",
-    ".crdownload",
-    ".tmp",
-    ".temp",
-    ".partial",
-    ".download",
-    ".opdownload",
-    ".!qb",
-    ".swp",
-    "~",
-)
 # A file renamed into place (from inside the folder or from outside it: ``mv``, a file manager's
 # move, how browsers and sync clients finish a download) or whose writer closed it (inotify's
 # IN_CLOSE_WRITE) is complete: it is submitted as soon as it is seen, no wait. Only files seen
@@ -65,87 +54,14 @@ PARTIAL_SUFFIXES = (
 GRACE = {"closed": 0.0, "renamed": 0.0}
 
 
-def is_partial_name(name: str) -> bool:
-    """True for temp/partial names that are never uploaded: dotfiles, ``~$`` lock files and
-    download/editor suffixes (``.part``, ``.crdownload``, ``.tmp``, ...)."""
-    lower = name.lower()
-    return name.startswith((".", "~$")) or lower.endswith(PARTIAL_SUFFIXES)
-
-
 @dataclass
 class _Candidate:
-    rule: _Rule
+    rule: WatchRule
     size: int = -1
     mtime_ns: int = -1
     since: float = 0.0  # when size/mtime last changed (monotonic)
     grace: float | None = None  # shorter wait: the writer closed it, or it was renamed in
     refusal: Rejected | None = None  # not a file to upload (a FIFO, a link out of the folder)
-
-
-@dataclass
-class _Rule:
-    """A watched folder resolved against settings: where its files go and how they are made."""
-
-    folder: WatchedFolder
-    root: Path
-    profile: str
-    preset: object
-    done_dir: Path | None
-
-    def wants(self, path: Path) -> bool:
-        try:
-            rel = path.relative_to(self.root)
-        except ValueError:
-            return False
-        parts = rel.parts
-        if not parts or any(p.startswith(".") for p in parts) or is_partial_name(parts[-1]):
-            return False
-        if not self.folder.recursive and len(parts) > 1:
-            return False
-        if self.done_dir is not None and path.is_relative_to(self.done_dir):
-            return False
-        name, relpath = parts[-1].lower(), rel.as_posix().lower()
-        include = [g.lower() for g in self.folder.include] or list(IMAGE_GLOBS)
-        if not any(
-            fnmatch.fnmatchcase(name, g) or fnmatch.fnmatchcase(relpath, g) for g in include
-        ):
-            return False
-        return not any(
-            fnmatch.fnmatchcase(name, g.lower()) or fnmatch.fnmatchcase(relpath, g.lower())
-            for g in self.folder.exclude
-        )
-
-
-class _EnqueueHandler(FileSystemEventHandler):
-    """Translates file-system events into paths on a queue, nothing else."""
-
-    def __init__(self, q: queue.SimpleQueue, wake: threading.Event | None = None) -> None:
-        self._q = q
-        self._wake = wake
-
-    def on_any_event(self, event: FileSystemEvent) -> None:
-        kind = event.event_type
-        # a move from outside the folder is an unpaired IN_MOVED_TO: with full events watchdog
-        # reports it as moved from "" (a move out of the folder: moved to "", nothing to do)
-        path = event.dest_path if kind == "moved" else event.src_path
-        if isinstance(path, bytes):
-            path = os.fsdecode(path)
-        if not path:
-            return
-        if event.is_directory:
-            if kind in ("created", "moved"):
-                self._q.put(("dir", path))  # a folder moved in: its files are new too
-            return
-        if kind in ("created", "modified"):
-            self._q.put(("file", path))
-        elif kind == "closed":
-            self._q.put(("closed", path))
-        elif kind == "moved":
-            self._q.put(("renamed", path))
-        else:
-            return
-        if self._wake is not None and kind in ("closed", "moved"):
-            self._wake.set()  # complete files: the gate looks now, not at its next tick
 
 
 class FolderWatcher:
@@ -164,7 +80,7 @@ class FolderWatcher:
     ) -> None:
         self.engine = engine
         self.journal = journal
-        self.rules = [self._resolve(settings, f) for f in (folders or settings.watched_folders)]
+        self.rules = [WatchRule.resolve(settings, f) for f in (folders or settings.watched_folders)]
         self.follow_symlinks = settings.limits.follow_symlinks
         self.max_in_flight = max(1, max_in_flight)
         self.poll_interval = poll_interval
@@ -182,21 +98,10 @@ class FolderWatcher:
         self._gate: threading.Thread | None = None
         self.scanned = threading.Event()  # set when the start-up scan has finished
 
-    @staticmethod
-    def _resolve(settings: Settings, folder: WatchedFolder) -> _Rule:
-        root = Path(folder.path).expanduser().resolve()
-        profile = settings.destination(folder.destination or None).name
-        preset = settings.preset(folder.preset or None)
-        done = None
-        if folder.originals == "move":
-            done = Path(folder.done_folder).expanduser() if folder.done_folder else root / "done"
-            done = done.resolve()
-        return _Rule(folder, root, profile, preset, done)
-
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
         """Start observing, then scan the folders for files added while we were not running."""
-        handler = _EnqueueHandler(self._events, self._wake)
+        handler = EnqueueHandler(self._events, self._wake)
         # made only when used: an inotify observer starts a reader thread on construction
         made: dict[bool, object] = {}
         try:
@@ -204,7 +109,9 @@ class FolderWatcher:
                 rule.root.mkdir(parents=True, exist_ok=True)
                 polled = rule.folder.polling
                 if polled not in made:
-                    obs = PollingObserver(timeout=self.poll_interval) if polled else _native()
+                    obs = (
+                        PollingObserver(timeout=self.poll_interval) if polled else native_observer()
+                    )
                     made[polled] = obs
                     self._observers.append(obs)
                 made[polled].schedule(handler, str(rule.root), recursive=rule.folder.recursive)
@@ -263,7 +170,7 @@ class FolderWatcher:
             with self._lock:
                 self._known.update(known)
             self._adopt_running(rule, known)
-            for path, size, mtime_ns in _walk(rule.root, rule.folder.recursive):
+            for path, size, mtime_ns in walk_folder(rule.root, rule.folder.recursive):
                 if self._stop.is_set():
                     return
                 seen = known.get(path)
@@ -272,7 +179,7 @@ class FolderWatcher:
                 if rule.wants(Path(path)):
                     self._add(path, rule)
 
-    def _adopt_running(self, rule: _Rule, known: dict[str, tuple[int, int, str]]) -> None:
+    def _adopt_running(self, rule: WatchRule, known: dict[str, tuple[int, int, str]]) -> None:
         """Pending files the engine already runs (taken up again after a crash, or submitted
         before the watcher restarted): followed to their end, never submitted twice."""
         for job in self.engine.jobs():
@@ -287,7 +194,7 @@ class FolderWatcher:
                 lambda f, path=path, c=c, job_id=job.id: self._finished(path, c, job_id, f)
             )
 
-    def _rule_for(self, path: Path) -> _Rule | None:
+    def _rule_for(self, path: Path) -> WatchRule | None:
         best = None
         for rule in self.rules:
             if path.is_relative_to(rule.root) and (
@@ -297,7 +204,7 @@ class FolderWatcher:
         return best if best is not None and best.wants(path) else None
 
     def _add(
-        self, path: str, rule: _Rule, grace: float | None = None, growing: bool = False
+        self, path: str, rule: WatchRule, grace: float | None = None, growing: bool = False
     ) -> None:
         with self._lock:
             c = self._candidates.get(path)
@@ -317,7 +224,7 @@ class FolderWatcher:
             path = Path(raw)
             if kind == "dir":
                 if any(path.is_relative_to(r.root) for r in self.rules):
-                    for p, _size, _mtime in _walk(path, True):
+                    for p, _size, _mtime in walk_folder(path, True):
                         if (r := self._rule_for(Path(p))) is not None:
                             self._add(p, r)
                 continue
@@ -455,19 +362,6 @@ class FolderWatcher:
             return False
 
 
-def _native():
-    """The OS's own observer. On Linux (inotify) with full events, so that a file moved in
-    from outside the folder (an unpaired IN_MOVED_TO, which watchdog otherwise reports as
-    created, like a file still being written) is known to have arrived complete."""
-    try:
-        from watchdog.observers.inotify import InotifyObserver
-    except ImportError:  # not Linux
-        return Observer()
-    if Observer is not InotifyObserver:
-        return Observer()
-    return InotifyObserver(generate_full_events=True)
-
-
 def _can_open(path: str) -> bool:
     """The file can be opened for reading (on Windows a writer's lock refuses it); never waits
     (a FIFO swapped in is refused, not opened for good)."""
@@ -477,32 +371,6 @@ def _can_open(path: str) -> bool:
         return True
     except (OSError, Rejected):
         return False
-
-
-def _walk(root: Path, recursive: bool):
-    """(path, size, mtime_ns) of every entry but folders under ``root`` (links and special
-    files too: they get their refusal), skipping dot-folders; os.scandir gives type without a
-    stat, one stat per file."""
-    stack = [str(root)]
-    while stack:
-        d = stack.pop()
-        try:
-            it = os.scandir(d)
-        except OSError:
-            continue
-        with it:
-            for e in it:
-                if e.name.startswith("."):
-                    continue
-                try:
-                    if e.is_dir(follow_symlinks=False):
-                        if recursive:
-                            stack.append(e.path)
-                    else:
-                        st = e.stat(follow_symlinks=e.is_file(follow_symlinks=False))
-                        yield e.path, st.st_size, st.st_mtime_ns
-                except OSError:
-                    continue
 
 
 def watch_configured_folders(engine, journal, settings: Settings) -> FolderWatcher | None:

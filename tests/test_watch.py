@@ -18,7 +18,8 @@ from PIL import Image
 from desktop_uploader import events as ev
 from desktop_uploader.app import App
 from desktop_uploader.config import WatchedFolder
-from desktop_uploader.watch import FolderWatcher, is_partial_name
+from desktop_uploader.watch import FolderWatcher
+from desktop_uploader.watch_sources import is_partial_name
 
 
 def wait_for(predicate, timeout: float, what: str) -> None:
