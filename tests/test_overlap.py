@@ -13,6 +13,7 @@ from test_content import astronaut_jpeg, face_app, objects_under  # noqa: F401 -
 
 from desktop_uploader.config import Limits, Preset
 from desktop_uploader.errors import Rejected
+from desktop_uploader.pipeline.decoder import DecodePool
 from desktop_uploader.pipeline.overlap import Stopwatch
 from desktop_uploader.pipeline.process import process_image
 from desktop_uploader.pipeline.validate import probe
@@ -109,3 +110,51 @@ def test_content_check_off_for_the_run_loads_no_model(app):
     del app.__dict__["checks"]
     app.policy_overrides.clear()
     assert app.checks.decoder.preload is True
+
+
+def test_two_calls_that_start_together_do_not_both_take_every_core(photo, tmp_path):
+    """Two images handed to an idle pool of two at once: one may use both cores, the other
+    must not (a batch's first two files would otherwise run four threads on two cores). The
+    first call is held in flight (inside the decoder's log line) until the second has decided."""
+    pool = DecodePool(size=2, timeout=60)
+    logger = logging.getLogger("desktop_uploader.pipeline.decoder")
+    decided: list[int] = []
+    second = threading.Event()
+    lock = threading.Lock()
+
+    def hold_the_first(record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("processing "):
+            with lock:
+                decided.append(record.args[1])
+                first = len(decided) == 1
+            if first:
+                second.wait(30)
+            else:
+                second.set()
+        return True
+
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addFilter(hold_the_first)
+    info = probe(photo, Limits())
+    errors: list[BaseException] = []
+
+    def one(i: int) -> None:
+        try:
+            pool.process(photo, info, Preset("default"), tmp_path / f"spool{i}")
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    finally:
+        logger.removeFilter(hold_the_first)
+        logger.setLevel(level)
+        second.set()
+        pool.close()
+    assert errors == []
+    assert sorted(decided) == [1, 2]

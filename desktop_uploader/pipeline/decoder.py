@@ -19,6 +19,7 @@ import multiprocessing as mp
 import queue
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,12 +86,13 @@ class DecodePool:
         self._lock = threading.Lock()
         self._all: set[_Worker] = set()
         self._closed = False
-        self._busy = 0  # calls in flight
+        self._busy = 0  # calls in flight (``_in_flight``), waiting for a worker included
 
     # -- public calls --------------------------------------------------------------------------
     def probe(self, path: Path, limits: Limits) -> Probe:
         """``validate.probe`` in a worker; raises ``Rejected``."""
-        return self._call("probe", (path, limits))
+        with self._in_flight():
+            return self._call("probe", (path, limits))
 
     def process(
         self,
@@ -105,10 +107,11 @@ class DecodePool:
         frame. With ``block``, a finding rejects the file (``content:<label>``) and nothing
         encoded is kept. With no other call in the pool, the worker uses the idle workers'
         cores too (``process_image``'s ``threads``): one dropped photo on every core."""
-        with self._lock:
-            threads = max(1, self.size - self._busy)
-        log.debug("processing %s on %d thread(s)", path, threads)
-        decoded = self._call("process", (path, info, preset, spool_dir, content, block, threads))
+        with self._in_flight() as others:
+            threads = max(1, self.size - others)
+            log.debug("processing %s on %d thread(s)", path, threads)
+            args = (path, info, preset, spool_dir, content, block, threads)
+            decoded = self._call("process", args)
         log.debug("processed %s: %s", path, describe(dict(decoded.timings)))
         return decoded
 
@@ -167,10 +170,22 @@ class DecodePool:
             self._all.discard(w)
             self._started -= 1
 
+    @contextlib.contextmanager
+    def _in_flight(self) -> Iterator[int]:
+        """Count one call in flight while the block runs; yields how many others were. Read
+        and counted under one lock, so two calls that start together never both see an idle
+        pool (both would take every core)."""
+        with self._lock:
+            others = self._busy
+            self._busy += 1
+        try:
+            yield others
+        finally:
+            with self._lock:
+                self._busy -= 1
+
     def _call(self, kind: str, args: tuple):
         w = self._get()
-        with self._lock:
-            self._busy += 1
         try:
             reply = w.call(kind, args, self.timeout)
         except _WorkerTimeout:
@@ -188,9 +203,6 @@ class DecodePool:
                 f"The image decoder crashed on this file ({e}); the file is damaged or hostile.",
                 code="decoder_crashed",
             ) from None
-        finally:
-            with self._lock:
-                self._busy -= 1
         status = reply[0]
         if status == "ok":
             self._idle.put(w)
