@@ -21,6 +21,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from desktop_uploader.pipeline.resample import target_size
+
 log = logging.getLogger(__name__)
 
 # The formats libvips may decode in place of Pillow, by the class names of its loaders.
@@ -124,8 +126,6 @@ def _fields(im) -> list[str]:
 def decode(path: Path, fmt: str, max_size: int) -> Image.Image:
     """The first page, oriented, in sRGB, 8 bits per sample, fitted into ``max_size`` (Lanczos,
     never enlarged; 0: full size), as a Pillow image in RGB or RGBA; raises ``VipsFailed``."""
-    from desktop_uploader.pipeline.process import target_size
-
     vips = _load()
     im = _open(path, fmt, access="sequential", fail_on="error")
     try:

@@ -26,6 +26,7 @@ from desktop_uploader.pipeline.colour import to_srgb as _to_srgb
 from desktop_uploader.pipeline.encode import SRGB_ICC, file_sha256, spool_bytes, spool_image
 from desktop_uploader.pipeline.formats import LOSSLESS
 from desktop_uploader.pipeline.overlap import Stopwatch, run_steps
+from desktop_uploader.pipeline.resample import target_size
 from desktop_uploader.pipeline.validate import Probe, damaged, said
 
 # Decoded size for the content check and the thumbnail when the main output is not decoded
@@ -244,15 +245,6 @@ def _second_decoder(
     except libvips_decoder.VipsFailed as v:
         pillow_said = said(pillow_error) if pillow_error else "cannot read its headers"
         raise damaged(probe.format, pillow_said, str(v), path) from None
-
-
-def target_size(width: int, height: int, max_size: int) -> tuple[int, int]:
-    """Fit inside ``max_size`` on the longest side, keeping the aspect ratio; never upscale."""
-    longest = max(width, height)
-    if max_size <= 0 or longest <= max_size:  # 0: full resolution
-        return width, height
-    scale = max_size / longest
-    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 # What ImageOps.exif_transpose does for each EXIF orientation.

@@ -33,6 +33,15 @@ COPY_MAX_PIXELS = 40_000_000
 _vips = None  # the pyvips module once loaded; False when it is unavailable or turned off
 
 
+def target_size(width: int, height: int, max_size: int) -> tuple[int, int]:
+    """Fit inside ``max_size`` on the longest side, keeping the aspect ratio; never upscale."""
+    longest = max(width, height)
+    if max_size <= 0 or longest <= max_size:  # 0: full resolution
+        return width, height
+    scale = max_size / longest
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def _load_vips():
     global _vips
     if _vips is None:
