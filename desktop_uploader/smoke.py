@@ -234,6 +234,10 @@ def _upload_sample(app, sample: Path) -> None:
 
 
 def _open_and_close_window(app) -> None:
+    from desktop_uploader import assets
     from desktop_uploader.gui.smoke_window import open_and_close_window  # Qt stays in gui/
 
-    _say("window", open_and_close_window(app))
+    seen = open_and_close_window(app, hand_over=assets.sample("portrait-rotated.jpg"))
+    window, _, handed = seen.partition("; hand-off: ")
+    _say("window", window)
+    _say("hand-off", handed)
