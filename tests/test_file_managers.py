@@ -80,3 +80,19 @@ def test_nautilus_script_passes_the_selection_on(tmp_path):
     env = {"PATH": f"{fake.parent}:/usr/bin:/bin", "RECORD": str(record)}
     subprocess.run([str(script), "a photo.jpg", "b.png"], cwd=tmp_path, env=env, check=True)
     assert record.read_text().splitlines() == [str(tmp_path), "a photo.jpg", "b.png"]
+
+
+def test_windows_installer_adds_send_to_and_the_explorer_verb():
+    """Not run on Windows here (docs/packaging.md); this checks what the script declares."""
+    iss = (ROOT / "packaging" / "windows" / "desktop_uploader.iss").read_text(encoding="utf-8")
+    sections = {}
+    for block in iss.split("\n["):
+        head, _, body = block.partition("]\n")
+        sections[head.strip("[")] = body
+    assert '{usersendto}\\{#AppName}"; Filename: "{app}\\{#AppExe}"; Tasks: sendto' in iss
+    registry = [ln for ln in sections["Registry"].splitlines() if ln.startswith("Root:")]
+    for base in ("SystemFileAssociations\\image", "Directory"):
+        key = f"Software\\Classes\\{base}\\shell\\DesktopUploader"
+        assert any(f'"{key}"' in ln and '"Upload with Desktop Uploader"' in ln for ln in registry)
+        command = next(ln for ln in registry if f'"{key}\\command"' in ln)
+        assert '"""{app}\\{#AppExe}"" ""%1"""' in command

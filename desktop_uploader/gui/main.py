@@ -69,7 +69,9 @@ def run_gui(argv: list[str] | None = None, paths: list[str] | None = None) -> in
 def serve_later_runs(window):
     """The window's single-instance server (a child of the window), or None when another
     window already serves this user and home."""
-    from desktop_uploader.gui.single_instance import InstanceServer, server_name
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_uploader.gui.single_instance import FileOpenRelay, InstanceServer, server_name
 
     def receive(paths: list[Path]) -> int:
         if paths:
@@ -80,6 +82,7 @@ def serve_later_runs(window):
     instance = InstanceServer(server_name(window.app.paths), receive, window)
     if not instance.listen(window.app.paths.data_dir / "window.lock"):
         return None
+    QApplication.instance().installEventFilter(FileOpenRelay(receive, instance))
     return instance
 
 

@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QDir, QLockFile, QObject
+from PySide6.QtCore import QDir, QEvent, QLockFile, QObject
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from desktop_uploader.paths import AppPaths
@@ -161,3 +161,21 @@ class InstanceServer(QObject):
         conn.write(json.dumps(answer).encode() + b"\n")
         conn.flush()
         conn.disconnectFromServer()
+
+
+class FileOpenRelay(QObject):
+    """macOS: Finder's "Open With", a drop on the Dock icon and ``open -a`` hand files to the
+    app as ``QFileOpenEvent``s, not as arguments; they are passed to ``receive`` like a hand-off.
+    Installed on the application; a child of ``parent`` (the window)."""
+
+    def __init__(self, receive: Callable[[list[Path]], int], parent: QObject) -> None:
+        super().__init__(parent)
+        self._receive = receive
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.FileOpen:
+            path = event.file()  # type: ignore[attr-defined]
+            if path:
+                self._receive([Path(path)])
+            return True
+        return False

@@ -125,3 +125,12 @@ def test_the_name_is_per_user_and_per_home(app, tmp_path):
     import os
 
     assert f"-{os.getuid()}-" in server_name(app.paths)
+
+
+def test_macos_file_open_events_are_queued(window, instance, images, qtbot):
+    """Finder's "Open With" and a Dock drop arrive as QFileOpenEvents, not as arguments."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtGui import QFileOpenEvent
+
+    QCoreApplication.sendEvent(QCoreApplication.instance(), QFileOpenEvent(str(images[0])))
+    qtbot.waitUntil(lambda: _queued_sources(window) == {"photo-0.jpg"}, timeout=WAIT_MS)
