@@ -96,3 +96,33 @@ def test_windows_installer_adds_send_to_and_the_explorer_verb():
         assert any(f'"{key}"' in ln and '"Upload with Desktop Uploader"' in ln for ln in registry)
         command = next(ln for ln in registry if f'"{key}\\command"' in ln)
         assert '"""{app}\\{#AppExe}"" ""%1"""' in command
+
+
+def test_paths_without_a_command_are_a_hand_off_and_commands_stay_commands():
+    from desktop_uploader.cli import build_parser, paths_without_command
+
+    parser = build_parser()
+    assert paths_without_command(parser, ["/home/me/a.jpg", "b.png"]) == ["/home/me/a.jpg", "b.png"]
+    for argv in (["upload", "a.jpg"], ["gui"], ["--version"], ["-v", "a.jpg"], []):
+        assert paths_without_command(parser, argv) == [], argv
+
+
+def test_a_hand_off_without_window_or_display_says_so(tmp_path):
+    """No window to hand to and no display to open one on: the reason, not a Qt abort."""
+    import os
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    env["DESKTOP_UPLOADER_HOME"] = str(tmp_path / "home")
+    picture = tmp_path / "a.jpg"
+    picture.write_bytes(b"\xff\xd8\xff")
+    proc = subprocess.run(
+        [sys.executable, "-m", "desktop_uploader", str(picture)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "no display found" in proc.stderr
