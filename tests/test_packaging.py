@@ -158,6 +158,54 @@ def test_bundle_carries_store_model_resources_and_leaves_out_the_unused(bundle):
         assert not (INTERNAL / unused).exists(), unused
 
 
+# Debian packages present wherever dpkg runs (its own and libc's dependencies): never declared
+ALWAYS_THERE = {"libc6", "libgcc-s1", "zlib1g", "liblzma5", "libbz2-1.0", "libzstd1",
+                "libselinux1", "libmd0", "libcrypt1"}  # fmt: skip
+
+
+def _declared_depends() -> set[str]:
+    control = (ROOT / "packaging" / "linux" / "control.in").read_text()
+    field = control.split("Depends:", 1)[1].split("\nRecommends:", 1)[0]
+    names = set()
+    for alternative in field.replace("\n", " ").split(","):
+        for option in alternative.split("|"):
+            names.add(option.split("(")[0].strip())
+    return names
+
+
+def _needed(elf: Path) -> list[str]:
+    dump = subprocess.run(["objdump", "-p", str(elf)], capture_output=True, text=True).stdout
+    return [ln.split()[1] for ln in dump.splitlines() if ln.strip().startswith("NEEDED")]
+
+
+def _policy_name(soname: str) -> str:
+    """libwayland-egl.so.1 -> libwayland-egl1, libgssapi_krb5.so.2 -> libgssapi-krb5-2."""
+    name, _, version = soname.partition(".so.")
+    name = name.replace("_", "-").lower()
+    return f"{name}-{version}" if name[-1].isdigit() else f"{name}{version}"
+
+
+def test_libraries_left_to_the_system_come_from_declared_packages(bundle):
+    """The spec leaves libraries every Debian desktop has to the system (glib, OpenSSL, X11,
+    D-Bus, …); each one the bundle needs and does not carry must come from a package that the
+    .deb depends on, or the app would not start where it is missing."""
+    files = [f for f in INTERNAL.rglob("*") if f.is_file() and not f.is_symlink()]
+    carried = {f.name for f in INTERNAL.rglob("*")}
+    elves = [EXE] + [f for f in files if ".so" in f.name and f.read_bytes()[:4] == b"\x7fELF"]
+    outside = {lib for elf in elves for lib in _needed(elf)} - carried
+    declared = _declared_depends() | ALWAYS_THERE
+    undeclared = {}
+    for lib in sorted(outside):
+        owner = subprocess.run(["dpkg", "-S", f"*/{lib}"], capture_output=True, text=True)
+        # not installed here: the name Debian policy (8.1) gives a library's package
+        packages = {ln.split(":")[0] for ln in owner.stdout.splitlines()} or {_policy_name(lib)}
+        if not packages & declared:
+            undeclared[lib] = sorted(packages) or "no installed package has it"
+    assert not undeclared, f"add to Depends in packaging/linux/control.in: {undeclared}"
+    assert "libssl.so.3" in outside and "libglib-2.0.so.0" in outside  # the check saw them
+    assert _policy_name("libgssapi_krb5.so.2") == "libgssapi-krb5-2"
+
+
 def test_frozen_cli_starts_and_stops_its_own_store_keeper(bundle, tmp_path):
     """``local-store start`` re-invokes the frozen executable as ``local-store _keeper``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "DESKTOP_"))}
