@@ -211,7 +211,11 @@ def _seconds(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    paths = paths_without_command(parser, sys.argv[1:] if argv is None else argv)
+    if paths:  # `desktop-uploader PATH…`, as file managers run it
+        return open_window(paths)
+    args = parser.parse_args(argv)
     if args.smoke_test:
         from desktop_uploader.smoke import run_smoke_test
 
@@ -265,10 +269,32 @@ def _integration_commands() -> dict:
 
 
 # -- the window --------------------------------------------------------------------------
-def open_window() -> int:
-    """The desktop window; without a display, say so and list the commands instead (Qt would
-    abort the process)."""
+def paths_without_command(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """The arguments of ``desktop-uploader PATH…`` (no command, no option first), else []."""
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    if argv and not argv[0].startswith("-") and argv[0] not in commands.choices:
+        return argv
+    return []
+
+
+def open_window(paths: list[str] | None = None) -> int:
+    """The desktop window, with ``paths`` queued. When a window is already open, the paths go
+    to it instead (gui/single_instance.py). Without a display, say so and list the commands
+    instead (Qt would abort the process)."""
     import os
+
+    if paths:
+        from desktop_uploader.gui.single_instance import HandOffError, hand_off, server_name
+        from desktop_uploader.paths import AppPaths
+
+        try:
+            queued = hand_off(server_name(AppPaths.from_env()), paths)
+        except HandOffError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_FAILED
+        if queued is not None:
+            print(f"desktop-uploader: {queued} path(s) handed to the open window", file=sys.stderr)
+            return EXIT_OK
 
     headless = sys.platform.startswith("linux") and not any(
         os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
@@ -284,7 +310,7 @@ def open_window() -> int:
         return EXIT_REJECTED
     from desktop_uploader.gui.main import run_gui
 
-    return run_gui()
+    return run_gui(paths=paths or [])
 
 
 # -- upload ------------------------------------------------------------------------------

@@ -48,6 +48,10 @@ def _store_findings(app, profile: str | None = None, deep: bool = False) -> list
         findings.append(
             Finding("destination", True, f"Destination '{dest.name}' ({dest.provider}).")
         )
+        if dest.is_local:
+            findings.append(local_store_finding())
+            if not findings[-1].ok:
+                return findings
         target = app.target(dest.name)
         findings.append(
             Finding("credentials", True, f"Access key {target.keys.access_key_id[:4]}… found.")
@@ -149,6 +153,17 @@ def _store_findings(app, profile: str | None = None, deep: bool = False) -> list
             )
         )
     return findings
+
+
+def local_store_finding() -> Finding:
+    """Is the embedded store's program there (on Linux a package of its own)?"""
+    from desktop_uploader.errors import LocalStoreError
+    from desktop_uploader.localstore import find_weed
+
+    try:
+        return Finding("local_store", True, f"The embedded store's program: {find_weed()}.")
+    except LocalStoreError as e:
+        return Finding("local_store", False, e.message)
 
 
 def scanner_findings(app, profile: str | None = None) -> list[Finding]:

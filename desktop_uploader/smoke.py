@@ -13,7 +13,6 @@ that only its keeper process holds.
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import struct
@@ -123,12 +122,15 @@ def _run_steps() -> None:
     app = App(notice=notices.append)
     setup_logging(app.paths)
     store = app.local_store
-    from desktop_uploader.localstore import find_weed
+    from desktop_uploader.localstore import STORE_PACKAGE, find_weed
 
     weed = Path(find_weed())
     bundle = getattr(sys, "_MEIPASS", None)
-    if bundle and not weed.is_relative_to(Path(bundle).resolve()):
-        raise SmokeFailure(f"the frozen app would run weed from outside the bundle: {weed}")
+    if bundle:
+        # in the bundle (Windows, macOS) or in the local-store package beside it (Linux)
+        beside = Path(sys.executable).resolve().parent.parent / STORE_PACKAGE
+        if not any(weed.is_relative_to(d) for d in (Path(bundle).resolve(), beside)):
+            raise SmokeFailure(f"the frozen app would run weed from elsewhere: {weed}")
     was_running = store.status().running  # someone's store in DESKTOP_UPLOADER_HOME: keep it
     try:
         t = time.monotonic()
@@ -174,18 +176,15 @@ def _check_libraries() -> None:
     names = sorted({type(k).__module__.rsplit(".", 1)[-1] for k in viable})
     _say("keyring backends", ", ".join(names))
 
-    import pillow_heif
+    import pi_heif
     from PIL import Image
 
-    pillow_heif.register_heif_opener()
-    buf = io.BytesIO()
-    Image.new("RGB", (64, 48), (200, 80, 40)).save(buf, format="HEIF", quality=80)
-    buf.seek(0)
-    with Image.open(buf) as im:
+    pi_heif.register_heif_opener()
+    with Image.open(assets.sample("phone.heic")) as im:
         im.load()
-        if im.size != (64, 48):
-            raise SmokeFailure(f"HEIF round trip gave size {im.size}")
-    _say("heif", f"pillow-heif {pillow_heif.__version__} encodes and decodes")
+        if im.format != "HEIF" or im.size != (480, 360):
+            raise SmokeFailure(f"the HEIC sample decoded as {im.format} {im.size}")
+    _say("heif", f"pi-heif {pi_heif.__version__} decodes a phone's HEIC")
 
     from desktop_uploader.pipeline import resample
 
@@ -235,6 +234,10 @@ def _upload_sample(app, sample: Path) -> None:
 
 
 def _open_and_close_window(app) -> None:
+    from desktop_uploader import assets
     from desktop_uploader.gui.smoke_window import open_and_close_window  # Qt stays in gui/
 
-    _say("window", open_and_close_window(app))
+    seen = open_and_close_window(app, hand_over=assets.sample("portrait-rotated.jpg"))
+    window, _, handed = seen.partition("; hand-off: ")
+    _say("window", window)
+    _say("hand-off", handed)

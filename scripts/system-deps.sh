@@ -45,6 +45,8 @@ test_pkgs+=(xclip)
 # The frozen app (tests/test_packaging.py): PyInstaller reads libraries with objdump; the .deb
 # is built with dpkg-deb (in dpkg, always there on Debian).
 test_pkgs+=(binutils)
+# The .desktop file is checked with freedesktop's own validator (tests/test_file_managers.py).
+test_pkgs+=(desktop-file-utils)
 # Animation timing checks read the output with libwebp's own tool, webpmux (tests/test_animation.py).
 test_pkgs+=(webp)
 

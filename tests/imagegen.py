@@ -135,7 +135,8 @@ def animated_gif_bytes(frames: int = 6, size: tuple[int, int] = (160, 120)) -> b
 
 
 def write_samples(folder: Path) -> list[Path]:
-    """The bundled demo images: small JPEGs with camera EXIF, GPS, and orientation tags."""
+    """The bundled demo images: small JPEGs with camera EXIF, GPS, and orientation tags, and a
+    phone's HEIC (the frozen app's smoke test decodes it: the bundle's HEIF library only reads)."""
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for name, seed, orientation, size in (
@@ -146,4 +147,7 @@ def write_samples(folder: Path) -> list[Path]:
         p = folder / name
         p.write_bytes(jpeg_bytes(scene(*size, seed=seed), orientation=orientation, quality=85))
         out.append(p)
+    heic = folder / "phone.heic"
+    heic.write_bytes(heic_bytes(scene(480, 360, seed=4)))
+    out.append(heic)
     return out

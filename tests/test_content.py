@@ -217,9 +217,9 @@ def test_model_runs_on_one_thread_with_the_default_sessions_findings(astronaut_j
         bgr = np.ascontiguousarray(np.asarray(im.convert("RGB"))[:, :, ::-1])
     ours = detector.detect(bgr)
     theirs = NudeDetector().detect(bgr)
-    assert [d["class"] for d in ours] == [d["class"] for d in theirs] and ours
+    assert [d.label for d in ours] == [d["class"] for d in theirs] and ours
     for a, b in zip(ours, theirs, strict=True):
-        assert abs(a["score"] - b["score"]) < 1e-4
+        assert abs(a.score - b["score"]) < 0.01
 
 
 def test_a_content_check_override_preloads_the_model_and_keeps_the_nice_setting(app):

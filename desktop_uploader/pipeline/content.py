@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop_uploader.errors import Rejected
+from desktop_uploader.pipeline.nudity_model import LABELS
 
 log = logging.getLogger(__name__)
 
@@ -39,28 +40,9 @@ EXPLICIT_LABELS = (
     "BUTTOCKS_EXPOSED",
     "ANUS_EXPOSED",
 )
-# Every label NudeNet's model gives (nudenet/nudenet.py); a label outside this list in the
-# settings would never match, so the check would silently pass everything: it is refused at load.
-NUDENET_LABELS = (
-    "FEMALE_GENITALIA_COVERED",
-    "FACE_FEMALE",
-    "BUTTOCKS_EXPOSED",
-    "FEMALE_BREAST_EXPOSED",
-    "FEMALE_GENITALIA_EXPOSED",
-    "MALE_BREAST_EXPOSED",
-    "ANUS_EXPOSED",
-    "FEET_EXPOSED",
-    "BELLY_COVERED",
-    "FEET_COVERED",
-    "ARMPITS_COVERED",
-    "ARMPITS_EXPOSED",
-    "FACE_MALE",
-    "BELLY_EXPOSED",
-    "MALE_GENITALIA_EXPOSED",
-    "ANUS_COVERED",
-    "FEMALE_BREAST_COVERED",
-    "BUTTOCKS_COVERED",
-)
+# Every label NudeNet's model gives; a label outside this list in the settings would never
+# match, so the check would silently pass everything: it is refused at load.
+NUDENET_LABELS = LABELS
 # Every label NudeNet knows, as people say it (results, history, the review dialog).
 LABEL_NAMES = {
     "FEMALE_GENITALIA_EXPOSED": "exposed female genitals",
@@ -208,15 +190,13 @@ _NO_CLASSIFIER = object()
 
 def load_content_model() -> Any:
     """NudeNet's detector (and the nudity classifier), loaded once per process from the
-    models inside their wheels."""
+    models inside their wheels. The detector runs NudeNet's model without NudeNet's code
+    (pipeline/nudity_model.py), so OpenCV is never imported."""
     global _detector
     if _detector is None:
-        from nudenet import NudeDetector
+        from desktop_uploader.pipeline.nudity_model import NudityDetector, model_path
 
-        detector = NudeDetector()
-        if hasattr(detector, "onnx_session"):
-            detector.onnx_session = _single_thread_session(detector.onnx_session._model_path)
-        _detector = detector
+        _detector = NudityDetector(_single_thread_session(str(model_path())))
         _load_classifier()
     return _detector
 
@@ -270,17 +250,17 @@ def nudity_score(rgb: Any) -> float | None:
 
 
 def detect(rgb: Any) -> list[Detection]:
-    """Everything NudeNet sees on decoded pixels (a PIL image), with each box's skin share."""
+    """Everything NudeNet's model sees on decoded pixels (a PIL image), with each box's skin
+    share."""
     import numpy as np
 
     detector = load_content_model()
     rgb = rgb.convert("RGB")
-    arr = np.asarray(rgb)[:, :, ::-1]  # BGR, as its own file loader gives it
+    bgr = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])  # as NudeNet's file loader gives it
     out = []
-    for d in detector.detect(np.ascontiguousarray(arr)):
-        x, y, w, h = (int(v) for v in d["box"])
-        skin = skin_share(rgb, x, y, w, h)
-        out.append(Detection(d["class"], float(d["score"]), (x, y, w, h), skin))
+    for d in detector.detect(bgr):
+        skin = skin_share(rgb, *d.box)
+        out.append(Detection(d.label, d.score, d.box, skin))
     return out
 
 

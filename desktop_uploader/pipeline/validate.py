@@ -38,9 +38,11 @@ _heif_registered = False
 def _register_heif() -> None:
     global _heif_registered
     if not _heif_registered:
-        import pillow_heif
+        # pi-heif: pillow-heif's decode-only twin (same API), without the x265 encoder that
+        # made pillow-heif 27 MB of the frozen app against 4 MB (docs/packaging.md)
+        import pi_heif
 
-        pillow_heif.register_heif_opener()
+        pi_heif.register_heif_opener()
         _heif_registered = True
 
 

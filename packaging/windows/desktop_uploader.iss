@@ -45,6 +45,9 @@ Name: "english"; MessagesFile: "compiler:Default.isl"
 
 [Tasks]
 Name: "desktopicon"; Description: "{cm:CreateDesktopIcon}"; GroupDescription: "{cm:AdditionalIcons}"; Flags: unchecked
+; Explorer hand-off: the files go to the open window (single instance) or open one with them queued
+Name: "sendto"; Description: "Add Desktop Uploader to Explorer's ""Send to"" menu"; GroupDescription: "Explorer:"
+Name: "contextmenu"; Description: "Add ""Upload with Desktop Uploader"" to the right-click menu of images and folders"; GroupDescription: "Explorer:"
 
 [Files]
 Source: "{#BundleDir}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
@@ -52,6 +55,19 @@ Source: "{#BundleDir}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs 
 [Icons]
 Name: "{autoprograms}\{#AppName}"; Filename: "{app}\{#AppExe}"; Parameters: "gui"
 Name: "{autodesktop}\{#AppName}"; Filename: "{app}\{#AppExe}"; Parameters: "gui"; Tasks: desktopicon
+; Send to: Explorer passes the selected files as arguments (desktop-uploader.exe FILE...)
+Name: "{usersendto}\{#AppName}"; Filename: "{app}\{#AppExe}"; Tasks: sendto
+
+[Registry]
+; "Upload with Desktop Uploader" on every file Windows perceives as an image, and on folders.
+; Explorer starts one process per selected file ("%1"); they meet in one window (single instance).
+; HKA: the current user's classes for a per-user install, the machine's for an all-users one.
+Root: HKA; Subkey: "Software\Classes\SystemFileAssociations\image\shell\DesktopUploader"; ValueType: string; ValueName: ""; ValueData: "Upload with Desktop Uploader"; Flags: uninsdeletekey; Tasks: contextmenu
+Root: HKA; Subkey: "Software\Classes\SystemFileAssociations\image\shell\DesktopUploader"; ValueType: string; ValueName: "Icon"; ValueData: """{app}\{#AppExe}"",0"; Tasks: contextmenu
+Root: HKA; Subkey: "Software\Classes\SystemFileAssociations\image\shell\DesktopUploader\command"; ValueType: string; ValueName: ""; ValueData: """{app}\{#AppExe}"" ""%1"""; Tasks: contextmenu
+Root: HKA; Subkey: "Software\Classes\Directory\shell\DesktopUploader"; ValueType: string; ValueName: ""; ValueData: "Upload with Desktop Uploader"; Flags: uninsdeletekey; Tasks: contextmenu
+Root: HKA; Subkey: "Software\Classes\Directory\shell\DesktopUploader"; ValueType: string; ValueName: "Icon"; ValueData: """{app}\{#AppExe}"",0"; Tasks: contextmenu
+Root: HKA; Subkey: "Software\Classes\Directory\shell\DesktopUploader\command"; ValueType: string; ValueName: ""; ValueData: """{app}\{#AppExe}"" ""%1"""; Tasks: contextmenu
 
 [Run]
 Filename: "{app}\{#AppExe}"; Parameters: "gui"; Description: "{cm:LaunchProgram,{#AppName}}"; Flags: nowait postinstall skipifsilent
