@@ -283,8 +283,6 @@ def test_nothing_in_the_app_encodes_outside_the_encode_module():
         # the clipboard's pixels saved as an *input* file, processed like any other file
         "desktop_uploader/gui/background.py",
         "desktop_uploader/integrations/clipboard.py",  # the same for the upload server
-        # the smoke test's synthetic HEIF input
-        "desktop_uploader/smoke.py",
     }
     pattern = re.compile(r"\.save\([^)]|write_to_file|write_to_buffer|jpegsave|webpsave|heifsave")
     offenders = []
