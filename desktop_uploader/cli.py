@@ -21,6 +21,7 @@ from desktop_uploader.cli_report import (  # noqa: F401 - EXIT_* are the CLI's p
     say_not_scanned,
     summary_line,
 )
+from desktop_uploader.cli_window import open_window, paths_without_command
 from desktop_uploader.errors import UploaderError
 from desktop_uploader.records import ContentPolicy, ScanPolicy, choices
 
@@ -214,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     paths = paths_without_command(parser, sys.argv[1:] if argv is None else argv)
     if paths:  # `desktop-uploader PATH…`, as file managers run it
-        return open_window(paths)
+        return open_window(parser, paths)
     args = parser.parse_args(argv)
     if args.smoke_test:
         from desktop_uploader.smoke import run_smoke_test
@@ -225,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return storekeeper.main()
     if args.command in (None, "gui"):
-        return open_window()
+        return open_window(parser)
     from desktop_uploader.app import App, setup_logging
 
     app = App(notice=lambda msg: print(f"note: {msg}", file=sys.stderr))
@@ -266,51 +267,6 @@ def _integration_commands() -> dict:
     from desktop_uploader.cli_integrations import commands
 
     return commands()
-
-
-# -- the window --------------------------------------------------------------------------
-def paths_without_command(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
-    """The arguments of ``desktop-uploader PATH…`` (no command, no option first), else []."""
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    if argv and not argv[0].startswith("-") and argv[0] not in commands.choices:
-        return argv
-    return []
-
-
-def open_window(paths: list[str] | None = None) -> int:
-    """The desktop window, with ``paths`` queued. When a window is already open, the paths go
-    to it instead (gui/single_instance.py). Without a display, say so and list the commands
-    instead (Qt would abort the process)."""
-    import os
-
-    if paths:
-        from desktop_uploader.gui.single_instance import HandOffError, hand_off, server_name
-        from desktop_uploader.paths import AppPaths
-
-        try:
-            queued = hand_off(server_name(AppPaths.from_env()), paths)
-        except HandOffError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return EXIT_FAILED
-        if queued is not None:
-            print(f"desktop-uploader: {queued} path(s) handed to the open window", file=sys.stderr)
-            return EXIT_OK
-
-    headless = sys.platform.startswith("linux") and not any(
-        os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
-    )
-    if headless:
-        print(
-            "desktop-uploader: no display found (DISPLAY and WAYLAND_DISPLAY are not set), so "
-            "the window cannot open. Use one of the commands below, or set "
-            "QT_QPA_PLATFORM=offscreen to run the window without a screen.\n",
-            file=sys.stderr,
-        )
-        build_parser().print_help()
-        return EXIT_REJECTED
-    from desktop_uploader.gui.main import run_gui
-
-    return run_gui(paths=paths or [])
 
 
 # -- upload ------------------------------------------------------------------------------

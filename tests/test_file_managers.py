@@ -99,7 +99,8 @@ def test_windows_installer_adds_send_to_and_the_explorer_verb():
 
 
 def test_paths_without_a_command_are_a_hand_off_and_commands_stay_commands():
-    from desktop_uploader.cli import build_parser, paths_without_command
+    from desktop_uploader.cli import build_parser
+    from desktop_uploader.cli_window import paths_without_command
 
     parser = build_parser()
     assert paths_without_command(parser, ["/home/me/a.jpg", "b.png"]) == ["/home/me/a.jpg", "b.png"]
