@@ -200,7 +200,8 @@ class Lifecycle:
                 check_transition(job.state, JobState.QUEUED)
                 self.journal.update_job(job.id, status=JobState.QUEUED.journal_status)
                 job.state = JobState.QUEUED
-            self._publish(Event(ev.QUEUED, job.id, str(job.source), {"name": job.name}))
+            data = {"name": job.name, "profile": job.profile}
+            self._publish(Event(ev.QUEUED, job.id, str(job.source), data))
 
     def finish(
         self, job: Job, new: JobState, result: JobResult, row: dict | None, record: bool = True

@@ -288,8 +288,8 @@ class MainWindow(QMainWindow):
         """Each finished file: into the history, the tray's recent list, the problem list."""
         for r in rows:
             if r.result is not None and r.stage != "cancelled":
-                job = self.app.journal.job(r.job_id)  # finished: the engine let go of it
-                profile = job["profile"] if job else (self.destination_box.currentData() or "")
+                # from the queued event: no journal read (and wait for its lock) on this thread
+                profile = r.profile or (self.destination_box.currentData() or "")
                 self.history_model.add_row(history_row(r, profile))
             if r.stage == "failed" and r.result is not None:
                 self.error_banner.add(job_problem(r.name, r.stage, r.result.code, r.result.reason))

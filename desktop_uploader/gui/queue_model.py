@@ -68,6 +68,7 @@ class QueueRow:
     result: JobResult | None = None
     paused: bool = False
     extra: dict = field(default_factory=dict)
+    profile: str = ""  # the destination it goes to (from the queued event)
 
     @property
     def finished(self) -> bool:
@@ -246,7 +247,8 @@ class QueueModel(QAbstractTableModel):
         name = event.data.get("name") or Path(event.source).name
         n = len(self._rows)
         self.beginInsertRows(QModelIndex(), n, n)
-        self._rows.append(QueueRow(event.job_id, name, event.source))
+        profile = str(event.data.get("profile") or "")
+        self._rows.append(QueueRow(event.job_id, name, event.source, profile=profile))
         self._index[event.job_id] = n
         self.endInsertRows()
 
