@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 
 from annotated_types import Ge, Gt, Le, MinLen
 
+from desktop_uploader import records
 from desktop_uploader.errors import ConfigError
 from desktop_uploader.integrations.settings import IntegrationSettings
 from desktop_uploader.pipeline.content import EXPLICIT_LABELS
@@ -66,7 +67,12 @@ class Destination(Freezable):
         "",
         "Addressing style",
         "How the bucket appears in request URLs; empty: the provider's usual style",
-        choice_labels={"": "(provider default)"},
+        choice_labels={
+            "": "(provider default)",
+            "path": "Path (host/bucket/key)",
+            "virtual": "Virtual host (bucket.host/key)",
+            "auto": "Automatic",
+        },
     )
     public_base_url: Url = setting(
         "",
@@ -102,15 +108,21 @@ class Destination(Freezable):
     malware_scan: MalwareScan = setting(
         "optional",
         "Malware scan",
-        "required: never upload unscanned files (they wait for the scanner); optional: scan "
+        "Required: never upload unscanned files (they wait for the scanner); optional: scan "
         "when ClamAV is available and say so when it is not; off: never scan",
+        choice_labels={
+            "required": "Required (unscanned files wait)",
+            "optional": "When available",
+            "off": "Off",
+        },
     )
     # review is the default: NudeNet alone is not precise enough to act without a person
     # (pipeline/content.py); block is for managed destinations
     content_check: ContentCheck = setting(
         "review",
         "Content check",
-        "review: hold matching images for you to decide; block: reject them; off: no check",
+        "Review: hold matching images for you to decide; block: reject them; off: no check",
+        choice_labels={"review": "Ask me (review)", "block": "Block", "off": "Off"},
     )
     content_labels: list[ContentLabel] = setting(
         label="Blocked content labels",
@@ -246,7 +258,12 @@ class DesktopSettings(Freezable):
 
     __pydantic_config__ = UNKNOWN_KEYS_ARE_ERRORS
 
-    link_format: LinkFormat = setting("url", "Link format", "What is copied after an upload")
+    link_format: LinkFormat = setting(
+        "url",
+        "Link format",
+        "What is copied after an upload",
+        choice_labels={str(k): v for k, v in records.LINK_FORMAT_NAMES.items()},
+    )
     copy_on_upload: Flag = setting(
         True, "Copy the link after each upload", "Put the new link on the clipboard"
     )

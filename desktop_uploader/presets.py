@@ -44,8 +44,9 @@ class Preset(Freezable):
     format: Literal["webp", "original"] = setting(
         "webp",
         "Output format",
-        "webp: small WebP files; original: the source's own format at full quality (JPEG "
+        "WebP: small WebP files; original: the source's own format at full quality (JPEG "
         "losslessly), metadata removed either way",
+        choice_labels={"webp": "WebP (small)", "original": "Original format, full size"},
     )
     # colour profile in the output: "strip" (none: browsers assume sRGB) or "srgb" (embed a
     # standard sRGB profile). Pixels are always converted to sRGB; the source's own profile
@@ -53,8 +54,9 @@ class Preset(Freezable):
     icc: Literal["strip", "srgb"] = setting(
         "strip",
         "Colour profile",
-        "strip: no profile (browsers assume sRGB); srgb: embed a standard sRGB profile. "
+        "None: no profile (browsers assume sRGB); sRGB: embed a standard sRGB profile. "
         "Pixels are always converted to sRGB; the original's profile is never copied.",
+        choice_labels={"strip": "None", "srgb": "sRGB"},
     )
     # responsive variants (empty: one rendition, as before): widths in pixels, each as WebP
     # (and AVIF if ``avif``), plus the original's format as fallback; with a blur placeholder

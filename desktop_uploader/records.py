@@ -46,6 +46,16 @@ class LinkFormat(StrEnum):
     PICTURE = "picture"  # <picture> with the responsive srcset when the preset has widths
 
 
+# each link format as people call it (the settings window, the history's "Copy as…")
+LINK_FORMAT_NAMES = {
+    LinkFormat.URL: "URL",
+    LinkFormat.MARKDOWN: "Markdown",
+    LinkFormat.HTML: "HTML",
+    LinkFormat.BBCODE: "BBCode",
+    LinkFormat.PICTURE: "<picture> snippet",
+}
+
+
 class JobStatus(StrEnum):
     """How a job ended (``JobResult.status``) or stands in the journal's ``status`` column."""
 

@@ -268,13 +268,16 @@ def capture(out: Path, home: Path, theme: str, suffix: str) -> int:
         # 6. a file held for content review. No explicit picture here: the destination is set
         # to hold NudeNet's non-explicit FACE_FEMALE label, on scikit-image's astronaut photo.
         from desktop_uploader.gui.review_dialog import ReviewDialog
+        from desktop_uploader.snapshots import draft, freeze
 
-        dest = app.settings.destination(None)
+        edited = draft(app.settings)  # the window's settings are a read-only snapshot
+        dest = edited.destination(None)
         dest.content_check, dest.content_labels, dest.content_threshold = (
             "review",
             ["FACE_FEMALE"],
             0.5,
         )
+        app.use_settings(freeze(edited))
         held = home / "held"
         held.mkdir()
         write_astronaut(held / "portrait.jpg")

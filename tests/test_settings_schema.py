@@ -296,3 +296,19 @@ def test_per_label_thresholds_name_known_labels_with_scores_from_0_to_1():
     assert dest.content_label_thresholds == {"BUTTOCKS_EXPOSED": 0.8}
     assert dest.content_check == "review"  # issue 15: review, not block, is the default
     check_settings(parse_settings(raw, "settings.toml"))  # what the settings window saves
+
+
+def test_every_choice_a_form_offers_has_a_name_for_people():
+    """The settings window shows ``choice_labels``; a choice without one would show its id
+    ("webp", "strip", "optional"). Provider kinds are named by ``providers.provider_name``."""
+    from desktop_uploader.settings_fields import field_specs
+
+    unnamed = [
+        f"{cls.__name__}.{spec.name}: {choice!r}"
+        for cls in TABLES
+        for spec in field_specs(cls)
+        if spec.kind == "choice" and spec.name != "provider"
+        for choice in spec.choices
+        if choice not in spec.choice_labels
+    ]
+    assert unnamed == []

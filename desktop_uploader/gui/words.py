@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from desktop_uploader.errors import UploaderError
+from desktop_uploader.records import LINK_FORMAT_NAMES  # noqa: F401 - the window's words
 
 PROVIDER_NAMES = {
     "local": "Local store (this computer)",
@@ -22,13 +23,6 @@ PROVIDER_NAMES = {
     "minio": "MinIO",
     "wasabi": "Wasabi",
     "other": "Other S3-compatible service",
-}
-LINK_FORMAT_NAMES = {
-    "url": "URL",
-    "markdown": "Markdown",
-    "html": "HTML",
-    "bbcode": "BBCode",
-    "picture": "<picture> snippet",
 }
 # NudeNet's detector labels, as a person would say them
 _BODY_PARTS = {

@@ -128,7 +128,10 @@ def test_test_connection_says_what_to_do(window, qtbot):
 def test_general_page_link_format_and_start_at_login(window, xdg_config, images, qtbot):
     dialog = window.open_settings("general")
     form = dialog.general.form.widgets
-    form["link_format"].setCurrentText("markdown")
+    formats = form["link_format"]
+    shown = [formats.itemText(i) for i in range(formats.count())]
+    assert shown == ["URL", "Markdown", "HTML", "BBCode", "<picture> snippet"]  # words, not ids
+    formats.setCurrentIndex(formats.findData("markdown"))
     form["start_at_login"].setChecked(True)
     with qtbot.waitSignal(dialog.saved, timeout=WAIT_MS):
         _ok(dialog)
