@@ -26,6 +26,7 @@ from pathlib import Path
 
 from desktop_uploader import platform
 from desktop_uploader.pipeline.intake import open_regular
+from desktop_uploader.platform.ipc import recv_until
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +110,7 @@ class ClamdClient:
 
 
 def _read_reply(s: socket.socket) -> str:
-    data = b""
-    while not data.endswith(b"\0"):
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    return data.rstrip(b"\0\n").decode("utf-8", "replace")
+    return recv_until(s, b"\0").rstrip(b"\0\n").decode("utf-8", "replace")
 
 
 def _parse_verdict(reply: str) -> str | None:

@@ -127,6 +127,17 @@ def connect_unix(path: str, timeout: float) -> socket.socket:
     return s
 
 
+def recv_until(s: socket.socket, end: bytes) -> bytes:
+    """Everything ``s`` sends up to and including ``end`` (or until it closes)."""
+    data = b""
+    while not data.endswith(end):
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def request(address: str, command: bytes, timeout: float = 5.0) -> bytes:
     """Send ``command`` to the listener at ``address``; its answer (one line, stripped)."""
     if address.startswith("tcp://"):
@@ -140,10 +151,5 @@ def request(address: str, command: bytes, timeout: float = 5.0) -> bytes:
         line = command + b"\n"
     with s:
         s.sendall(line)
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
+        data = recv_until(s, b"\n")
     return data.strip()

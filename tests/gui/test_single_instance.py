@@ -15,6 +15,7 @@ from PySide6.QtCore import QDir
 
 from desktop_uploader.gui.main import serve_later_runs
 from desktop_uploader.gui.single_instance import InstanceServer, hand_off, server_name
+from desktop_uploader.platform.ipc import recv_until
 
 WAIT_MS = 30_000
 
@@ -66,13 +67,7 @@ def _raw_request(name: str, payload: bytes, replies: list) -> None:
         s.settimeout(20)
         s.connect(str(Path(QDir.tempPath()) / name))
         s.sendall(payload)
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        replies.append(data)
+        replies.append(recv_until(s, b"\n"))
 
 
 BAD_REQUESTS = [
