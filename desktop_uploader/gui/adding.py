@@ -40,7 +40,6 @@ class FileIntake(QObject):
     ) -> None:
         super().__init__(parent)
         self.app, self._intake, self._tasks, self._choice = app, intake, tasks, choice
-        self._window = parent
 
     def add_paths(self, paths: list[Path]) -> None:
         """Queue files and folders (expanded and submitted off the GUI thread)."""
@@ -64,14 +63,14 @@ class FileIntake(QObject):
         self._intake.run(self.app.submit_paths, paths, dest.name, preset, callback=queued)
 
     def choose_files(self) -> None:
-        dialog = QFileDialog(self._window, "Add images")
+        dialog = QFileDialog(self.parent(), "Add images")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
         dialog.setNameFilter(IMAGE_FILTER)
         dialog.filesSelected.connect(lambda files: self.add_paths([Path(f) for f in files]))
         dialog.open()
 
     def choose_folder(self) -> None:
-        dialog = QFileDialog(self._window, "Add a folder of images")
+        dialog = QFileDialog(self.parent(), "Add a folder of images")
         dialog.setFileMode(QFileDialog.FileMode.Directory)
         dialog.setOption(QFileDialog.Option.ShowDirsOnly)
         dialog.fileSelected.connect(lambda d: self.add_paths([Path(d)]) if d else None)

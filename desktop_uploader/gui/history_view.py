@@ -24,8 +24,8 @@ from desktop_uploader.desktop import DesktopApp
 from desktop_uploader.gui.gallery_view import EMPTY_FIRST_RUN, GalleryView
 from desktop_uploader.gui.history_model import UPLOADED, HistoryModel, RowRole
 from desktop_uploader.gui.icons import icon
-from desktop_uploader.gui.words import LINK_FORMAT_NAMES as FORMAT_NAMES
 from desktop_uploader.pipeline.deliver import LINK_FORMATS, link_text
+from desktop_uploader.records import LINK_FORMAT_NAMES as FORMAT_NAMES
 
 CHIPS = (
     ("all", "All", "Everything you added"),

@@ -36,13 +36,13 @@ from desktop_uploader.gui.toast import Toast
 from desktop_uploader.gui.toolbar import MainToolbar
 from desktop_uploader.gui.tray import Tray
 from desktop_uploader.gui.words import (
-    LINK_FORMAT_NAMES,
     Problem,
     destination_name,
     exception_problem,
     job_problem,
 )
 from desktop_uploader.gui.workers import TaskRunner
+from desktop_uploader.records import LINK_FORMAT_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -341,7 +341,7 @@ class MainWindow(QMainWindow):
         """An error from a worker: our own errors in their words; anything else is ours to fix,
         so the banner says so and the Python text goes behind "Details…"."""
         problem = exception_problem(title, error)
-        if problem.message.startswith("Something went wrong"):  # ours to fix: the traceback
+        if problem.internal:  # ours to fix: the traceback goes into the log
             log.error("%s", title, exc_info=error)
         self.show_error(problem.title, problem.message, problem.details)
 

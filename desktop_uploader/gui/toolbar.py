@@ -22,7 +22,6 @@ class MainToolbar(QToolBar):
         self.setObjectName("main-toolbar")
         self.setMovable(False)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self._window = window
 
         def action(text: str, name: str, shortcut, tip: str) -> QAction:
             a = QAction(icon(name), text, window)

@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 
 from desktop_uploader.errors import UploaderError
-from desktop_uploader.records import LINK_FORMAT_NAMES  # noqa: F401 - the window's words
 
 PROVIDER_NAMES = {
     "local": "Local store (this computer)",
@@ -104,6 +103,7 @@ class Problem:
     title: str
     message: str
     details: str = ""
+    internal: bool = False  # a bug of ours (its traceback belongs in the log)
 
 
 _TECHNICAL = re.compile(r"\s*\(([A-Z][A-Za-z]+(Error|Exception|Warning)[^)]*)\)")
@@ -147,4 +147,5 @@ def exception_problem(title: str, error: BaseException) -> Problem:
         "Something went wrong inside Desktop Uploader; nothing was lost. If it happens "
         "again, please report it with the details.",
         technical,
+        internal=True,
     )
