@@ -67,14 +67,20 @@ def camera_exif(orientation: int = 1, gps: bool = True) -> Image.Exif:
     return exif
 
 
-def iptc_segment() -> bytes:
-    """An APP13 Photoshop IRB with an IPTC byline record (Pillow cannot write IPTC)."""
+def photoshop_irb() -> bytes:
+    """A Photoshop image resource block holding an IPTC byline record (Pillow cannot write
+    IPTC): the body of a JPEG's APP13 and of a TIFF's PhotoshopSettings tag (34377)."""
     byline = b"Secret Photographer"
     iptc = b"\x1c\x02\x50" + struct.pack(">H", len(byline)) + byline
     irb = b"8BIM" + struct.pack(">H", 0x0404) + b"\x00\x00" + struct.pack(">I", len(iptc)) + iptc
     if len(iptc) % 2:
         irb += b"\x00"
-    payload = b"Photoshop 3.0\x00" + irb
+    return irb
+
+
+def iptc_segment() -> bytes:
+    """An APP13 Photoshop IRB with an IPTC byline record."""
+    payload = b"Photoshop 3.0\x00" + photoshop_irb()
     return b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload
 
 

@@ -13,7 +13,7 @@ import struct
 import subprocess
 from pathlib import Path
 
-from imagegen import GPS, iptc_segment, scene
+from imagegen import GPS, iptc_segment, photoshop_irb, scene
 from PIL import Image, PngImagePlugin
 
 SECRET_WORD = "Secret"
@@ -23,7 +23,7 @@ XMP_GPS = (
     b'http://ns.adobe.com/exif/1.0/" dc:creator="Secret Photographer" exif:GPSLatitude="52,31.2N"'
     b' exif:GPSLongitude="13,24.6E"/></rdf:RDF></x:xmpmeta>'
 )
-FORMATS = ("jpeg", "png", "tiff", "webp", "gif", "heic", "avif")
+FORMATS = ("jpeg", "png", "tiff", "webp", "webp_lossless", "gif", "heic", "avif")
 
 
 def _s15(v: float) -> bytes:
@@ -130,16 +130,27 @@ def write_inputs(folder: Path, exiftool: str, icc: bytes | None, seed: int = 30)
     out["png"] = png
 
     tif = folder / "scan.tif"
-    pic(2).save(tif, "TIFF", exif=exif, **profile)
+    tiff_exif = camera_exif()
+    tiff_exif[34377] = photoshop_irb()  # Photoshop's resource block, with IPTC inside
+    pic(2).save(tif, "TIFF", exif=tiff_exif.tobytes(), **profile)
     exiftool_add(
         exiftool, tif, "-XMP-exif:GPSLatitude=52.52", "-XMP-dc:Creator=Secret Photographer",
-        "-IPTC:By-line=Secret", "-Photoshop:XResolution=72",
+        "-IPTC:By-line=Secret",
     )  # fmt: skip
     out["tiff"] = tif
 
     webp = folder / "web.webp"
     pic(3).save(webp, "WEBP", quality=90, exif=exif, xmp=XMP_GPS, **profile)
     out["webp"] = webp
+
+    # lossless WebP (VP8L), with colour kept under fully transparent pixels: "original" keeps both
+    webpll = folder / "lossless.webp"
+    clear = pic(8, "RGBA")
+    alpha = Image.new("L", clear.size, 255)
+    alpha.paste(0, (8, 8, 40, 32))  # a hole: alpha 0 over the picture's own colours
+    clear.putalpha(alpha)
+    clear.save(webpll, "WEBP", lossless=True, exact=True, exif=exif, xmp=XMP_GPS, **profile)
+    out["webp_lossless"] = webpll
 
     gif = folder / "anim.gif"
     frames = [pic(4).convert("P"), pic(5).convert("P")]

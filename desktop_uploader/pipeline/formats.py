@@ -222,3 +222,30 @@ def libvips_format(path: Path) -> str | None:
         if loader.startswith(f"VipsForeignLoad{key}"):
             return fmt
     return None
+
+
+def webp_is_lossless(path: Path) -> bool:
+    """Whether a WebP file's pixels are stored exactly: every image chunk, of a still or of
+    each animation frame, is VP8L (lossless) and none is VP8 (lossy). Reads chunk headers only."""
+    kinds: set[bytes] = set()
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"WEBP":
+            return False
+        end = 8 + int.from_bytes(head[4:8], "little")
+        _webp_chunk_kinds(f, 12, end, kinds)
+    return b"VP8L" in kinds and b"VP8 " not in kinds
+
+
+def _webp_chunk_kinds(f, start: int, end: int, kinds: set[bytes]) -> None:
+    pos = start
+    while pos + 8 <= end:
+        f.seek(pos)
+        header = f.read(8)
+        if len(header) < 8:
+            return
+        kind, length = header[:4], int.from_bytes(header[4:8], "little")
+        kinds.add(kind)
+        if kind == b"ANMF":  # a frame: 16 bytes of placement and timing, then its own chunks
+            _webp_chunk_kinds(f, pos + 8 + 16, min(pos + 8 + length, end), kinds)
+        pos += 8 + length + (length & 1)

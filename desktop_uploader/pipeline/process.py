@@ -24,7 +24,7 @@ from desktop_uploader.pipeline.boundary import raised_in
 from desktop_uploader.pipeline.colour import is_srgb_bytes as _is_srgb_bytes
 from desktop_uploader.pipeline.colour import to_srgb as _to_srgb
 from desktop_uploader.pipeline.encode import SRGB_ICC, file_sha256, spool_bytes, spool_image
-from desktop_uploader.pipeline.formats import LOSSLESS
+from desktop_uploader.pipeline.formats import LOSSLESS, webp_is_lossless
 from desktop_uploader.pipeline.overlap import Stopwatch, run_steps
 from desktop_uploader.pipeline.resample import target_size
 from desktop_uploader.pipeline.validate import Probe, damaged, said
@@ -159,7 +159,8 @@ def _main_output(
     if lossless:  # not possible without re-encoding after all: decode all of it
         full, _, _ = _decode(path, probe, preset.max_size)
         return _encode(full, None, preset, spool_dir, probe.format)
-    return _encode(frames, timing, preset, spool_dir, probe.format)
+    exact = probe.format == "GIF" or (probe.format == "WEBP" and webp_is_lossless(path))
+    return _encode(frames, timing, preset, spool_dir, probe.format, exact)
 
 
 def _decode(
@@ -313,14 +314,17 @@ _WEBP = ("WEBP", "webp", "image/webp")
 
 
 def _output_format(
-    preset: Preset, source_format: str | None, has_alpha: bool, animated: bool
+    preset: Preset, source_format: str | None, has_alpha: bool, animated: bool, exact: bool
 ) -> tuple[str, str, str, dict]:
     if preset.format == "original" and source_format:
         fmt = _ORIGINAL_OUTPUT.get(source_format)
         if fmt and not animated and not (has_alpha and fmt[0] == "JPEG"):
             return (*fmt[:3], dict(fmt[3]))  # a copy: the caller adds to the options
-        # GIF/WebP sources and animations: WebP, lossless for GIF (it was lossless)
-        return (*_WEBP, {"lossless": source_format == "GIF", "quality": preset.quality})
+        # GIF/WebP sources and animations: WebP, lossless when the source was (GIF, VP8L WebP),
+        # with the colour under transparent pixels kept too (``exact``)
+        if exact:
+            return (*_WEBP, {"lossless": True, "exact": True, "quality": preset.quality})
+        return (*_WEBP, {"lossless": False, "quality": preset.quality})
     return (*_WEBP, {"quality": preset.quality, "method": preset.method})
 
 
@@ -330,10 +334,13 @@ def _encode(
     preset: Preset,
     spool_dir: Path,
     source_format: str | None = None,
+    exact: bool = False,
 ) -> Rendition:
+    """``exact``: the source stored its pixels exactly (the ``original`` preset keeps them)."""
     first = frames[0]
     animated = len(frames) > 1
-    fmt, ext, ctype, kwargs = _output_format(preset, source_format, first.mode == "RGBA", animated)
+    alpha = first.mode == "RGBA"
+    fmt, ext, ctype, kwargs = _output_format(preset, source_format, alpha, animated, exact)
     if animated and timing is not None:
         kwargs |= {
             "save_all": True,
