@@ -8,6 +8,8 @@ import json
 import sys
 import threading
 
+from desktop_uploader.records import JobStatus
+
 EXIT_OK, EXIT_REJECTED, EXIT_FAILED = 0, 1, 2
 EXIT_HELD = 3  # nothing failed or was rejected, but some files wait for review
 
@@ -42,16 +44,18 @@ def exit_status(results) -> int:
     return EXIT_OK
 
 
+_WENT_THROUGH = {JobStatus.DONE, JobStatus.DUPLICATE, JobStatus.HELD, JobStatus.EXPORTED}
+
+
 def say_not_scanned(app, results) -> None:
     """Once per run, in plain words with the fix: files went through without a malware scan
     because no scanner could be used (the policy allowed it; ``--json`` has it per file)."""
     missed = [r for r in results if (r.reason or "").startswith("not_scanned")]
     if not missed:
         return
-    considered = [r for r in results if r.status != "skipped"]  # as the summary line counts
-    count = (
-        f"{len(missed)} of {len(considered)} files were" if len(considered) > 1 else "The file was"
-    )
+    # out of the files that went through: one rejected before the scan was never to be scanned
+    through = [r for r in results if r.status in _WENT_THROUGH]
+    count = f"{len(missed)} of {len(through)} files were" if len(through) > 1 else "The file was"
     print(f"note: {count} not scanned for malware. {why_not_scanned(app, missed[0])}",
           file=sys.stderr, flush=True)  # fmt: skip
 

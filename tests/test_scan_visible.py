@@ -53,11 +53,13 @@ def test_the_cli_says_once_that_files_were_not_scanned_and_how_to_fix_it(
     empty = tmp_path / "signatures"
     empty.mkdir()
     home = home_with(tmp_path, store_target, f'database_dir = "{empty}"')
-    res = run_cli("upload", *photos(tmp_path, 2), env_home=home)
-    assert res.returncode == 0, res.stderr
+    junk = tmp_path / "notes.txt"  # rejected before any scan: not one of the files counted
+    junk.write_text("not a picture")
+    res = run_cli("upload", *photos(tmp_path, 2), str(junk), env_home=home)
+    assert res.returncode == 1, res.stderr  # the text file named explicitly is rejected
     notes = [ln for ln in res.stderr.splitlines() if "not scanned" in ln]
     assert len(notes) == 1, res.stderr  # once per run, not once per file
-    assert notes[0].startswith("note: 2 of 2 files were not scanned for malware.")
+    assert notes[0].startswith("note: 2 of 2 files were not scanned for malware."), notes[0]
     if clamd_mod.clamd_program():
         assert f"ClamAV has no signatures in {empty}" in notes[0]
         assert "sudo freshclam" in notes[0]
@@ -65,8 +67,9 @@ def test_the_cli_says_once_that_files_were_not_scanned_and_how_to_fix_it(
         assert "ClamAV is not installed" in notes[0] and "Install it" in notes[0]
     hist = run_cli("history", "--json", env_home=home)
     rows = [json.loads(x) for x in hist.stdout.splitlines()]
-    assert [r["scanned"] for r in rows] == [False, False]
-    assert all(r["reason"].startswith("not_scanned: ") for r in rows)
+    done = [r for r in rows if r["status"] == "done"]
+    assert [r["scanned"] for r in done] == [False, False]
+    assert all(r["reason"].startswith("not_scanned: ") for r in done)
 
 
 def test_scanned_uploads_are_recorded_as_scanned(tmp_path, store_target, keys_in_env, clamd_socket):
