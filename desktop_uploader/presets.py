@@ -8,9 +8,11 @@ from typing import Annotated, Literal
 
 from annotated_types import Ge, Gt, Le
 
+from desktop_uploader.format_names import ALLOWED
 from desktop_uploader.setting_types import (
     UNKNOWN_KEYS_ARE_ERRORS,
     Flag,
+    ImageFormat,
     Number,
     Text,
     Whole,
@@ -108,6 +110,11 @@ class Limits(Freezable):
     )
     decoder_nice: Annotated[Whole, Ge(0), Le(19)] = setting(
         10, "Decoder priority (nice 0–19)", "Decoders run below the window and your programs"
+    )
+    formats: list[ImageFormat] = setting(
+        label="Accepted formats",
+        help="Image formats accepted, by their ids (remove one to refuse its files by name)",
+        factory=lambda: list(ALLOWED),
     )
     follow_symlinks: Flag = setting(
         False,

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, get_args
 from annotated_types import Ge, Le
 from pydantic import BeforeValidator, Strict, StringConstraints
 
-from desktop_uploader import records
+from desktop_uploader import format_names, records
 from desktop_uploader.pipeline.content import NUDENET_LABELS
 from desktop_uploader.providers import KINDS as PROVIDER_KINDS
 
@@ -29,6 +29,7 @@ ContentCheck = records.literal(records.ContentPolicy)
 ContentLabel = Literal[NUDENET_LABELS]  # type: ignore[valid-type]
 Score = Annotated[Number, Ge(0), Le(1)]  # a model's score
 LinkFormat = records.literal(records.LinkFormat)
+ImageFormat = Literal[format_names.ALLOWED]  # type: ignore[valid-type]
 
 
 def _numbers_from_text(value: Any) -> Any:

@@ -20,7 +20,8 @@ from PIL import Image
 
 from desktop_uploader.config import Limits
 from desktop_uploader.errors import Rejected
-from desktop_uploader.pipeline.formats import ALLOWED, identify
+from desktop_uploader.format_names import ALLOWED
+from desktop_uploader.pipeline.formats import identify
 from desktop_uploader.pipeline.validate import probe
 
 
@@ -147,3 +148,34 @@ def test_original_preset_keeps_lossless_formats_lossless_and_options_apart(tmp_p
         assert a.info.get("icc_profile")  # asked for
         assert not b.info.get("icc_profile")  # not carried over from the run before
         assert a.convert("RGB").tobytes() == b.convert("RGB").tobytes()
+
+
+def test_a_format_turned_off_in_the_settings_is_refused_by_name(tmp_path, local_store, monkeypatch):
+    """``[limits] formats`` is the allow-list: every format the app reads is on by default, and
+    one taken out is refused by name; a name that is not a format stops the command (exit 2)."""
+    import json
+
+    import support
+    from imagegen import scene
+
+    assert Limits().formats == list(ALLOWED)
+    checks = 'malware_scan = "off"\ncontent_check = "off"\n'
+    home, _ = support.cloud_home(
+        tmp_path, local_store, monkeypatch, checks + '[limits]\nformats = ["JPEG", "PNG"]\n'
+    )
+    bmp, png = tmp_path / "scan.bmp", tmp_path / "drawing.png"
+    scene(64, 48, seed=3).save(bmp, "BMP")
+    scene(64, 48, seed=4).save(png, "PNG")
+    res = support.run_cli("upload", "--json", str(bmp), str(png), env_home=home)
+    lines = {Path(r["source"]).name: r for r in map(json.loads, res.stdout.splitlines())}
+    assert res.returncode == 1, res.stderr
+    assert lines["scan.bmp"]["status"] == "rejected"
+    assert lines["scan.bmp"]["code"] == "format_not_allowed"
+    assert "BMP files are turned off in the settings" in lines["scan.bmp"]["reason"]
+    assert lines["drawing.png"]["status"] == "done"
+
+    settings = home / "config" / "settings.toml"
+    settings.write_text(settings.read_text().replace('"PNG"]', '"PNGG"]'))
+    res = support.run_cli("upload", "--json", str(png), env_home=home)
+    assert res.returncode == 2 and res.stdout == ""
+    assert '[limits] formats[1] = "PNGG": expected one of JPEG, PNG, GIF' in res.stderr

@@ -233,7 +233,8 @@ def tokenless_problem(raw: str) -> tuple[str, str] | None:
     """Why a path sent without the token is refused, as (code, text); None if it may go on:
     an absolute path to a regular file this user can read whose first bytes are an accepted
     image type (``formats.sniff`` and ``formats.ALLOWED``, as the validate stage judges)."""
-    from desktop_uploader.pipeline.formats import ALLOWED, sniff
+    from desktop_uploader.format_names import ALLOWED
+    from desktop_uploader.pipeline.formats import sniff
     from desktop_uploader.pipeline.intake import open_regular
 
     path = Path(raw)

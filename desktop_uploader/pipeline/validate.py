@@ -19,9 +19,10 @@ from PIL import Image
 
 from desktop_uploader.config import Limits
 from desktop_uploader.errors import Rejected
+from desktop_uploader.format_names import ALLOWED, display_name
 from desktop_uploader.pipeline import libvips_decoder
 from desktop_uploader.pipeline.boundary import raised_in
-from desktop_uploader.pipeline.formats import ALLOWED, display_name, identify, sniff
+from desktop_uploader.pipeline.formats import identify, sniff
 from desktop_uploader.pipeline.intake import not_regular, open_regular, unreadable
 from desktop_uploader.pipeline.structure import inspect_bytes
 
@@ -122,9 +123,15 @@ def _allowed_format(path: Path, head: bytes, limits: Limits) -> str:
     if fmt not in ALLOWED:
         why = _NOT_ALLOWED_WHY.get(fmt) or (
             f"{display_name(fmt)} files are not accepted. Accepted formats: "
-            f"{', '.join(display_name(f) for f in ALLOWED)}."
+            f"{', '.join(display_name(f) for f in limits.formats)}."
         )
         raise Rejected(why, code="format_not_allowed")
+    if fmt not in limits.formats:  # one the app reads, turned off in the settings
+        raise Rejected(
+            f"{display_name(fmt)} files are turned off in the settings ([limits] formats). "
+            f"Accepted formats: {', '.join(display_name(f) for f in limits.formats) or 'none'}.",
+            code="format_not_allowed",
+        )
     if fmt == "WEBP" and head[12:16] == b"VP8X":
         # Pillow's animated-WebP decoder allocates the whole canvas when the file is opened:
         # check the canvas size from the header first.
