@@ -30,7 +30,7 @@ from desktop_uploader.gui.history_view import HistoryPanel
 from desktop_uploader.gui.icons import icon
 from desktop_uploader.gui.queue_model import QueueModel, QueueRow
 from desktop_uploader.gui.queue_panel import QueuePanel
-from desktop_uploader.gui.scan_notice import SETTINGS_PAGE, ScanNotice
+from desktop_uploader.gui.scan_notice import ScanNotice
 from desktop_uploader.gui.thumbnails import ThumbnailCache
 from desktop_uploader.gui.toast import Toast
 from desktop_uploader.gui.toolbar import MainToolbar
@@ -172,7 +172,7 @@ class MainWindow(QMainWindow):
         self.queue_panel.message.connect(self.notify)
         self.queue_panel.error.connect(self.show_error)
         self.scan_notice = ScanNotice(self.queue_panel)  # on top of the queue, while it matters
-        self.scan_notice.action.clicked.connect(lambda: self.open_settings(SETTINGS_PAGE))
+        self.scan_notice.settings_wanted.connect(self.open_settings)  # scanner, or policy
         self.queue_panel.layout().insertWidget(0, self.scan_notice)
         self.history_panel = HistoryPanel(self.app, self.history_model, self.tasks, self.thumbnails)
         self.history_panel.error.connect(self.show_error)
@@ -213,19 +213,19 @@ class MainWindow(QMainWindow):
         self.toolbar.refresh(s, self._destination_name)
         self.local_banner.setVisible(all(d.is_local for d in s.destinations.values()))
 
-    def open_settings(self, page: str | None = None):
-        """Open the (non-blocking) settings dialog; returns it."""
+    def open_settings(self, page: str | None = None, destination: str = ""):
+        """Open the (non-blocking) settings dialog on ``page`` (and ``destination``); returns it."""
         from desktop_uploader.gui.settings_dialog import SettingsDialog
 
         existing = self.findChild(SettingsDialog)
         if existing is not None and existing.isVisible():
-            existing.show_page(page)
+            existing.show_page(page, destination)
             existing.raise_()
             return existing
         dialog = SettingsDialog(self.app, self.tasks, self)
         dialog.saved.connect(self._settings_saved)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show_page(page)
+        dialog.show_page(page, destination)
         dialog.open()
         return dialog
 

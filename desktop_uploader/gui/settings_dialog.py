@@ -97,9 +97,12 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
 
-    def show_page(self, page: str | None) -> None:
+    def show_page(self, page: str | None, destination: str = "") -> None:
+        """Show ``page`` (one of PAGES); on the Destinations page, ``destination`` if given."""
         if page in PAGES:
             self.tabs.setCurrentIndex(PAGES.index(page))
+        if destination and page == "destinations":
+            self.destinations.show_destination(destination)
 
     def accept(self) -> None:
         if self.apply():
