@@ -45,6 +45,10 @@ class FrozenDict(dict):
     def __deepcopy__(self, memo: dict) -> dict:
         return {copy.deepcopy(k, memo): copy.deepcopy(v, memo) for k, v in self.items()}
 
+    def __reduce__(self) -> tuple:
+        # pickled whole (to a decoder worker): unpickling must not go through the refused update
+        return (FrozenDict, (dict(self),))
+
 
 class FrozenList(list):
     """A ``list`` that refuses changes."""
@@ -57,6 +61,10 @@ class FrozenList(list):
 
     def __deepcopy__(self, memo: dict) -> list:
         return [copy.deepcopy(v, memo) for v in self]
+
+    def __reduce__(self) -> tuple:
+        # pickled whole: unpickling must not go through the refused ``extend``
+        return (FrozenList, (list(self),))
 
 
 class Freezable:

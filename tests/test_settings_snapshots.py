@@ -49,6 +49,21 @@ def test_editing_a_snapshot_raises_at_every_level():
     assert snap.destinations["local"].bucket != "changed"
 
 
+def test_a_snapshot_crosses_to_a_worker_process_read_only():
+    """Decoder workers get the limits pickled: every list and dict of a snapshot must survive
+    the trip (unpickling a list goes through ``extend``, which a snapshot refuses)."""
+    import pickle
+
+    snap = freeze(Settings(watched_folders=[WatchedFolder("/photos")]))
+    back = pickle.loads(pickle.dumps(snap))
+    assert back == snap and back.is_snapshot
+    assert pickle.loads(pickle.dumps(snap.limits)).formats == snap.limits.formats
+    with pytest.raises(ReadOnlySettings):
+        back.watched_folders.append(WatchedFolder("/more"))
+    with pytest.raises(ReadOnlySettings):
+        back.destinations["new"] = Destination("new")
+
+
 def test_a_draft_of_a_snapshot_is_an_ordinary_mutable_copy():
     snap = freeze(Settings())
     d = draft(snap)

@@ -11,6 +11,7 @@ opens on the destination those files went to.
 from __future__ import annotations
 
 import html
+import re
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QPushButton
@@ -71,7 +72,7 @@ class ScanNotice(Banner):
     def show_reason(self, why: str) -> None:
         count = "A file was" if self.unscanned == 1 else f"{self.unscanned} files were"
         self.set_text(
-            f"<b>{count} uploaded without a malware scan.</b> {html.escape(why)} "
+            f"<b>{count} uploaded without a malware scan.</b> {_commands(why)} "
             "To never upload unscanned files, set “Malware scan” to “Required” in "
             f"{self._policy_words()}."
         )
@@ -84,3 +85,8 @@ class ScanNotice(Banner):
         if self.destination == LOCAL_PROFILE:
             return "the validation policy of the local store"
         return f"the validation policy of destination “{html.escape(self.destination)}”"
+
+
+def _commands(words: str) -> str:
+    """The command line's words as rich text: a `command` in backticks set as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(words))

@@ -92,6 +92,7 @@ def test_the_policy_button_opens_the_destination_the_files_went_to(qtbot):
                           Event(DONE, job, "/x.jpg", {"result": result})])  # fmt: skip
         where = "destination “blog”" if profile == "blog" else "the local store"
         assert f"“Required” in the validation policy of {where}." in notice.text()
+        assert "Run <code>sudo freshclam</code>" in notice.text() and "`" not in notice.text()
         with qtbot.waitSignal(notice.settings_wanted) as opened:
             notice.policy_button.click()
         assert opened.args == ["destinations", profile]
