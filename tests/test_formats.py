@@ -11,6 +11,7 @@ from formatgen import (
     GROUND,
     SPOT,
     corpus,
+    cut_short,
     tiff_missing_dimensions,
     tiff_without_any_width,
     webp_tiff,
@@ -147,3 +148,42 @@ def test_original_preset_keeps_lossless_formats_lossless_and_options_apart(tmp_p
         assert a.info.get("icc_profile")  # asked for
         assert not b.info.get("icc_profile")  # not carried over from the run before
         assert a.convert("RGB").tobytes() == b.convert("RGB").tobytes()
+
+
+def test_every_signed_format_cut_short_is_damaged_not_not_an_image(app, tmp_path):
+    """An ICNS, DDS, PCX, QOI … file cut inside its header or pixels is a damaged picture of
+    its format: "not an image" is for bytes no decoder recognises."""
+    samples = cut_short()
+    assert {Path(s.name).suffix for s in samples} >= {
+        ".icns", ".dds", ".pcx", ".qoi", ".sgi", ".ppm", ".jpg", ".png", ".gif", ".webp", ".avif"
+    }  # fmt: skip
+    files = write(samples, tmp_path / "cut")
+    results = run_all(app, list(files), tmp_path / "out")
+    wrong = [
+        (p.name, r.status, r.code, r.reason)
+        for p, r in zip(files, results, strict=True)
+        if r.status != "rejected" or r.code not in ("truncated", "corrupt")
+    ]
+    assert wrong == [], wrong
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"P1 is the first point; P2 the second.\n",
+        b"Python notes\n",
+        b"P3 apples, 2 pears\n",
+        b"\n\x05hello",  # a protocol buffer: a newline byte, then a length
+        b"\n\x00H\x00e\x00l\x00l\x00o\x00",  # UTF-16 text after a newline
+        b"\x01\xda\x07\x07 not a picture",
+        b"DDS: notes on the dependency solver",
+    ],
+)
+def test_short_signatures_need_their_header_to_make_sense(tmp_path, text):
+    """PCX, SGI and Netpbm are known by a byte or two; text that starts the same way is
+    still not an image."""
+    p = tmp_path / "notes.txt"
+    p.write_bytes(text)
+    with pytest.raises(Rejected) as e:
+        probe(p, Limits())
+    assert e.value.code == "not_an_image", e.value.message

@@ -4,7 +4,9 @@ they are called in messages.
 Three judges, in order: our own table of signatures (the formats we accept or refuse on purpose,
 so those never depend on a library's guess), then Pillow's format plugins (their signature
 checks and header parsers: TGA, for one, has no signature), then libvips's loaders. "Not an
-image" is said only when none of them recognises the bytes.
+image" is said only when none of them recognises the bytes. Every accepted format that has a
+signature is in our table, because a Pillow plugin recognises only the files it can open: a
+file cut short must be called damaged, not "not an image".
 
 Nothing here decodes pixels: identification reads headers.
 """
@@ -12,6 +14,7 @@ Nothing here decodes pixels: identification reads headers.
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from pathlib import Path
 
@@ -121,6 +124,11 @@ _THEN: tuple[tuple[tuple[bytes, ...], str], ...] = (
     ((b"gimp xcf",), "XCF (GIMP document)"),
     ((b"\x76\x2f\x31\x01",), "OpenEXR"),
     ((b"#?RADIANCE", b"#?RGBE"), "Radiance HDR"),
+    # accepted formats Pillow alone knows: in this table too, so that a file of theirs cut
+    # short (which Pillow's opener then refuses) is called damaged, not "not an image"
+    ((b"icns",), "ICNS"),
+    ((b"DDS ",), "DDS"),
+    ((b"qoif",), "QOI"),
 )
 
 
@@ -133,7 +141,7 @@ def sniff(head: bytes) -> str | None:
         return "WEBP"
     if head[4:8] == b"ftyp":
         return _iso_media(head)
-    if name := _by_prefix(head, _THEN):
+    if name := _by_prefix(head, _THEN) or _by_header(head):
         return name
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<svg", b"<?xml")) and b"<svg" in head.lower():
@@ -143,6 +151,41 @@ def sniff(head: bytes) -> str | None:
 
 def _by_prefix(head: bytes, table: tuple[tuple[tuple[bytes, ...], str], ...]) -> str | None:
     return next((name for prefixes, name in table if head.startswith(prefixes)), None)
+
+
+# a Netpbm header's fields (width, height, largest value) and what may follow the last one
+# read when the file ends: white space and "#" comments
+_NETPBM_FIELD = re.compile(rb"(?:\s|#[^\n]*\n)+\d+")
+_NETPBM_REST = re.compile(rb"(?:\s|#[^\n]*(?:\n|\Z))*")
+
+
+def _by_header(head: bytes) -> str | None:
+    """PCX, SGI and Netpbm, whose signatures are too short to trust alone (a text file can
+    start with "P1", a newline and a NUL can start anything): the fields after them must make
+    sense too. Checked here, and not only by Pillow, so that a file cut inside its header or
+    pixel data is called damaged rather than "not an image"."""
+    if len(head) >= 4 and head[0] == 0x0A and head[1] in (0, 2, 3, 5):
+        # PCX: version, RLE encoding, bits per pixel; then the picture's box, if present
+        box = [int.from_bytes(head[i : i + 2], "little") for i in (4, 6, 8, 10)]
+        if head[2] == 1 and head[3] in (1, 2, 4, 8):
+            return "PCX" if len(head) < 12 or (box[2] >= box[0] and box[3] >= box[1]) else None
+    if len(head) >= 4 and head[:2] == b"\x01\xda" and head[2] in (0, 1) and head[3] in (1, 2):
+        return "SGI"  # SGI: magic 474, storage (verbatim or RLE), bytes per channel
+    if head[:1] == b"P" and head[1:2] in (b"1", b"2", b"3", b"4", b"5", b"6"):
+        return "PPM" if _netpbm_header(head, fields=2 if head[1:2] in b"14" else 3) else None
+    return None
+
+
+def _netpbm_header(head: bytes, fields: int) -> bool:
+    """A whole Netpbm header (pixels or the end of the file next), or one cut short."""
+    at = 2
+    for _ in range(fields):
+        m = _NETPBM_FIELD.match(head, at)
+        if m is None:  # cut inside the header, or not Netpbm at all
+            started = head[2:3].isspace() or head[2:3] == b"#"
+            return started and _NETPBM_REST.fullmatch(head, at) is not None
+        at = m.end()
+    return at == len(head) or head[at : at + 1].isspace()
 
 
 def _iso_media(head: bytes) -> str:
