@@ -131,3 +131,16 @@ def test_in_a_folder_a_cut_picture_is_rejected_not_skipped(cloud_home, holiday):
         assert by_name[name]["code"] in ("truncated", "corrupt"), by_name[name]
     assert by_name["README.md"]["status"] == "skipped"
     assert sorted(x["status"] for x in by_name.values()).count("done") == 3
+
+
+def test_paths_come_out_absolute_links_as_named(tmp_path, monkeypatch):
+    """A relative path is joined to the working directory (a held job is approved from
+    anywhere); a link the user named stays the link, not where it leads."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "photo.jpg").write_bytes(b"x")
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "link.jpg").symlink_to(tmp_path / "real" / "photo.jpg")
+    monkeypatch.chdir(tmp_path)
+    [named, walked] = collect(["pics/link.jpg", "real"])
+    assert named.path == tmp_path / "pics" / "link.jpg" and not named.in_folder
+    assert walked.path == tmp_path / "real" / "photo.jpg" and walked.in_folder
