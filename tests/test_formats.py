@@ -4,6 +4,7 @@ identification is by bytes; a file one decoder cannot read is read by the other;
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,23 @@ def test_broken_tiffs_are_rejected_with_a_reason(app, tmp_path, name, data):
     [r] = run_all(app, [p], tmp_path / "out")
     assert r.status == "rejected" and r.code in ("corrupt", "truncated"), (r.code, r.reason)
     assert "Internal error" not in r.reason and "report" not in r.reason
+    assert plain(r.reason), r.reason
+
+
+def test_a_damaged_later_page_is_said_in_words_pillows_in_the_log(tmp_path, caplog):
+    p = tmp_path / "two-pages.tif"
+    p.write_bytes(tiff_missing_dimensions(truncated=False))
+    with pytest.raises(Rejected) as e:
+        probe(p, Limits())
+    assert e.value.code == "corrupt" and "a later one cannot" in e.value.message
+    assert plain(e.value.message), e.value.message  # not "(TypeError: Missing dimensions)"
+    said = [r.getMessage() for r in caplog.records if "later frame or page" in r.getMessage()]
+    assert said and "TypeError: Missing dimensions" in said[0]
+
+
+def plain(reason: str) -> bool:
+    """The reason is in words for people: no Python exception's name in it."""
+    return re.search(r"[A-Za-z]*(Error|Exception|Warning)\b", reason) is None
 
 
 def test_damaged_logs_what_both_decoders_said(tmp_path, caplog):
@@ -162,7 +180,7 @@ def test_every_signed_format_cut_short_is_damaged_not_not_an_image(app, tmp_path
     wrong = [
         (p.name, r.status, r.code, r.reason)
         for p, r in zip(files, results, strict=True)
-        if r.status != "rejected" or r.code not in ("truncated", "corrupt")
+        if r.status != "rejected" or r.code not in ("truncated", "corrupt") or not plain(r.reason)
     ]
     assert wrong == [], wrong
 
