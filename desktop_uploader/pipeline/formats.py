@@ -164,16 +164,31 @@ def _by_header(head: bytes) -> str | None:
     start with "P1", a newline and a NUL can start anything): the fields after them must make
     sense too. Checked here, and not only by Pillow, so that a file cut inside its header or
     pixel data is called damaged rather than "not an image"."""
-    if len(head) >= 4 and head[0] == 0x0A and head[1] in (0, 2, 3, 5):
-        # PCX: version, RLE encoding, bits per pixel; then the picture's box, if present
-        box = [int.from_bytes(head[i : i + 2], "little") for i in (4, 6, 8, 10)]
-        if head[2] == 1 and head[3] in (1, 2, 4, 8):
-            return "PCX" if len(head) < 12 or (box[2] >= box[0] and box[3] >= box[1]) else None
-    if len(head) >= 4 and head[:2] == b"\x01\xda" and head[2] in (0, 1) and head[3] in (1, 2):
-        return "SGI"  # SGI: magic 474, storage (verbatim or RLE), bytes per channel
-    if head[:1] == b"P" and head[1:2] in (b"1", b"2", b"3", b"4", b"5", b"6"):
-        return "PPM" if _netpbm_header(head, fields=2 if head[1:2] in b"14" else 3) else None
-    return None
+    return next((fmt for fmt, check in _HEADERS if check(head)), None)
+
+
+def _pcx_header(head: bytes) -> bool:
+    """Magic 10, a version Pillow reads, RLE encoding, bits per pixel; the picture's box if
+    the head reaches it."""
+    if len(head) < 4 or head[0] != 0x0A or head[1] not in (0, 2, 3, 5):
+        return False
+    if head[2] != 1 or head[3] not in (1, 2, 4, 8):
+        return False
+    x0, y0, x1, y1 = (int.from_bytes(head[i : i + 2], "little") for i in (4, 6, 8, 10))
+    return len(head) < 12 or (x1 >= x0 and y1 >= y0)
+
+
+def _sgi_header(head: bytes) -> bool:
+    """Magic 474, storage (verbatim or RLE), bytes per channel (1 or 2)."""
+    return len(head) >= 4 and head[:2] == b"\x01\xda" and head[2] in (0, 1) and head[3] in (1, 2)
+
+
+def _netpbm(head: bytes) -> bool:
+    """P1 … P6, then its header's fields (width, height and, but for bitmaps, the largest
+    value)."""
+    if head[:1] != b"P" or head[1:2] not in (b"1", b"2", b"3", b"4", b"5", b"6"):
+        return False
+    return _netpbm_header(head, fields=2 if head[1:2] in b"14" else 3)
 
 
 def _netpbm_header(head: bytes, fields: int) -> bool:
@@ -186,6 +201,9 @@ def _netpbm_header(head: bytes, fields: int) -> bool:
             return started and _NETPBM_REST.fullmatch(head, at) is not None
         at = m.end()
     return at == len(head) or head[at : at + 1].isspace()
+
+
+_HEADERS = (("PCX", _pcx_header), ("SGI", _sgi_header), ("PPM", _netpbm))
 
 
 def _iso_media(head: bytes) -> str:
