@@ -13,6 +13,7 @@ import struct
 import warnings
 from dataclasses import dataclass
 
+from imagegen import heic_bytes
 from PIL import Image, ImageDraw
 
 GROUND = (200, 100, 50)  # the background colour
@@ -116,7 +117,7 @@ def corpus() -> list[Sample]:
 CUTS = ("half", 128, 40, 12, 8)
 # … but for formats whose signature takes 12 bytes (JPEG 2000's box, RIFF's and ISO media's
 # brand): cut there, no decoder can tell them from other files
-SIGNATURE_OF_12 = (".jp2", ".webp", ".avif")
+SIGNATURE_OF_12 = (".jp2", ".webp", ".avif", ".heic")
 
 
 def everyday() -> list[Sample]:
@@ -128,6 +129,7 @@ def everyday() -> list[Sample]:
         Sample("anim.gif", saved(rgb, "GIF"), "done", exact_colour=False),
         Sample("web.webp", saved(rgb, "WEBP", quality=90), "done", exact_colour=False),
         Sample("phone.avif", saved(rgb, "AVIF", quality=60), "done", exact_colour=False),
+        Sample("phone.heic", heic_bytes(rgb), "done", exact_colour=False),
     ]
 
 
