@@ -26,7 +26,7 @@ from desktop_uploader.events import Event
 from desktop_uploader.jobs import Job, JobState, Lifecycle, finished_state
 from desktop_uploader.journal import Journal
 from desktop_uploader.pipeline.checks import SafetyChecks
-from desktop_uploader.pipeline.intake import collect, display_name
+from desktop_uploader.pipeline.intake import absolute, collect, display_name
 from desktop_uploader.pipeline.upload import Uploader
 from desktop_uploader.records import JobResult, JobStatus
 from desktop_uploader.runs import Runs
@@ -127,7 +127,9 @@ class Engine:
         destination's policies apply) and the outputs are written to that folder instead.
         With ``refusal`` (intake refused it) it ends as that rejection, the file unopened.
         ``in_folder``: the file was found in a folder the user named, so bytes that are no
-        image at all end as ``skipped`` (a README), not ``rejected``."""
+        image at all end as ``skipped`` (a README), not ``rejected``. The path is journalled
+        absolute: a held job is approved, an interrupted one resumed, from anywhere."""
+        path = absolute(path)
         name = display_name(path)
         job_id = self.journal.add_job(str(path), name, profile, preset.name, preset.fingerprint())
         self.runs.started(job_id, out_dir, in_folder)

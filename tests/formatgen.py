@@ -13,6 +13,7 @@ import struct
 import warnings
 from dataclasses import dataclass
 
+from imagegen import heic_bytes
 from PIL import Image, ImageDraw
 
 GROUND = (200, 100, 50)  # the background colour
@@ -107,6 +108,42 @@ def corpus() -> list[Sample]:
         Sample("ifunc.im", saved(rgb, "IM"), "rejected", "IM"),
         Sample("microscope.spi", saved(picture("F"), "SPIDER"), "rejected", "SPIDER"),
     ]
+
+
+# -- cut short: damaged, never "not an image" --------------------------------------------------
+# where a copy is cut: half the file, the first 128 bytes (the whole header of a DDS or PCX and
+# nothing after it), 40, 12 and 8 bytes (a signature and little more: inside a Netpbm or SGI
+# header) …
+CUTS = ("half", 128, 40, 12, 8)
+# … but for formats whose signature takes 12 bytes (JPEG 2000's box, RIFF's and ISO media's
+# brand): cut there, no decoder can tell them from other files
+SIGNATURE_OF_12 = (".jp2", ".webp", ".avif", ".heic")
+
+
+def everyday() -> list[Sample]:
+    """The formats most pictures come in, each saved whole."""
+    rgb = picture()
+    return [
+        Sample("photo.jpg", saved(rgb, "JPEG", quality=90), "done", exact_colour=False),
+        Sample("graphic.png", saved(rgb, "PNG"), "done"),
+        Sample("anim.gif", saved(rgb, "GIF"), "done", exact_colour=False),
+        Sample("web.webp", saved(rgb, "WEBP", quality=90), "done", exact_colour=False),
+        Sample("phone.avif", saved(rgb, "AVIF", quality=60), "done", exact_colour=False),
+        Sample("phone.heic", heic_bytes(rgb), "done", exact_colour=False),
+    ]
+
+
+def cut_short() -> list[Sample]:
+    """Copies of every accepted format that has a signature (all but TGA), cut at each of
+    ``CUTS``: each must be rejected as truncated or damaged (``status``, ``named``: the code)."""
+    whole = [s for s in corpus() + everyday() if s.status == "done" and s.name[-4:] != ".tga"]
+    out = []
+    for s in whole:
+        for cut in CUTS:
+            end = len(s.data) // 2 if cut == "half" else cut
+            if end < len(s.data) and not (cut == 8 and s.name.endswith(SIGNATURE_OF_12)):
+                out.append(Sample(f"{cut}-{s.name}", s.data[:end], "rejected"))
+    return out
 
 
 # -- broken TIFFs: rejected with a reason, never an internal error ---------------------------

@@ -32,8 +32,10 @@ def exif_tags(exiftool: str, path: Path) -> dict[str, str]:
     }
 
 
-def run_cli(*args: str, env_home: Path, check: bool = False, timeout: float = 120):
-    """Run the real CLI in a subprocess, as a user would."""
+def run_cli(
+    *args: str, env_home: Path, check: bool = False, timeout: float = 120, cwd: Path = ROOT
+):
+    """Run the real CLI in a subprocess, as a user would (in ``cwd``)."""
     env = dict(os.environ)
     env[HOME_ENV] = str(env_home)
     return subprocess.run(
@@ -43,7 +45,7 @@ def run_cli(*args: str, env_home: Path, check: bool = False, timeout: float = 12
         env=env,
         timeout=timeout,
         check=check,
-        cwd=ROOT,
+        cwd=cwd,
     )
 
 

@@ -7,7 +7,9 @@ No explicit picture is needed anywhere: the positive cases are given as model ou
 
 from __future__ import annotations
 
+import ast
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +17,7 @@ from imagegen import jpeg_bytes, scene
 from PIL import Image, ImageDraw
 
 from desktop_uploader import events as ev
+from desktop_uploader.errors import Rejected
 from desktop_uploader.pipeline import content
 from desktop_uploader.pipeline.content import (
     EXPLICIT_LABELS,
@@ -278,3 +281,52 @@ def test_held_event_carries_readable_findings(patched_engine, photo, app):
     assert "exposed buttocks (BUTTOCKS_EXPOSED, score 0.90" in seen[0].data["reason"]
     assert engine.reject(job.id)
     assert job.future.result(timeout=10).status == "rejected"
+
+
+# -- one content check, inline and in the decoder workers ----------------------------------------
+def test_the_content_check_is_written_once():
+    """Inline checks and the decoder workers run the same check (``content_inspector``): no
+    module but content.py asks the models itself."""
+    package = Path(content.__file__).resolve().parent.parent
+    callers = sorted(
+        p.relative_to(package).as_posix()
+        for p in package.rglob("*.py")
+        if p.name != "content.py"
+        and any(
+            isinstance(n, ast.Name | ast.Attribute)
+            and (getattr(n, "id", None) or getattr(n, "attr", None)) == "content_findings"
+            for n in ast.walk(ast.parse(p.read_text()))
+        )
+    )
+    assert callers == []
+
+
+@pytest.mark.parametrize("policy", ["block", "review"])
+def test_inline_and_worker_paths_decide_alike(monkeypatch, photo, tmp_path, policy):
+    """The same finding rejects the file under ``block`` and comes back under ``review``,
+    whether the check runs inline (no pool) or as a decoder worker runs it (``_handle``, here
+    in this process so the models can be stood in for)."""
+    from desktop_uploader.config import Limits, Preset
+    from desktop_uploader.pipeline import decoder
+    from desktop_uploader.pipeline.checks import SafetyChecks
+    from desktop_uploader.pipeline.scanners import ValidationPolicy
+    from desktop_uploader.pipeline.validate import probe
+
+    monkeypatch.setattr(content, "detect", lambda rgb: [det(box=(0, 0, 200, 150))])
+    monkeypatch.setattr(content, "nudity_score", lambda rgb: 0.9)
+    info, preset = probe(photo, Limits()), Preset("small", max_size=200)
+    inline = SafetyChecks(Limits(), policy_for=lambda _p: ValidationPolicy("off", policy))
+    rule, block = ValidationPolicy("off", policy).content_rule(), policy == "block"
+    worker_args = (photo, info, preset, tmp_path / "w", rule, block, 1)
+    outcomes = []
+    for run in (
+        lambda: inline.process(photo, info, preset, tmp_path / "i", "test"),
+        lambda: decoder._handle("process", worker_args),
+    ):
+        try:
+            outcomes.append(("findings", run().findings))
+        except Rejected as e:
+            outcomes.append(("rejected", e.code, e.message))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == ("rejected" if block else "findings"), outcomes
+    assert outcomes[0][1] == "content:BUTTOCKS_EXPOSED" if block else outcomes[0][1]

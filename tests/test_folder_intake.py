@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import support
-from formatgen import tiff_with_oversized_tag, webp_tiff
+from formatgen import corpus, tiff_with_oversized_tag, webp_tiff
 from imagegen import jpeg_bytes, scene
 from support import run_cli
 
@@ -115,3 +115,32 @@ def test_library_messages_go_to_the_log_not_the_terminal(cloud_home, holiday):
     assert loud.returncode == 0, loud.stderr
     for says in LIBRARY_SAYS:
         assert says in loud.stderr, says
+
+
+def test_in_a_folder_a_cut_picture_is_rejected_not_skipped(cloud_home, holiday):
+    # "not an image" (skipped in a folder) only for bytes no decoder recognises
+    whole = {s.name: s.data for s in corpus()}
+    (holiday / "app.icns").write_bytes(whole["app.icns"][: len(whole["app.icns"]) // 2])
+    (holiday / "texture.dds").write_bytes(whole["texture.dds"][:40])
+    (holiday / "paint.pcx").write_bytes(whole["paintbrush.pcx"][:128])  # the header only
+    res = run_cli("upload", "--json", str(holiday), env_home=cloud_home)
+    assert res.returncode == 1, res.stderr
+    by_name = {Path(x["source"]).name: x for x in map(json.loads, res.stdout.splitlines())}
+    for name in ("app.icns", "texture.dds", "paint.pcx"):
+        assert by_name[name]["status"] == "rejected", by_name[name]
+        assert by_name[name]["code"] in ("truncated", "corrupt"), by_name[name]
+    assert by_name["README.md"]["status"] == "skipped"
+    assert sorted(x["status"] for x in by_name.values()).count("done") == 3
+
+
+def test_paths_come_out_absolute_links_as_named(tmp_path, monkeypatch):
+    """A relative path is joined to the working directory (a held job is approved from
+    anywhere); a link the user named stays the link, not where it leads."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "photo.jpg").write_bytes(b"x")
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "link.jpg").symlink_to(tmp_path / "real" / "photo.jpg")
+    monkeypatch.chdir(tmp_path)
+    [named, walked] = collect(["pics/link.jpg", "real"])
+    assert named.path == tmp_path / "pics" / "link.jpg" and not named.in_folder
+    assert walked.path == tmp_path / "real" / "photo.jpg" and walked.in_folder

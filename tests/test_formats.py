@@ -4,6 +4,7 @@ identification is by bytes; a file one decoder cannot read is read by the other;
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from formatgen import (
     GROUND,
     SPOT,
     corpus,
+    cut_short,
     tiff_missing_dimensions,
     tiff_without_any_width,
     webp_tiff,
@@ -111,6 +113,23 @@ def test_broken_tiffs_are_rejected_with_a_reason(app, tmp_path, name, data):
     [r] = run_all(app, [p], tmp_path / "out")
     assert r.status == "rejected" and r.code in ("corrupt", "truncated"), (r.code, r.reason)
     assert "Internal error" not in r.reason and "report" not in r.reason
+    assert plain(r.reason), r.reason
+
+
+def test_a_damaged_later_page_is_said_in_words_pillows_in_the_log(tmp_path, caplog):
+    p = tmp_path / "two-pages.tif"
+    p.write_bytes(tiff_missing_dimensions(truncated=False))
+    with pytest.raises(Rejected) as e:
+        probe(p, Limits())
+    assert e.value.code == "corrupt" and "a later one cannot" in e.value.message
+    assert plain(e.value.message), e.value.message  # not "(TypeError: Missing dimensions)"
+    said = [r.getMessage() for r in caplog.records if "later frame or page" in r.getMessage()]
+    assert said and "TypeError: Missing dimensions" in said[0]
+
+
+def plain(reason: str) -> bool:
+    """The reason is in words for people: no Python exception's name in it."""
+    return re.search(r"[A-Za-z]*(Error|Exception|Warning)\b", reason) is None
 
 
 def test_damaged_logs_what_both_decoders_said(tmp_path, caplog):
@@ -179,3 +198,41 @@ def test_a_format_turned_off_in_the_settings_is_refused_by_name(tmp_path, local_
     res = support.run_cli("upload", "--json", str(png), env_home=home)
     assert res.returncode == 2 and res.stdout == ""
     assert '[limits] formats[1] = "PNGG": expected one of JPEG, PNG, GIF' in res.stderr
+
+
+def test_every_signed_format_cut_short_is_damaged_not_not_an_image(app, tmp_path):
+    """An ICNS, DDS, PCX, QOI … file cut inside its header or pixels is a damaged picture of
+    its format: "not an image" is for bytes no decoder recognises."""
+    samples = cut_short()
+    signed = ".icns .dds .pcx .qoi .sgi .ppm .jpg .png .gif .webp .avif .heic .jp2 .tif .bmp .ico"
+    assert {Path(s.name).suffix for s in samples} >= set(signed.split())
+    files = write(samples, tmp_path / "cut")
+    results = run_all(app, list(files), tmp_path / "out")
+    wrong = [
+        (p.name, r.status, r.code, r.reason)
+        for p, r in zip(files, results, strict=True)
+        if r.status != "rejected" or r.code not in ("truncated", "corrupt") or not plain(r.reason)
+    ]
+    assert wrong == [], wrong
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"P1 is the first point; P2 the second.\n",
+        b"Python notes\n",
+        b"P3 apples, 2 pears\n",
+        b"\n\x05hello",  # a protocol buffer: a newline byte, then a length
+        b"\n\x00H\x00e\x00l\x00l\x00o\x00",  # UTF-16 text after a newline
+        b"\x01\xda\x07\x07 not a picture",
+        b"DDS: notes on the dependency solver",
+    ],
+)
+def test_short_signatures_need_their_header_to_make_sense(tmp_path, text):
+    """PCX, SGI and Netpbm are known by a byte or two; text that starts the same way is
+    still not an image."""
+    p = tmp_path / "notes.txt"
+    p.write_bytes(text)
+    with pytest.raises(Rejected) as e:
+        probe(p, Limits())
+    assert e.value.code == "not_an_image", e.value.message

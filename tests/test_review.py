@@ -111,6 +111,29 @@ def test_approval_after_the_outputs_are_gone_processes_the_same_source_again(
     assert len(objects()) == 2
 
 
+def test_a_file_named_relative_is_approved_from_another_working_directory(
+    review_home, astronaut, tmp_path
+):
+    """The held job keeps where its source really is: approving it from elsewhere, with its
+    outputs gone, processes the same file again."""
+    home, objects = review_home
+    (tmp_path / "rv").mkdir()
+    (tmp_path / "rv" / "x.jpg").write_bytes(astronaut.read_bytes())
+    res = run_cli("upload", "--json", "rv/x.jpg", env_home=home, cwd=tmp_path)
+    assert res.returncode == 3, res.stderr
+    line = json.loads(res.stdout)
+    assert line["status"] == "held" and line["source"] == str(tmp_path / "rv" / "x.jpg")
+    for p in (home / "cache").rglob("*.webp"):
+        p.unlink()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    job = str(line["job_id"])
+    approved = run_cli("review", "--json", "--approve", job, env_home=home, cwd=elsewhere)
+    result = json.loads(approved.stdout)
+    assert approved.returncode == 0 and result["status"] == "done", approved.stdout
+    assert len(objects()) == 2
+
+
 def test_approval_does_not_carry_over_to_changed_bytes(review_home, astronaut, tmp_path):
     home, objects = review_home
     picture = tmp_path / "changing.jpg"

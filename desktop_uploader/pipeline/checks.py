@@ -21,7 +21,7 @@ from desktop_uploader.config import Limits, Preset
 from desktop_uploader.errors import Rejected
 from desktop_uploader.pipeline.boundary import as_rejection
 from desktop_uploader.pipeline.clamd import ClamdError
-from desktop_uploader.pipeline.content import Finding, content_findings, content_rejection
+from desktop_uploader.pipeline.content import Finding, content_inspector
 from desktop_uploader.pipeline.decoder import Decoded, DecodePool
 from desktop_uploader.pipeline.intake import unreadable
 from desktop_uploader.pipeline.process import file_sha256, process_image
@@ -175,13 +175,7 @@ class SafetyChecks:
         if self.decoder is not None:
             return self.decoder.process(path, info, preset, spool_dir, rule, block)
         findings: list[Finding] = []
-
-        def inspect(rgb) -> None:
-            if rule is not None:
-                findings.extend(content_findings(rgb, rule))
-                if block and findings:
-                    raise content_rejection(findings[0], "blocks it")
-
+        inspect = content_inspector(rule, block, findings)
         try:
             processed = process_image(path, info, preset, spool_dir, inspect=inspect)
         except Exception as e:  # inline, as the workers do: the file's fault or our bug

@@ -283,3 +283,20 @@ def skin_share(rgb: Any, x: int, y: int, w: int, h: int) -> float | None:
 def content_findings(rgb: Any, rule: ContentRule) -> list[Finding]:
     """The findings on decoded pixels (a PIL image in RGB/RGBA) under ``rule``."""
     return judge(detect(rgb), rgb.size, rule, lambda: nudity_score(rgb))
+
+
+def content_inspector(
+    rule: ContentRule | None, block: bool, findings: list[Finding]
+) -> Callable[[Any], None]:
+    """The content check ``process_image`` runs on the decoded pixels, the same inline and in
+    a decoder worker: what ``rule`` finds is added to ``findings``; under ``block`` (the
+    destination's policy) the first finding rejects the file. No rule: nothing is checked."""
+
+    def inspect(rgb: Any) -> None:
+        if rule is None:
+            return
+        findings.extend(content_findings(rgb, rule))
+        if block and findings:
+            raise content_rejection(findings[0], "blocks it")
+
+    return inspect

@@ -27,7 +27,7 @@ from desktop_uploader import platform
 from desktop_uploader.config import Limits, Preset
 from desktop_uploader.errors import Rejected
 from desktop_uploader.pipeline.boundary import as_rejection
-from desktop_uploader.pipeline.content import ContentRule, Finding, content_rejection
+from desktop_uploader.pipeline.content import ContentRule, Finding, content_inspector
 from desktop_uploader.pipeline.overlap import Stopwatch, describe
 from desktop_uploader.pipeline.process import ProcessedImage
 from desktop_uploader.pipeline.validate import Probe
@@ -368,16 +368,7 @@ def _handle(kind: str, args: tuple):
         return probe(*args)
     path, info, preset, spool_dir, rule, block, threads = args
     findings: list[Finding] = []
-
-    def inspect(rgb) -> None:
-        if rule is None:
-            return
-        from desktop_uploader.pipeline.content import content_findings
-
-        findings.extend(content_findings(rgb, rule))
-        if block and findings:
-            raise content_rejection(findings[0], "blocks it")
-
+    inspect = content_inspector(rule, block, findings)
     watch = Stopwatch()
     processed = process_image(path, info, preset, spool_dir, inspect, threads, watch)
     return Decoded(processed, tuple(findings), tuple(watch.seconds().items()))

@@ -4,7 +4,9 @@ they are called in messages.
 Three judges, in order: our own table of signatures (the formats we accept or refuse on purpose,
 so those never depend on a library's guess), then Pillow's format plugins (their signature
 checks and header parsers: TGA, for one, has no signature), then libvips's loaders. "Not an
-image" is said only when none of them recognises the bytes.
+image" is said only when none of them recognises the bytes. Every accepted format that has a
+signature is in our table, because a Pillow plugin recognises only the files it can open: a
+file cut short must be called damaged, not "not an image".
 
 Nothing here decodes pixels: identification reads headers.
 """
@@ -12,6 +14,7 @@ Nothing here decodes pixels: identification reads headers.
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from pathlib import Path
 
@@ -65,6 +68,11 @@ _THEN: tuple[tuple[tuple[bytes, ...], str], ...] = (
     ((b"gimp xcf",), "XCF (GIMP document)"),
     ((b"\x76\x2f\x31\x01",), "OpenEXR"),
     ((b"#?RADIANCE", b"#?RGBE"), "Radiance HDR"),
+    # accepted formats Pillow alone knows: in this table too, so that a file of theirs cut
+    # short (which Pillow's opener then refuses) is called damaged, not "not an image"
+    ((b"icns",), "ICNS"),
+    ((b"DDS ",), "DDS"),
+    ((b"qoif",), "QOI"),
 )
 
 
@@ -77,7 +85,7 @@ def sniff(head: bytes) -> str | None:
         return "WEBP"
     if head[4:8] == b"ftyp":
         return _iso_media(head)
-    if name := _by_prefix(head, _THEN):
+    if name := _by_prefix(head, _THEN) or _by_header(head):
         return name
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<svg", b"<?xml")) and b"<svg" in head.lower():
@@ -87,6 +95,59 @@ def sniff(head: bytes) -> str | None:
 
 def _by_prefix(head: bytes, table: tuple[tuple[tuple[bytes, ...], str], ...]) -> str | None:
     return next((name for prefixes, name in table if head.startswith(prefixes)), None)
+
+
+# a Netpbm header's fields (width, height, largest value) and what may follow the last one
+# read when the file ends: white space and "#" comments
+_NETPBM_FIELD = re.compile(rb"(?:\s|#[^\n]*\n)+\d+")
+_NETPBM_REST = re.compile(rb"(?:\s|#[^\n]*(?:\n|\Z))*")
+
+
+def _by_header(head: bytes) -> str | None:
+    """PCX, SGI and Netpbm, whose signatures are too short to trust alone (a text file can
+    start with "P1", a newline and a NUL can start anything): the fields after them must make
+    sense too. Checked here, and not only by Pillow, so that a file cut inside its header or
+    pixel data is called damaged rather than "not an image"."""
+    return next((fmt for fmt, check in _HEADERS if check(head)), None)
+
+
+def _pcx_header(head: bytes) -> bool:
+    """Magic 10, a version Pillow reads, RLE encoding, bits per pixel; the picture's box if
+    the head reaches it."""
+    if len(head) < 4 or head[0] != 0x0A or head[1] not in (0, 2, 3, 5):
+        return False
+    if head[2] != 1 or head[3] not in (1, 2, 4, 8):
+        return False
+    x0, y0, x1, y1 = (int.from_bytes(head[i : i + 2], "little") for i in (4, 6, 8, 10))
+    return len(head) < 12 or (x1 >= x0 and y1 >= y0)
+
+
+def _sgi_header(head: bytes) -> bool:
+    """Magic 474, storage (verbatim or RLE), bytes per channel (1 or 2)."""
+    return len(head) >= 4 and head[:2] == b"\x01\xda" and head[2] in (0, 1) and head[3] in (1, 2)
+
+
+def _netpbm(head: bytes) -> bool:
+    """P1 … P6, then its header's fields (width, height and, but for bitmaps, the largest
+    value)."""
+    if head[:1] != b"P" or head[1:2] not in (b"1", b"2", b"3", b"4", b"5", b"6"):
+        return False
+    return _netpbm_header(head, fields=2 if head[1:2] in b"14" else 3)
+
+
+def _netpbm_header(head: bytes, fields: int) -> bool:
+    """A whole Netpbm header (pixels or the end of the file next), or one cut short."""
+    at = 2
+    for _ in range(fields):
+        m = _NETPBM_FIELD.match(head, at)
+        if m is None:  # cut inside the header, or not Netpbm at all
+            started = head[2:3].isspace() or head[2:3] == b"#"
+            return started and _NETPBM_REST.fullmatch(head, at) is not None
+        at = m.end()
+    return at == len(head) or head[at : at + 1].isspace()
+
+
+_HEADERS = (("PCX", _pcx_header), ("SGI", _sgi_header), ("PPM", _netpbm))
 
 
 def _iso_media(head: bytes) -> str:

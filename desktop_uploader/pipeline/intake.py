@@ -43,11 +43,15 @@ class Entry:
 
 def collect(paths: list[str | Path], follow_symlinks: bool = False) -> list[Entry]:
     """Files as given, folders walked recursively (hidden files and folders skipped), in order,
-    each once. A path that does not exist is kept, so it gets its own "not found" result."""
+    each once. A path that does not exist is kept, so it gets its own "not found" result.
+
+    Paths come out absolute (``absolute``: no link resolved, so a link the user named stays
+    the path they chose), so a held or interrupted job finds its source again from any
+    working directory."""
     out: list[Entry] = []
     seen: dict[Path, int] = {}
     for raw in paths:
-        p = Path(raw).expanduser()
+        p = absolute(Path(raw).expanduser())
         target, refusal = _follow(p)  # the user named it: links are followed
         if refusal is None and target is not None and target.is_dir():
             # walked as named (the results show the user's paths), judged by where it really is
@@ -132,6 +136,12 @@ def unreadable(path: Path, e: OSError) -> Rejected:
         return Rejected(f"{path} is a folder, not a file.", code="not_a_file")
     reason = e.strerror or str(e)
     return Rejected(f"The file {path} could not be read ({reason}).", code="read_error")
+
+
+def absolute(path: Path) -> Path:
+    """``path`` from the root, as the user named it: joined to the working directory, links
+    (even a linked folder before a "..") left for the OS to follow when the file is opened."""
+    return Path(path).absolute()
 
 
 def display_name(path: Path) -> str:

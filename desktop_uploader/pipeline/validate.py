@@ -200,11 +200,7 @@ def _pillow_probe(path: Path, fmt: str, limits: Limits, warnings_: tuple[str, ..
         except Exception as e:
             # the first frame is readable, a later one is not: a damaged animation or page
             # list is reported, never cut down to its first frame by the second decoder
-            kind = "truncated" if any(w in said(e).lower() for w in _TRUNCATED) else "corrupt"
-            raise Rejected(
-                f"The {display_name(fmt)} file's later frames or pages are damaged ({said(e)}).",
-                code=kind,
-            ) from None
+            raise later_frames_damaged(fmt, said(e), path) from None
         had_gps = _has_gps(im)
     return Probe(fmt, width, height, frames, had_gps, warnings_)
 
@@ -237,7 +233,19 @@ def _libvips_probe(path: Path, fmt: str, limits: Limits, warnings_: tuple[str, .
     return Probe(fmt, h.width, h.height, 1, h.had_gps, warnings_, decoder="libvips")
 
 
-_TRUNCATED = ("truncat", "premature end", "unexpected end", "end of file", "read error")
+_TRUNCATED = (
+    "truncat",
+    "premature end",
+    "unexpected end",
+    "end of file",
+    "read error",
+    "not enough image data",
+)
+
+
+def ends_early(*said_: str) -> bool:
+    """Whether what a decoder said means the data ends before the picture does."""
+    return any(w in " ".join(said_).lower() for w in _TRUNCATED)
 
 
 def damaged(fmt: str, pillow_said: str, vips_said: str, path: Path) -> Rejected:
@@ -251,7 +259,7 @@ def damaged(fmt: str, pillow_said: str, vips_said: str, path: Path) -> Rejected:
         vips_said,
     )
     name = display_name(fmt)
-    if any(w in f"{pillow_said} {vips_said}".lower() for w in _TRUNCATED):
+    if ends_early(pillow_said, vips_said):
         return Rejected(
             f"The {name} image ends early (the file is truncated or still being written): "
             "neither image decoder could read it (what they said is in the log).",
@@ -260,6 +268,25 @@ def damaged(fmt: str, pillow_said: str, vips_said: str, path: Path) -> Rejected:
     return Rejected(
         f"The {name} image is damaged: neither image decoder could read it (what they said is "
         "in the log).",
+        code="corrupt",
+    )
+
+
+def later_frames_damaged(fmt: str, pillow_said: str, path: Path) -> Rejected:
+    """The rejection for a file whose first frame or page reads and a later one does not; what
+    Pillow said goes to the log (people read plain words, not a library's exceptions)."""
+    log.warning("%s: a later frame or page of this %s cannot be read: %s", path, fmt, pillow_said)
+    name = display_name(fmt)
+    if ends_early(pillow_said):
+        return Rejected(
+            f"The {name} file ends early (it is truncated or still being written): its first "
+            "frame or page can be read, a later one is cut off (what the decoder said is in the "
+            "log).",
+            code="truncated",
+        )
+    return Rejected(
+        f"The {name} file is damaged: its first frame or page can be read, a later one cannot "
+        "(what the decoder said is in the log).",
         code="corrupt",
     )
 
