@@ -4,6 +4,7 @@ each folder's conftest.py under the same module name)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,8 @@ def cloud_home(tmp_path: Path, local_store, monkeypatch, settings: str = "") -> 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", keys.access_key_id)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", keys.secret_access_key)
     return home, prefix
+
+
+def plain(reason: str) -> bool:
+    """A reason in words for people: no Python exception's name in it (that goes to the log)."""
+    return re.search(r"[A-Za-z]*(Error|Exception|Warning)\b", reason) is None

@@ -4,7 +4,6 @@ identification is by bytes; a file one decoder cannot read is read by the other;
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from formatgen import (
 )
 from hostile import write
 from PIL import Image
+from support import plain
 
 from desktop_uploader.config import Limits
 from desktop_uploader.errors import Rejected
@@ -125,11 +125,6 @@ def test_a_damaged_later_page_is_said_in_words_pillows_in_the_log(tmp_path, capl
     assert plain(e.value.message), e.value.message  # not "(TypeError: Missing dimensions)"
     said = [r.getMessage() for r in caplog.records if "later frame or page" in r.getMessage()]
     assert said and "TypeError: Missing dimensions" in said[0]
-
-
-def plain(reason: str) -> bool:
-    """The reason is in words for people: no Python exception's name in it."""
-    return re.search(r"[A-Za-z]*(Error|Exception|Warning)\b", reason) is None
 
 
 def test_damaged_logs_what_both_decoders_said(tmp_path, caplog):

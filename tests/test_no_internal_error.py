@@ -15,6 +15,7 @@ import pytest
 from hostile import corpus, malware_cases, write
 from imagegen import animated_gif_bytes, heic_bytes, jpeg_bytes, png_bytes, scene
 from PIL import Image
+from support import plain
 from test_every_input_ends import special_files
 
 from desktop_uploader.errors import Rejected
@@ -102,6 +103,8 @@ def test_the_hostile_corpus_and_mutations_never_end_as_internal_error(checked, t
     assert internal == []
     assert {r.status for r in results} <= {"done", "duplicate", "rejected", "skipped"}
     assert all(r.code and r.reason for r in results if r.status == "rejected")
+    unplain = [(Path(r.source).name, r.reason) for r in results if not plain(r.reason or "")]
+    assert unplain == []  # words for people; the libraries' own words are in the log
     # a folder is forgiving (issue 15): only bytes that are no image at all are passed over
     assert {r.code for r in results if r.status == "skipped"} <= {"not_an_image"}
     codes = Counter(r.code for r in results)
@@ -114,6 +117,9 @@ def test_the_boundary_blames_the_decoder_not_our_code():
         Image.open(io.BytesIO(b"\x89PNG\r\n\x1a\n" + bytes(30)), formats=["PNG"]).load()
     rejection = as_rejection(from_pillow.value)
     assert isinstance(rejection, Rejected) and rejection.code in ("undecodable", "corrupt")
+    assert plain(rejection.message), rejection.message  # the library's words go to the log
+    bomb = as_rejection(Image.DecompressionBombError("Image size (1 pixels) exceeds limit"))
+    assert bomb.code == "too_many_pixels" and plain(bomb.message), bomb.message
     assert raised_in(from_pillow.value) == "PIL"
     from desktop_uploader.pipeline import process
 

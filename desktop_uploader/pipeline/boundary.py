@@ -16,6 +16,7 @@ applied where the probe and process stages run (in the decoder workers and inlin
 
 from __future__ import annotations
 
+import logging
 import sysconfig
 import traceback
 from pathlib import Path
@@ -25,6 +26,7 @@ from PIL import Image
 from desktop_uploader.errors import Rejected
 from desktop_uploader.pipeline.intake import unreadable
 
+log = logging.getLogger(__name__)
 _OURS = Path(__file__).resolve().parent.parent.name  # "desktop_uploader", wherever installed
 _STDLIB = tuple({str(Path(sysconfig.get_paths()[k]).resolve()) for k in ("stdlib", "platstdlib")})
 # third-party packages whose failure means "the content model could not look at these pixels"
@@ -45,23 +47,26 @@ def as_rejection(exc: BaseException, path: Path | None = None) -> Rejected | Non
             code="too_much_memory",
         )
     if isinstance(exc, Image.DecompressionBombWarning | Image.DecompressionBombError):
+        log.warning("%s: %s", path, exc)
         return Rejected(
-            f"The image declares more pixels than allowed ({exc}); files like this can exhaust "
-            "memory (a decompression bomb).",
+            "The image declares more pixels than allowed; files like this can exhaust memory "
+            "(a decompression bomb).",
             code="too_many_pixels",
         )
     where = raised_in(exc)
     if where is None:
         return None
-    text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")[:300]
+    # the library's own words (an exception's name and message) go to the log, not to people
+    log.warning("%s: %s raised %s: %s", path, where, type(exc).__name__, str(exc)[:300])
     if where.startswith(_CONTENT):
         return Rejected(
-            f"The content check could not look at this image ({text}); it was not uploaded.",
+            "The content check could not look at this image, so it was not uploaded (what the "
+            "model said is in the log).",
             code="content_check_failed",
         )
     return Rejected(
-        f"The image decoder could not read this file ({where} raised {text}); it is damaged "
-        "or built to break decoders.",
+        "The image decoder could not read this file: it is damaged or built to break decoders "
+        "(what the decoder said is in the log).",
         code="undecodable",
     )
 

@@ -183,10 +183,8 @@ def _decode(
                 frames, timing = _load_animation(im, size, probe.format)
                 return frames, timing, orientation
             return [_load_still(im, probe, max_size, path)], None, orientation
-    except (Rejected, MemoryError):
-        raise
-    except Image.DecompressionBombError as e:
-        raise Rejected(f"The image could not be decoded: {e}.", code="corrupt") from None
+    except (Rejected, MemoryError, Image.DecompressionBombError):
+        raise  # the boundary says what they mean (too_much_memory, too_many_pixels)
     except Exception as e:  # whatever Pillow raises on a file it cannot decode
         if raised_in(e) is None or (isinstance(e, OSError) and e.errno is not None):
             raise  # our own bug, or the file system: pipeline/boundary.py says which
