@@ -231,3 +231,13 @@ def test_short_signatures_need_their_header_to_make_sense(tmp_path, text):
     with pytest.raises(Rejected) as e:
         probe(p, Limits())
     assert e.value.code == "not_an_image", e.value.message
+
+
+def test_a_refused_format_cut_short_is_still_refused_by_name(tmp_path):
+    """A refused format known by its signature is named even when Pillow cannot open the file."""
+    blp = next(s for s in corpus() if s.name.endswith(".blp"))
+    cut = tmp_path / "texture.blp"
+    cut.write_bytes(blp.data[:12])
+    with pytest.raises(Rejected) as e:
+        probe(cut, Limits())
+    assert e.value.code == "format_not_allowed" and "BLP" in e.value.message, e.value.message

@@ -60,6 +60,7 @@ _THEN: tuple[tuple[tuple[bytes, ...], str], ...] = (
     ((b"%PDF",), "PDF"),
     ((b"%!PS", b"\xc5\xd0\xd3\xc6"), "EPS/PostScript"),
     ((b"8BPS",), "PSD"),
+    ((b"BLP1", b"BLP2"), "BLP"),
     ((b"SIMPLE  =",), "FITS"),
     ((b"BM",), "BMP"),
     ((b"\x00\x00\x01\x00",), "ICO"),
