@@ -241,3 +241,13 @@ def test_a_refused_format_cut_short_is_still_refused_by_name(tmp_path):
     with pytest.raises(Rejected) as e:
         probe(cut, Limits())
     assert e.value.code == "format_not_allowed" and "BLP" in e.value.message, e.value.message
+
+
+def test_a_format_only_pillow_reads_is_not_said_to_fail_two_decoders(tmp_path):
+    icns = next(s for s in corpus() if s.name.endswith(".icns"))
+    cut = tmp_path / "app.icns"
+    cut.write_bytes(icns.data[: len(icns.data) // 2])
+    with pytest.raises(Rejected) as e:
+        probe(cut, Limits())
+    assert e.value.code in ("corrupt", "truncated")
+    assert "the image decoder could not read it" in e.value.message, e.value.message

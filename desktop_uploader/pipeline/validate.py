@@ -259,17 +259,16 @@ def damaged(fmt: str, pillow_said: str, vips_said: str, path: Path) -> Rejected:
         vips_said,
     )
     name = display_name(fmt)
+    if libvips_decoder.can_decode(fmt):
+        how = "neither image decoder could read it (what they said is in the log)"
+    else:  # Pillow is the only decoder of this format
+        how = "the image decoder could not read it (what it said is in the log)"
     if ends_early(pillow_said, vips_said):
         return Rejected(
-            f"The {name} image ends early (the file is truncated or still being written): "
-            "neither image decoder could read it (what they said is in the log).",
+            f"The {name} image ends early (the file is truncated or still being written): {how}.",
             code="truncated",
         )
-    return Rejected(
-        f"The {name} image is damaged: neither image decoder could read it (what they said is "
-        "in the log).",
-        code="corrupt",
-    )
+    return Rejected(f"The {name} image is damaged: {how}.", code="corrupt")
 
 
 def later_frames_damaged(fmt: str, pillow_said: str, path: Path) -> Rejected:
