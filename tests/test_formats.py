@@ -251,3 +251,28 @@ def test_a_format_only_pillow_reads_is_not_said_to_fail_two_decoders(tmp_path):
         probe(cut, Limits())
     assert e.value.code in ("corrupt", "truncated")
     assert "the image decoder could not read it" in e.value.message, e.value.message
+
+
+@pytest.mark.parametrize(
+    ("mode", "options", "frames", "lossless"),
+    [
+        ("RGB", {"quality": 80}, 1, False),
+        ("RGB", {"lossless": True}, 1, True),
+        ("RGBA", {"quality": 80}, 1, False),  # VP8X + ALPH + VP8
+        ("RGBA", {"lossless": True}, 1, True),
+        ("RGB", {"lossless": True}, 3, True),  # every ANMF frame VP8L
+        ("RGB", {"quality": 80}, 3, False),
+    ],
+)
+def test_webp_is_lossless_reads_every_frame(tmp_path, mode, options, frames, lossless):
+    from imagegen import scene
+
+    from desktop_uploader.pipeline.formats import webp_is_lossless
+
+    pics = [scene(48, 32, seed=s).convert(mode) for s in range(frames)]
+    p = tmp_path / "x.webp"
+    extra = {"save_all": True, "append_images": pics[1:], "duration": 100} if frames > 1 else {}
+    pics[0].save(p, "WEBP", **options, **extra)
+    assert webp_is_lossless(p) is lossless
+    p.write_bytes(p.read_bytes()[:12])  # cut before its first chunk: nothing says lossless
+    assert webp_is_lossless(p) is False
