@@ -124,10 +124,22 @@ def test_webp_to_webp_keeps_timing_and_plays(tmp_path, durations, loop):
     assert webpmux_info(out) == (durations, loop)
 
 
-def test_the_original_preset_keeps_them_too(tmp_path):
-    data = encoded(distinct_frames(3), "GIF", duration=[70, 300, 1500], loop=2)
-    out = converted(tmp_path, "anim.gif", data, Preset("original", max_size=0, format="original"))
-    assert timeline(out) == ([70, 300, 1500], 3)
+@pytest.mark.parametrize(("fmt", "plays"), [("GIF", 3), ("PNG", 2), ("WEBP", 2)])
+def test_the_original_preset_keeps_them_too(tmp_path, fmt, plays):
+    """Timing, plays, and for lossless sources (GIF, APNG, lossless WebP) every pixel."""
+    from desktop_uploader.pipeline.formats import webp_is_lossless
+
+    lossless = {"lossless": True} if fmt == "WEBP" else {}
+    data = encoded(distinct_frames(3), fmt, duration=[70, 300, 1500], loop=2, **lossless)
+    original = Preset("original", max_size=0, format="original")
+    out = converted(tmp_path, f"anim.{fmt.lower()}", data, original)
+    assert timeline(out) == ([70, 300, 1500], plays)  # a GIF's loop 2 is 3 plays
+    assert webp_is_lossless(out)
+    with Image.open(io.BytesIO(data)) as src, Image.open(out) as got:
+        for n in range(3):
+            src.seek(n)
+            got.seek(n)
+            assert src.convert("RGBA").tobytes() == got.convert("RGBA").tobytes(), n
 
 
 def test_frames_of_ten_ms_or_less_keep_what_browsers_show(tmp_path):

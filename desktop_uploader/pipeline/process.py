@@ -163,7 +163,8 @@ def _main_output(
     if lossless:  # not possible without re-encoding after all: decode all of it
         full, _, _ = _decode(path, probe, preset.max_size)
         return _encode(full, None, preset, spool_dir, probe.format)
-    exact = probe.format == "GIF" or (probe.format == "WEBP" and webp_is_lossless(path))
+    # a lossless source (an animated GIF or APNG, a VP8L WebP) that becomes a WebP stays lossless
+    exact = probe.format in LOSSLESS or (probe.format == "WEBP" and webp_is_lossless(path))
     return _encode(frames, timing, preset, spool_dir, probe.format, exact)
 
 
@@ -328,8 +329,8 @@ def _output_format(
         fmt = _ORIGINAL_OUTPUT.get(source_format)
         if fmt and not animated and not (has_alpha and fmt[0] == "JPEG"):
             return (*fmt[:3], dict(fmt[3]))  # a copy: the caller adds to the options
-        # GIF/WebP sources and animations: WebP, lossless when the source was (GIF, VP8L WebP),
-        # with the colour under transparent pixels kept too (``exact``)
+        # GIF/WebP sources and animations: WebP, lossless when the source was (GIF, APNG, VP8L
+        # WebP), with the colour under transparent pixels kept too (``exact``)
         if exact:
             return (*_WEBP, {"lossless": True, "exact": True, "quality": preset.quality})
         return (*_WEBP, {"lossless": False, "quality": preset.quality})
