@@ -276,3 +276,30 @@ def test_webp_is_lossless_reads_every_frame(tmp_path, mode, options, frames, los
     assert webp_is_lossless(p) is lossless
     p.write_bytes(p.read_bytes()[:12])  # cut before its first chunk: nothing says lossless
     assert webp_is_lossless(p) is False
+
+
+@pytest.mark.parametrize(
+    ("head", "svg"),
+    [
+        (b'<!--\n * Font Awesome Free by @fontawesome\n-->\n<svg xmlns="x">', True),
+        (
+            b'\xef\xbb\xbf<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"\n'
+            b' "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n<svg>',
+            True,
+        ),
+        (b'<?xml version="1.0"?><!DOCTYPE svg [ <!ENTITY a "b"> ]><svg>', True),
+        (b'<?xml version="1.0"?><html><body><svg>', False),  # a page with a drawing in it
+        (b"<!-- <svg> in a comment --><html>", False),
+    ],
+)
+def test_an_svg_is_known_by_its_root_element_whatever_comes_first(tmp_path, head, svg):
+    """An icon set's SVG that opens with its licence comment is still refused as SVG by name,
+    not passed over as "not an image"."""
+    p = tmp_path / "icon.svg"
+    p.write_bytes(head + b'<path d="M0 0h1"/></svg>\n')
+    with pytest.raises(Rejected) as e:
+        probe(p, Limits())
+    if svg:
+        assert e.value.code == "format_not_allowed" and "SVG" in e.value.message
+    else:
+        assert e.value.code == "not_an_image"

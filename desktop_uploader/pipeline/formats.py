@@ -88,10 +88,17 @@ def sniff(head: bytes) -> str | None:
         return _iso_media(head)
     if name := _by_prefix(head, _THEN) or _by_header(head):
         return name
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith((b"<svg", b"<?xml")) and b"<svg" in head.lower():
-        return "SVG"
+    if head[_XML_PROLOGUE.match(head).end() :].lower().startswith(b"<svg"):
+        return "SVG"  # the root element, after whatever XML allows before it
     return None
+
+
+# what may come before an XML document's root element: a byte-order mark, white space, the XML
+# declaration, comments (an icon set's licence), a DOCTYPE and processing instructions
+_XML_PROLOGUE = re.compile(
+    rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)*",
+    re.S | re.I,
+)
 
 
 def _by_prefix(head: bytes, table: tuple[tuple[tuple[bytes, ...], str], ...]) -> str | None:
