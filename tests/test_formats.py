@@ -303,3 +303,18 @@ def test_an_svg_is_known_by_its_root_element_whatever_comes_first(tmp_path, head
         assert e.value.code == "format_not_allowed" and "SVG" in e.value.message
     else:
         assert e.value.code == "not_an_image"
+
+
+def test_a_tiff_kind_no_decoder_supports_is_not_called_damaged_for_sure(tmp_path):
+    """A scientific TIFF (RGB planes of 64-bit floats, as scikit-image's sample) is valid, but
+    neither Pillow nor libvips reads it: the user is not told it is broken as a fact."""
+    import numpy as np
+
+    tifffile = pytest.importorskip("tifffile")
+    p = tmp_path / "measurement.tif"
+    planes = np.random.default_rng(1).random((3, 10, 10))
+    tifffile.imwrite(p, planes, photometric="rgb", planarconfig="separate")
+    with pytest.raises(Rejected) as e:
+        probe(p, Limits())
+    assert e.value.code == "corrupt"
+    assert "a kind of TIFF neither image decoder supports" in e.value.message, e.value.message

@@ -259,16 +259,25 @@ def damaged(fmt: str, pillow_said: str, vips_said: str, path: Path) -> Rejected:
         vips_said,
     )
     name = display_name(fmt)
-    if libvips_decoder.can_decode(fmt):
-        how = "neither image decoder could read it (what they said is in the log)"
-    else:  # Pillow is the only decoder of this format
-        how = "the image decoder could not read it (what it said is in the log)"
+    two = libvips_decoder.can_decode(fmt)  # else Pillow is the only decoder of this format
+    log_note = "(what they said is in the log)" if two else "(what it said is in the log)"
+    how = "neither image decoder could read it" if two else "the image decoder could not read it"
     if ends_early(pillow_said, vips_said):
         return Rejected(
-            f"The {name} image ends early (the file is truncated or still being written): {how}.",
+            f"The {name} image ends early (the file is truncated or still being written): "
+            f"{how} {log_note}.",
             code="truncated",
         )
-    return Rejected(f"The {name} image is damaged: {how}.", code="corrupt")
+    if fmt == "TIFF" and "cannot identify" in pillow_said:
+        # TIFF is a container of many kinds (sample formats, layouts, compressions); one Pillow
+        # does not know at all and libvips cannot read either (a scientific TIFF of 64-bit float
+        # samples, say) may well be valid, so "damaged" is not said for sure
+        return Rejected(
+            "The TIFF file cannot be read: it is damaged, or a kind of TIFF neither image "
+            f"decoder supports {log_note}.",
+            code="corrupt",
+        )
+    return Rejected(f"The {name} image is damaged: {how} {log_note}.", code="corrupt")
 
 
 def later_frames_damaged(fmt: str, pillow_said: str, path: Path) -> Rejected:
