@@ -272,8 +272,8 @@ class MainWindow(QMainWindow):
 
     # -- engine events -------------------------------------------------------------------
     def _on_events(self, batch: list) -> None:
-        self.scan_notice.on_events(batch)
         finished = self.queue_model.apply(batch)
+        self.scan_notice.on_finished(finished)
         if any(e.data.get("stage") == "waiting_for_review" for e in batch):
             self.review_held()
         if finished:

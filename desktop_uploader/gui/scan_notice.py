@@ -1,11 +1,11 @@
 """The queue's persistent notice that files went up without a malware scan, why, and the fix.
 
-It listens to the engine's results (the same ``not_scanned: …`` reason the command line prints)
-and stays until a file is scanned again. Its words name two places and it has a button to each:
-the scanner's fix ("clamd socket", "Start our own clamd", the signature folder) is on Settings ›
-Validation, "Scanner settings…"; the policy that keeps unscanned files from going up at all
-(a destination's "Malware scan") is on Settings › Destinations, "Destination policy…", which
-opens on the destination those files went to.
+It reads the results of the queue's finished rows (the ``not_scanned: …`` reason the command
+line prints too) and stays until a file is scanned again. Its words name two places and it has
+a button to each: the scanner's fix ("clamd socket", "Start our own clamd", the signature
+folder) is on Settings › Validation, "Scanner settings…"; the policy that keeps unscanned files
+from going up at all (a destination's "Malware scan") is on Settings › Destinations,
+"Destination policy…", which opens on the destination those files went to.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import re
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QPushButton
 
-from desktop_uploader import events as ev
 from desktop_uploader.config import LOCAL_PROFILE
 from desktop_uploader.gui.banners import Banner
+from desktop_uploader.gui.queue_model import QueueRow
 
 SETTINGS_PAGE = "validation"  # Settings › Validation: the malware scanner
 POLICY_PAGE = "destinations"  # Settings › Destinations: each destination's malware scan policy
@@ -46,27 +46,20 @@ class ScanNotice(Banner):
         )
         self.unscanned = 0
         self.destination = ""  # where the last unscanned file went ("": not known)
-        self._profiles: dict[int, str] = {}  # unfinished job → its destination
         self.hide()
 
-    def on_events(self, batch: list) -> None:
-        """Feed it the engine's events (the window's batches)."""
-        for event in batch:
-            if event.kind == ev.QUEUED:
-                self._profiles[event.job_id] = str(event.data.get("profile") or "")
-                continue
-            result = event.data.get("result")
-            if result is None:
-                continue
-            profile = self._profiles.pop(event.job_id, "")
-            if result.scanned is None:
+    def on_finished(self, rows: list[QueueRow]) -> None:
+        """Feed it the queue's rows that just finished (``QueueModel.apply``)."""
+        for row in rows:
+            result = row.result
+            if result is None or result.scanned is None:
                 continue
             if result.scanned:
                 self.unscanned = 0  # a scanner works (again)
                 self.hide()
             elif (result.reason or "").startswith("not_scanned"):
                 self.unscanned += 1
-                self.destination = profile
+                self.destination = row.profile
                 self.show_reason(result.reason.split(":", 1)[1].strip())
 
     def show_reason(self, why: str) -> None:

@@ -59,28 +59,30 @@ def test_unscanned_uploads_raise_a_persistent_notice(app, images, qtbot, tmp_pat
 
 
 def test_the_notice_goes_once_files_are_scanned_again(qtbot):
-    from desktop_uploader.events import DONE, Event, JobResult
+    from desktop_uploader.events import JobResult
+    from desktop_uploader.gui.queue_model import QueueRow
     from desktop_uploader.gui.scan_notice import ScanNotice
 
     notice = ScanNotice()
     qtbot.addWidget(notice)
 
     def done(scanned, reason=None):
-        return Event(DONE, 1, "/x.jpg", {"result": JobResult("/x.jpg", "done", scanned=scanned,
-                                                               reason=reason)})  # fmt: skip
+        result = JobResult("/x.jpg", "done", scanned=scanned, reason=reason)
+        return QueueRow(1, "x.jpg", "/x.jpg", stage="done", result=result)
 
-    notice.on_events([done(False, "not_scanned: ClamAV is not installed. Install it: …")])
+    notice.on_finished([done(False, "not_scanned: ClamAV is not installed. Install it: …")])
     assert not notice.isHidden()
     assert "A file was uploaded without a malware scan" in notice.text()
     assert "ClamAV is not installed" in notice.text()
-    notice.on_events([done(False, None)])  # policy off: not a scanner problem, nothing to say
+    notice.on_finished([done(False, None)])  # policy off: not a scanner problem, nothing to say
     assert "A file was" in notice.text()
-    notice.on_events([done(True)])
+    notice.on_finished([done(True)])
     assert notice.isHidden()
 
 
 def test_the_policy_button_opens_the_destination_the_files_went_to(qtbot):
-    from desktop_uploader.events import DONE, QUEUED, Event, JobResult
+    from desktop_uploader.events import JobResult
+    from desktop_uploader.gui.queue_model import QueueRow
     from desktop_uploader.gui.scan_notice import ScanNotice
 
     notice = ScanNotice()
@@ -88,8 +90,9 @@ def test_the_policy_button_opens_the_destination_the_files_went_to(qtbot):
     reason = "not_scanned: ClamAV has no signatures in /var/lib/clamav. Run `sudo freshclam` …"
     for job, profile in ((1, "blog"), (2, "local")):
         result = JobResult("/x.jpg", "done", scanned=False, reason=reason)
-        notice.on_events([Event(QUEUED, job, "/x.jpg", {"name": "x.jpg", "profile": profile}),
-                          Event(DONE, job, "/x.jpg", {"result": result})])  # fmt: skip
+        notice.on_finished(
+            [QueueRow(job, "x.jpg", "/x.jpg", "done", result=result, profile=profile)]
+        )
         where = "destination “blog”" if profile == "blog" else "the local store"
         assert f"“Required” in the validation policy of {where}." in notice.text()
         assert "Run <code>sudo freshclam</code>" in notice.text() and "`" not in notice.text()
