@@ -9,7 +9,6 @@ a JPEG, rewritten without its metadata segments and without re-encoding (``jpeg_
 from __future__ import annotations
 
 import io
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,6 @@ from PIL import Image
 
 from desktop_uploader.config import Preset
 from desktop_uploader.errors import Rejected
-from desktop_uploader.format_names import display_name
 from desktop_uploader.pipeline import jpeg_lossless, libvips_decoder, resample
 from desktop_uploader.pipeline.animation import Timing
 from desktop_uploader.pipeline.animation import load_animation as _load_animation
@@ -29,9 +27,7 @@ from desktop_uploader.pipeline.encode import SRGB_ICC, file_sha256, spool_bytes,
 from desktop_uploader.pipeline.formats import LOSSLESS, webp_is_lossless
 from desktop_uploader.pipeline.overlap import Stopwatch, run_steps
 from desktop_uploader.pipeline.resample import target_size
-from desktop_uploader.pipeline.validate import Probe, damaged, ends_early, said
-
-log = logging.getLogger(__name__)
+from desktop_uploader.pipeline.validate import Probe, damaged, said
 
 # Decoded size for the content check and the thumbnail when the main output is not decoded
 # pixels (the lossless JPEG copy): plenty for a 256-px thumbnail and NudeNet's 320-px input.
@@ -190,7 +186,7 @@ def _decode(
         if raised_in(e) is None or (isinstance(e, OSError) and e.errno is not None):
             raise  # our own bug, or the file system: pipeline/boundary.py says which
         if probe.frames > 1:
-            raise _undecodable(e, path, probe.format) from None
+            raise damaged(probe.format, said(e), None, path) from None
         return [_second_decoder(path, probe, max_size, e)], None, None
 
 
@@ -226,34 +222,17 @@ def _lossless_jpeg(path: Path, orientation: int, preset: Preset, spool_dir: Path
     )
 
 
-def _undecodable(e: BaseException, path: Path, fmt: str) -> Rejected:
-    """Pillow's failure to decode, for formats no second decoder reads; Pillow's words go to
-    the log, plain ones to the user."""
-    text = said(e)
-    log.warning("%s: Pillow cannot decode this %s: %s", path, fmt, text)
-    if ends_early(text):
-        return Rejected(
-            "The image data ends early (the file is truncated or still being written).",
-            code="truncated",
-        )
-    return Rejected(
-        f"The {display_name(fmt)} image is damaged: its data cannot be decoded (what the "
-        "decoder said is in the log).",
-        code="corrupt",
-    )
-
-
 def _second_decoder(
     path: Path, probe: Probe, max_size: int, pillow_error: BaseException | None
 ) -> Image.Image:
     """The still image decoded by libvips: Pillow could not read it (``pillow_error``; None
     when validation already found that out). Both failing is ``corrupt``/``truncated``."""
+    pillow_said = said(pillow_error) if pillow_error else "cannot read its headers"
     if not libvips_decoder.can_decode(probe.format):
-        raise _undecodable(pillow_error or Exception("Pillow cannot read it"), path, probe.format)
+        raise damaged(probe.format, pillow_said, None, path)
     try:
         return libvips_decoder.decode(path, probe.format, max_size)
     except libvips_decoder.VipsFailed as v:
-        pillow_said = said(pillow_error) if pillow_error else "cannot read its headers"
         raise damaged(probe.format, pillow_said, str(v), path) from None
 
 

@@ -248,21 +248,26 @@ def ends_early(*said_: str) -> bool:
     return any(w in " ".join(said_).lower() for w in _TRUNCATED)
 
 
-def damaged(fmt: str, pillow_said: str, vips_said: str, path: Path) -> Rejected:
-    """The rejection for a file neither decoder can read (``truncated`` when either says the
-    data ends early, else ``corrupt``); what both said goes to the log."""
-    log.warning(
-        "%s: neither decoder reads this %s: Pillow: %s; libvips: %s",
-        path,
-        fmt,
-        pillow_said,
-        vips_said,
-    )
+def damaged(fmt: str, pillow_said: str, vips_said: str | None, path: Path) -> Rejected:
+    """The rejection for a file the decoders cannot read (``truncated`` when one says the data
+    ends early, else ``corrupt``); what they said goes to the log. ``vips_said`` None: only
+    Pillow was asked (an animation, which libvips does not decode for us)."""
+    if vips_said is None:
+        log.warning("%s: Pillow cannot decode this %s: %s", path, fmt, pillow_said)
+    else:
+        log.warning(
+            "%s: neither decoder reads this %s: Pillow: %s; libvips: %s",
+            path,
+            fmt,
+            pillow_said,
+            vips_said,
+        )
     name = display_name(fmt)
-    two = libvips_decoder.can_decode(fmt)  # else Pillow is the only decoder of this format
+    # two decoders tried, or Pillow the only one (for this format, or for animations)
+    two = vips_said is not None and libvips_decoder.can_decode(fmt)
     log_note = "(what they said is in the log)" if two else "(what it said is in the log)"
     how = "neither image decoder could read it" if two else "the image decoder could not read it"
-    if ends_early(pillow_said, vips_said):
+    if ends_early(pillow_said, vips_said or ""):
         return Rejected(
             f"The {name} image ends early (the file is truncated or still being written): "
             f"{how} {log_note}.",
