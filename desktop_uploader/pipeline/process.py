@@ -159,8 +159,11 @@ def _main_output(
     if lossless:  # not possible without re-encoding after all: decode all of it
         full, _, _ = _decode(path, probe, preset.max_size)
         return _encode(full, None, preset, spool_dir, probe.format)
-    # a lossless source (an animated GIF or APNG, a VP8L WebP) that becomes a WebP stays lossless
-    exact = probe.format in LOSSLESS or (probe.format == "WEBP" and webp_is_lossless(path))
+    # under "original", a lossless source (an animated GIF or APNG, a VP8L WebP) that becomes a
+    # WebP stays lossless (the WebP's chunks are read only then, not for every preset)
+    exact = preset.format == "original" and (
+        probe.format in LOSSLESS or (probe.format == "WEBP" and webp_is_lossless(path))
+    )
     return _encode(frames, timing, preset, spool_dir, probe.format, exact)
 
 

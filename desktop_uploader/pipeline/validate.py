@@ -110,6 +110,10 @@ def _read_head(path: Path, limits: Limits) -> tuple[int, bytes]:
     return size, head
 
 
+def _accepted(limits: Limits) -> str:
+    return ", ".join(display_name(f) for f in limits.formats) or "none"
+
+
 def _allowed_format(path: Path, head: bytes, limits: Limits) -> str:
     """The format from the bytes, if it is on the allow-list (an animated WebP's canvas is
     checked against the pixel limit before Pillow allocates it); else ``Rejected``."""
@@ -122,14 +126,13 @@ def _allowed_format(path: Path, head: bytes, limits: Limits) -> str:
         )
     if fmt not in ALLOWED:
         why = _NOT_ALLOWED_WHY.get(fmt) or (
-            f"{display_name(fmt)} files are not accepted. Accepted formats: "
-            f"{', '.join(display_name(f) for f in limits.formats)}."
+            f"{display_name(fmt)} files are not accepted. Accepted formats: {_accepted(limits)}."
         )
         raise Rejected(why, code="format_not_allowed")
     if fmt not in limits.formats:  # one the app reads, turned off in the settings
         raise Rejected(
             f"{display_name(fmt)} files are turned off in the settings ([limits] formats). "
-            f"Accepted formats: {', '.join(display_name(f) for f in limits.formats) or 'none'}.",
+            f"Accepted formats: {_accepted(limits)}.",
             code="format_not_allowed",
         )
     if fmt == "WEBP" and head[12:16] == b"VP8X":
